@@ -1,0 +1,133 @@
+// End-to-end benchmarks on the embedded backend, in this process: events are published over HTTP
+// (batch mode) and run by a no-op function in its worker-thread sandbox.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, startEddy } from "@eddy/server";
+import { percentile } from "./machine.js";
+
+const NOOP = `import { defineFunction, on } from "eddy";
+export default defineFunction(
+  { name: "noop", triggers: [on.event({ type: ["bench.noop"] })], concurrency: { max: 4 } },
+  async () => {},
+);
+`;
+// Reports the time from publish (sentAt in the event, epoch ms with sub-ms precision) to handler start.
+const PROBE = `import { defineFunction, on } from "eddy";
+export default defineFunction(
+  { name: "probe", triggers: [on.event({ type: ["bench.probe"] })], concurrency: { max: 4 } },
+  async (event, ctx) => {
+    const now = performance.timeOrigin + performance.now();
+    ctx.log.info("latency", { ms: now - event.data.sentAt });
+  },
+);
+`;
+
+async function withEddy(fn) {
+  const dir = mkdtempSync(join(tmpdir(), "eddy-bench-"));
+  mkdirSync(join(dir, "functions"));
+  writeFileSync(join(dir, "functions", "noop.ts"), NOOP);
+  writeFileSync(join(dir, "functions", "probe.ts"), PROBE);
+  const eddy = await startEddy({ dir, port: 0, log: createLogger({ level: "silent" }) });
+  try {
+    return await fn(eddy);
+  } finally {
+    await eddy.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function batch(type, n, offset, data = () => ({})) {
+  return Array.from({ length: n }, (_, i) => ({
+    specversion: "1.0",
+    id: `b-${offset + i}`,
+    source: "/bench",
+    type,
+    data: data(),
+  }));
+}
+
+async function publish(url, events) {
+  const res = await fetch(`${url}/v1/events`, {
+    method: "POST",
+    headers: { "content-type": "application/cloudevents-batch+json" },
+    body: JSON.stringify(events),
+  });
+  if (res.status !== 202) throw new Error(`publish: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Publishes `total` events in batches and waits until every one ran: events/s end to end. */
+export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4 } = {}) {
+  return withEddy(async (eddy) => {
+    const started = performance.now();
+    let next = 0;
+    const producer = async () => {
+      while (next < total) {
+        const offset = next;
+        next += batchSize;
+        await publish(eddy.url, batch("bench.noop", Math.min(batchSize, total - offset), offset));
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, producer));
+    const published = performance.now();
+    for (;;) {
+      const c = await eddy.engine.backend.queue.counts("noop");
+      if (c.ready + c.leased === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const done = performance.now();
+    const ok = await eddy.engine.backend.records.queryInvocations({ fn: "noop", status: "failed", limit: 1 });
+    if (ok.length > 0) throw new Error(`an invocation failed: ${JSON.stringify(ok[0])}`);
+    return {
+      events: total,
+      seconds: (done - started) / 1000,
+      eventsPerSecond: Math.round(total / ((done - started) / 1000)),
+      publishPerSecond: Math.round(total / ((published - started) / 1000)),
+    };
+  });
+}
+
+/** Publishes one event at a time at `rate`/s for `seconds`: publish → handler start percentiles. */
+export async function latency({ rate = 1_000, seconds = 10 } = {}) {
+  return withEddy(async (eddy) => {
+    const total = rate * seconds;
+    const started = performance.now();
+    let sent = 0;
+    const pending = new Set();
+    while (sent < total) {
+      const due = started + (sent * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const ev = batch("bench.probe", 1, sent, () => ({
+        sentAt: performance.timeOrigin + performance.now(),
+      }));
+      const p = publish(eddy.url, ev).finally(() => pending.delete(p));
+      pending.add(p);
+      sent++;
+    }
+    await Promise.all(pending);
+    for (;;) {
+      const c = await eddy.engine.backend.queue.counts("probe");
+      if (c.ready + c.leased === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const records = await eddy.engine.backend.records.queryInvocations({ fn: "probe", limit: total + 10 });
+    const ms = records
+      .map((r) => r.logs[0]?.fields?.ms)
+      .filter((v) => typeof v === "number")
+      .sort((a, b) => a - b);
+    return {
+      rate,
+      seconds,
+      events: ms.length,
+      p50: round(percentile(ms, 50)),
+      p90: round(percentile(ms, 90)),
+      p99: round(percentile(ms, 99)),
+      max: round(ms[ms.length - 1]),
+    };
+  });
+}
+
+function round(v) {
+  return Math.round(v * 100) / 100;
+}

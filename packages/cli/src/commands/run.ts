@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { createLogger, DEFAULTS, startEddy } from "@eddy/server";
+import { integer } from "../options.js";
+
+/** `eddy dev [dir]` and `eddy start [dir]`. */
+export function registerRunCommands(program: Command): void {
+  for (const mode of ["dev", "start"] as const) {
+    program
+      .command(`${mode} [dir]`)
+      .description(
+        mode === "dev"
+          ? "run the app in a folder for development (readable logs)"
+          : "run the app in a folder in production (JSON logs)",
+      )
+      .option(
+        "-p, --port <port>",
+        `HTTP port (0: any free port)`,
+        integer("--port"),
+        Number(process.env.EDDY_PORT ?? DEFAULTS.port),
+      )
+      .option("--host <host>", "address to listen on", process.env.EDDY_HOST ?? DEFAULTS.host)
+      .option("--data-dir <path>", "where the embedded store keeps its data (default <dir>/.eddy)")
+      .action(async (dir: string | undefined, opts: { port: number; host: string; dataDir?: string }) => {
+        await run(mode, dir ?? ".", opts);
+      });
+  }
+}
+
+async function run(
+  mode: "dev" | "start",
+  dir: string,
+  opts: { port: number; host: string; dataDir?: string },
+) {
+  const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
+  const eddy = await startEddy({ dir, port: opts.port, host: opts.host, dataDir: opts.dataDir, log });
+  const names = eddy.engine.functions().map((f) => f.name);
+  if (mode === "dev") {
+    process.stdout.write(`eddy dev: ${names.length} function(s) loaded: ${names.join(", ") || "(none)"}\n`);
+    for (const f of eddy.failures) process.stdout.write(`  ✗ ${f.file}: ${f.message}\n`);
+    process.stdout.write(`eddy dev: ready on ${eddy.url}\n`);
+  } else {
+    log.info({ url: eddy.url, functions: names }, "ready");
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "shutting down: finishing attempts in flight");
+      eddy.close().then(resolve, (err: unknown) => {
+        log.error({ err }, "shutdown failed");
+        resolve();
+      });
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}

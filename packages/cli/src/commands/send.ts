@@ -1,0 +1,58 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { EddyClient, EddyRequestError } from "eddy";
+import type { EventInput } from "eddy";
+import { DEFAULT_URL } from "../options.js";
+
+interface SendOptions {
+  source: string;
+  data?: string;
+  file?: string;
+  id?: string;
+  subject?: string;
+  url: string;
+}
+
+/** `eddy send TYPE --source S --data JSON`: publish one event. */
+export function registerSendCommand(program: Command): void {
+  program
+    .command("send <type>")
+    .description("publish an event to a running Eddy server")
+    .option("-s, --source <source>", "event source", "eddy-cli")
+    .option("-d, --data <json>", "event data, as JSON")
+    .option("-f, --file <path>", "read the event data (JSON) from a file")
+    .option("--id <id>", "event id (default: a random UUID)")
+    .option("--subject <subject>", "event subject")
+    .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
+    .action(async (type: string, opts: SendOptions) => {
+      const event: EventInput = { type, source: opts.source };
+      if (opts.data !== undefined && opts.file !== undefined)
+        throw new Error("give --data or --file, not both");
+      const raw = opts.data ?? (opts.file !== undefined ? readFileSync(opts.file, "utf8") : undefined);
+      if (raw !== undefined) {
+        try {
+          event.data = JSON.parse(raw) as unknown;
+        } catch (err) {
+          throw new Error(`${opts.file ? opts.file : "--data"} is not valid JSON: ${(err as Error).message}`);
+        }
+      }
+      if (opts.id !== undefined) event.id = opts.id;
+      if (opts.subject !== undefined) event.subject = opts.subject;
+      try {
+        const [result] = await new EddyClient({ url: opts.url }).send(event);
+        process.stdout.write(`${result?.status ?? "sent"} ${result?.id ?? ""}\n`);
+      } catch (err) {
+        if (err instanceof EddyRequestError) {
+          const details = err.problem?.errors?.map((e) => `\n  ${e.path}: ${e.message}`).join("") ?? "";
+          throw new Error(`refused (${err.status}): ${err.message}${details}`);
+        }
+        if (err instanceof TypeError && err.message === "fetch failed") {
+          const cause = (err.cause as { code?: string; message?: string } | undefined) ?? {};
+          throw new Error(
+            `cannot reach Eddy at ${opts.url} (${cause.code ?? cause.message ?? "no answer"}): is \`eddy dev\` running? (set --url or EDDY_URL)`,
+          );
+        }
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,26 @@
+import { Command, CommanderError } from "commander";
+import { registerRunCommands } from "./commands/run.js";
+import { registerSendCommand } from "./commands/send.js";
+
+/**
+ * Runs the `eddy` command line and resolves with the exit code.
+ *
+ * @example
+ * process.exitCode = await main(["send", "order.placed", "--data", "{}"]);
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("eddy")
+    .description("Eddy: event-driven serverless functions in TypeScript, self-hosted")
+    .exitOverride()
+    .showHelpAfterError("(run eddy --help for usage)");
+  registerRunCommands(program);
+  registerSendCommand(program);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`eddy: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The Eddy SDK: what function code and producers import. No Node-only or server dependencies, so
+ * it is safe to bundle into sandboxes and browsers.
+ */
+export * from "./cloudevents.js";
+export * from "./client.js";
+export * from "./duration.js";
+export * from "./errors.js";
+export * from "./function.js";
+export * from "./patterns/index.js";
+export * from "./triggers.js";

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import {
+  defineFunction,
+  InvalidFunctionConfigError,
+  InvalidPatternError,
+  isEddyFunction,
+  isNonRetriableError,
+  isRetryAfterError,
+  NonRetriableError,
+  on,
+  parseDuration,
+  RetryAfterError,
+} from "eddy";
+
+describe("defineFunction", () => {
+  it("fills in the defaults", () => {
+    const fn = defineFunction({ triggers: [on.event({ type: ["a"] })] }, () => undefined);
+    expect(isEddyFunction(fn)).toBe(true);
+    expect(fn.config).toMatchObject({
+      retries: { maxAttempts: 3, backoff: { initialMs: 1000, factor: 2, maxMs: 300_000, jitter: "full" } },
+      timeoutMs: 30_000,
+      memoryMb: 128,
+      concurrency: { max: 10 },
+    });
+  });
+
+  it.each([
+    [{ name: "bad name!" }, "name"],
+    [{ retries: { maxAttempts: 0 } }, "retries.maxAttempts"],
+    [{ retries: { backoff: { initial: "soon" } } }, "retries.backoff.initial"],
+    [{ retries: { backoff: { jitter: "some" } } }, "retries.backoff.jitter"],
+    [{ timeout: -1 }, "timeout"],
+    [{ memoryMb: 1.5 }, "memoryMb"],
+    [{ concurrency: { max: 0 } }, "concurrency.max"],
+  ])("refuses %j naming %s", (bad, path) => {
+    const make = () => defineFunction({ triggers: [], ...(bad as object) }, () => undefined);
+    expect(make).toThrow(InvalidFunctionConfigError);
+    try {
+      make();
+    } catch (err) {
+      expect((err as InvalidFunctionConfigError).path).toBe(path);
+      expect((err as Error).message.startsWith(`${path}: `)).toBe(true);
+    }
+  });
+
+  it("says what it got", () => {
+    expect(() => defineFunction({ triggers: [], retries: { maxAttempts: 0 } }, () => 1)).toThrow(
+      "retries.maxAttempts: must be an integer from 1 to 1000, got 0",
+    );
+  });
+
+  it("checks patterns when the trigger is made", () => {
+    expect(() => on.event({ type: "order.paid" } as never)).toThrow(InvalidPatternError);
+  });
+});
+
+describe("errors cross realms by brand", () => {
+  it("recognises NonRetriableError and RetryAfterError without instanceof", () => {
+    const copy = (e: Error) => Object.assign(Object.create(Error.prototype) as object, e);
+    expect(isNonRetriableError(new NonRetriableError("x"))).toBe(true);
+    expect(isNonRetriableError(new Error("x"))).toBe(false);
+    const later = new RetryAfterError("x", "2s");
+    expect(isRetryAfterError(later)).toBe(true);
+    expect(later.retryAfterMs).toBe(2000);
+    // A structurally copied error (as another realm would make) keeps no brand: only the real class has it.
+    expect(isRetryAfterError(copy(later))).toBe(false);
+  });
+});
+
+describe("parseDuration", () => {
+  it.each([
+    [250, 250],
+    ["250ms", 250],
+    ["1.5s", 1500],
+    ["10m", 600_000],
+    ["1h", 3_600_000],
+    ["1d", 86_400_000],
+  ])("%j → %d", (v, ms) => expect(parseDuration(v, "x")).toBe(ms));
+
+  it("names the option on bad input", () => {
+    expect(() => parseDuration("5 minutes", "timeout")).toThrow(/^timeout must be a duration/);
+  });
+});

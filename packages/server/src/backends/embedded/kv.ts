@@ -1,0 +1,76 @@
+import type Database from "better-sqlite3";
+import type { KeyValue, KvEntry } from "../types.js";
+import type { GroupCommit } from "./group-commit.js";
+
+interface KvRow {
+  value: string;
+  version: number;
+  expires_at: number | null;
+}
+
+/**
+ * Key-value with compare-and-set and TTL on SQLite. An expired entry reads as absent (version 0
+ * for compare-and-set) but its version number keeps counting up, so a stale `ifVersion` from before
+ * the expiry can never match a new entry.
+ */
+export class EmbeddedKeyValue implements KeyValue {
+  readonly #wq: GroupCommit;
+  readonly #get: Database.Statement;
+  readonly #put: Database.Statement;
+  readonly #delete: Database.Statement;
+
+  constructor(db: Database.Database, wq: GroupCommit) {
+    this.#wq = wq;
+    this.#get = db.prepare("SELECT value, version, expires_at FROM kv WHERE ns = ? AND key = ?");
+    this.#put = db.prepare(
+      `INSERT INTO kv (ns, key, value, version, expires_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = excluded.version, expires_at = excluded.expires_at`,
+    );
+    // A delete expires the entry instead of removing it, so that its version keeps counting.
+    this.#delete = db.prepare("UPDATE kv SET expires_at = ? WHERE ns = ? AND key = ?");
+  }
+
+  get(ns: string, key: string): Promise<KvEntry | undefined> {
+    const row = this.#get.get(ns, key) as KvRow | undefined;
+    if (!row || isExpired(row, Date.now())) return Promise.resolve(undefined);
+    return Promise.resolve({
+      value: JSON.parse(row.value) as unknown,
+      version: row.version,
+      expiresAt: row.expires_at ?? undefined,
+    });
+  }
+
+  set(
+    ns: string,
+    key: string,
+    value: unknown,
+    options: { ttlMs?: number; ifVersion?: number } = {},
+  ): Promise<number | undefined> {
+    const json = JSON.stringify(value);
+    if (json === undefined) return Promise.reject(new TypeError("kv values must be JSON-serializable"));
+    return this.#wq.run(() => {
+      const now = Date.now();
+      const row = this.#get.get(ns, key) as KvRow | undefined;
+      const live = row && !isExpired(row, now) ? row.version : 0;
+      if (options.ifVersion !== undefined && options.ifVersion !== live) return undefined;
+      const version = (row?.version ?? 0) + 1;
+      const expires = options.ttlMs !== undefined ? now + options.ttlMs : null;
+      this.#put.run(ns, key, json, version, expires);
+      return version;
+    });
+  }
+
+  delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {
+    return this.#wq.run(() => {
+      const now = Date.now();
+      const row = this.#get.get(ns, key) as KvRow | undefined;
+      if (!row || isExpired(row, now)) return false;
+      if (options.ifVersion !== undefined && options.ifVersion !== row.version) return false;
+      return this.#delete.run(now, ns, key).changes === 1;
+    });
+  }
+}
+
+function isExpired(row: KvRow, now: number): boolean {
+  return row.expires_at !== null && row.expires_at <= now;
+}

@@ -1,0 +1,69 @@
+import type Database from "better-sqlite3";
+import type { CloudEvent } from "eddy";
+import type { AppendEntry, AppendResult, EventLog, StoredEvent } from "../types.js";
+import type { GroupCommit } from "./group-commit.js";
+
+/** The event log on SQLite: `events` rows, `dedup` keys with expiry, and the routed `deliveries`. */
+export class EmbeddedLog implements EventLog {
+  readonly #wq: GroupCommit;
+  readonly #insertEvent: Database.Statement;
+  readonly #getDedup: Database.Statement;
+  readonly #putDedup: Database.Statement;
+  readonly #insertDelivery: Database.Statement;
+  readonly #read: Database.Statement;
+  readonly #getBody: Database.Statement;
+
+  constructor(db: Database.Database, wq: GroupCommit) {
+    this.#wq = wq;
+    this.#insertEvent = db.prepare(
+      "INSERT INTO events (id, source, type, received_at, body) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#getDedup = db.prepare("SELECT seq, expires_at FROM dedup WHERE key = ?");
+    this.#putDedup = db.prepare(
+      "INSERT INTO dedup (key, seq, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at",
+    );
+    this.#insertDelivery = db.prepare(
+      "INSERT INTO deliveries (fn, event_seq, due_at, created_at) VALUES (?, ?, ?, ?)",
+    );
+    this.#read = db.prepare("SELECT seq, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    this.#getBody = db.prepare("SELECT body FROM events WHERE seq = ?").pluck();
+  }
+
+  append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
+    return this.#wq.run(() => this.appendSync(entries, Date.now(), options.dedupWindowMs));
+  }
+
+  /** The append itself; runs inside a group-commit transaction (also from `settle`, for emits). */
+  appendSync(entries: AppendEntry[], now: number, dedupWindowMs: number): AppendResult[] {
+    const results: AppendResult[] = [];
+    for (const entry of entries) {
+      const seen = this.#getDedup.get(entry.dedupKey) as { seq: number; expires_at: number } | undefined;
+      if (seen && seen.expires_at > now) {
+        results.push({ status: "duplicate", seq: seen.seq });
+        continue;
+      }
+      const e = entry.event;
+      const seq = Number(
+        this.#insertEvent.run(e.id, e.source, e.type, now, JSON.stringify(e)).lastInsertRowid,
+      );
+      this.#putDedup.run(entry.dedupKey, seq, now + dedupWindowMs);
+      for (const fn of entry.deliveries) this.#insertDelivery.run(fn, seq, now, now);
+      results.push({ status: "accepted", seq });
+    }
+    return results;
+  }
+
+  read(after: number, limit: number): Promise<StoredEvent[]> {
+    const rows = this.#read.all(after, limit) as { seq: number; received_at: number; body: string }[];
+    return Promise.resolve(
+      rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: JSON.parse(r.body) as CloudEvent })),
+    );
+  }
+
+  /** The stored event body of `seq` (used when leasing deliveries). */
+  eventSync(seq: number): CloudEvent {
+    const body = this.#getBody.get(seq) as string | undefined;
+    if (body === undefined) throw new Error(`[embedded] event ${seq} is referenced but missing`);
+    return JSON.parse(body) as CloudEvent;
+  }
+}

@@ -1,0 +1,83 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Versioned schema migrations, applied in order at open; `PRAGMA user_version` records the last one.
+ * Never edit a released migration: append a new one.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE dedup (
+    key TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX dedup_expiry ON dedup (expires_at);
+  -- state: 0 ready (due at due_at), 1 leased (lease ends at due_at), 2 dead-lettered.
+  -- Keeping the lease end in due_at lets one index serve both "due" and "lease expired".
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    fn TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,
+    due_at INTEGER NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    lease_token TEXT,
+    created_at INTEGER NOT NULL,
+    dead_at INTEGER,
+    last_error TEXT
+  );
+  CREATE INDEX deliveries_due ON deliveries (fn, due_at, id) WHERE state < 2;
+  CREATE INDEX deliveries_dead ON deliveries (fn, dead_at, id) WHERE state = 2;
+  CREATE TABLE invocations (
+    id TEXT PRIMARY KEY,
+    fn TEXT NOT NULL,
+    version TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_source TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    error TEXT,
+    logs TEXT NOT NULL,
+    logs_truncated INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX invocations_fn ON invocations (fn, started_at);
+  CREATE INDEX invocations_delivery ON invocations (delivery_id);
+  CREATE TABLE kv (
+    ns TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (ns, key)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** Brings the database to the newest schema inside one transaction. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `[embedded] the data file has schema version ${current}, newer than this Eddy (${MIGRATIONS.length}); upgrade Eddy`,
+    );
+  }
+  db.transaction(() => {
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  })();
+}

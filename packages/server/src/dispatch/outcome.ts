@@ -1,0 +1,48 @@
+import type { ResolvedFunctionConfig } from "eddy";
+import type { InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
+import type { AttemptResult } from "../runtime/protocol.js";
+import { backoffMs } from "./retry-policy.js";
+
+/**
+ * Decides what an attempt means for its delivery: ack on success; on failure retry after the
+ * backoff (or the function's RetryAfterError delay), unless the error is NonRetriable or the
+ * attempts are used up, in which case dead-letter. Also builds the invocation record.
+ */
+export function decideOutcome(
+  invocationId: string,
+  delivery: LeasedDelivery,
+  config: ResolvedFunctionConfig,
+  version: string,
+  result: AttemptResult,
+  startedAt: number,
+  now = Date.now(),
+): { settlement: Settlement; invocation: InvocationRecord } {
+  let settlement: Settlement;
+  if (result.ok) settlement = { kind: "ack" };
+  else {
+    const { nonRetriable, retryAfterMs, ...error } = result.error;
+    if (nonRetriable || delivery.attempt >= config.retries.maxAttempts) settlement = { kind: "dead", error };
+    else {
+      const delay = retryAfterMs ?? backoffMs(config.retries.backoff, delivery.attempt);
+      settlement = { kind: "retry", dueAt: now + delay, error };
+    }
+  }
+  const invocation: InvocationRecord = {
+    id: invocationId,
+    fn: delivery.fn,
+    version,
+    deliveryId: delivery.id,
+    eventId: delivery.event.id,
+    eventSource: delivery.event.source,
+    eventType: delivery.event.type,
+    attempt: delivery.attempt,
+    status: result.ok ? "succeeded" : "failed",
+    outcome: settlement.kind,
+    startedAt,
+    durationMs: Math.round(result.durationMs * 1000) / 1000,
+    logs: result.logs,
+  };
+  if (settlement.kind !== "ack") invocation.error = settlement.error;
+  if (result.logsTruncated) invocation.logsTruncated = true;
+  return { settlement, invocation };
+}

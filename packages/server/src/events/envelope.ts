@@ -1,0 +1,62 @@
+import type { CloudEvent, EventProblem } from "eddy";
+import { validateCloudEvent } from "eddy";
+
+/** Limits applied to every incoming event. */
+export interface EventLimits {
+  /** Largest event, measured as its structured JSON in UTF-8 bytes. Default 256 KiB (EventBridge's). */
+  maxEventBytes: number;
+}
+
+/** Why one event was refused: becomes an RFC 9457 problem (alone, or as one item of a batch). */
+export interface Refusal {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  errors?: EventProblem[];
+}
+
+/** An event that passed validation, with what the pipeline needs to know about it. */
+export interface AcceptedEvent {
+  event: CloudEvent;
+  dedupKey: string;
+}
+
+/**
+ * Validates one candidate event (already decoded from its HTTP binding) against CloudEvents 1.0
+ * and the size limit.
+ */
+export function checkEvent(value: unknown, limits: EventLimits): AcceptedEvent | Refusal {
+  const problems = validateCloudEvent(value);
+  if (problems.length > 0) {
+    return {
+      status: 400,
+      code: "EDDY_INVALID_EVENT",
+      title: "Invalid CloudEvent",
+      detail: problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join("; "),
+      errors: problems,
+    };
+  }
+  const event = value as CloudEvent;
+  const size = Buffer.byteLength(JSON.stringify(event), "utf8");
+  if (size > limits.maxEventBytes) {
+    return {
+      status: 413,
+      code: "EDDY_EVENT_TOO_LARGE",
+      title: "Event too large",
+      detail: `the event is ${size} bytes, over the limit of ${limits.maxEventBytes}; store large payloads elsewhere and send a reference`,
+      errors: [{ path: "data", message: `event size ${size} bytes > ${limits.maxEventBytes}` }],
+    };
+  }
+  return { event, dedupKey: dedupKey(event) };
+}
+
+/** True when `checkEvent` refused. */
+export function isRefusal(v: AcceptedEvent | Refusal): v is Refusal {
+  return "status" in v;
+}
+
+/** `source` + `id` identify an event (CloudEvents: "Consumers MAY assume that Events with identical source and id are duplicates"). */
+export function dedupKey(event: Pick<CloudEvent, "source" | "id">): string {
+  return `${event.source}\u0000${event.id}`;
+}

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Engine, FunctionView } from "../../engine.js";
+import { problem, sendProblem } from "../problem.js";
+
+/** `GET /v1/functions` and `GET /v1/functions/:name`: what is deployed, with queue and pool state. */
+export const functionRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const view = async (f: FunctionView) => ({
+    name: f.name,
+    file: f.file,
+    version: f.version,
+    description: f.config.description,
+    triggers: f.config.triggers,
+    retries: f.config.retries,
+    timeoutMs: f.config.timeoutMs,
+    memoryMb: f.config.memoryMb,
+    concurrency: f.config.concurrency,
+    emits: f.config.emits,
+    pool: f.pool,
+    inFlight: f.inFlight,
+    deliveries: await engine.backend.queue.counts(f.name),
+  });
+
+  app.get("/v1/functions", async () => ({ functions: await Promise.all(engine.functions().map(view)) }));
+
+  app.get<{ Params: { name: string } }>("/v1/functions/:name", async (req, reply) => {
+    const f = engine.function(req.params.name);
+    if (!f)
+      return sendProblem(
+        reply,
+        problem("EDDY_NOT_FOUND", "No such function", `no function named "${req.params.name}" is deployed`),
+      );
+    return view(f);
+  });
+};

@@ -1,0 +1,11 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Engine } from "../../engine.js";
+
+/** `GET /healthz`: the process is up and serving. */
+export const healthRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  app.get("/healthz", async () => ({
+    status: "ok",
+    backend: engine.backend.name,
+    functions: engine.functions().length,
+  }));
+};

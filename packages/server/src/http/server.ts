@@ -1,0 +1,96 @@
+import Fastify from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { Engine } from "../engine.js";
+import { problem, sendProblem } from "./problem.js";
+import { eventRoutes } from "./routes/events.js";
+import { functionRoutes } from "./routes/functions.js";
+import { healthRoutes } from "./routes/health.js";
+import { invocationRoutes } from "./routes/invocations.js";
+import { patternRoutes } from "./routes/patterns.js";
+
+/** Limits of the HTTP API. */
+export interface HttpOptions {
+  /** Largest request body (a whole batch). Default 4 MiB. */
+  maxBodyBytes: number;
+  /** True once shutdown began: new requests get 503 while the ones in flight finish. */
+  closing: () => boolean;
+}
+
+/**
+ * The HTTP API under /v1, on Fastify. Every error leaves as RFC 9457 problem+json, including the
+ * ones Fastify raises itself (body too large, bad JSON, unknown route).
+ */
+export function createHttpServer(engine: Engine, options: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    // Per-request lines at info level would flood the log at thousands of events/s: warn and up only.
+    // (pino 10 and Fastify's bundled pino types differ only in optional members.)
+    loggerInstance: engine.log.child(
+      { component: "http" },
+      { level: "warn" },
+    ) as unknown as FastifyBaseLogger,
+    bodyLimit: options.maxBodyBytes,
+    // Event ids and sources may be long; keep Fastify from cutting them silently.
+    routerOptions: { maxParamLength: 1_000 },
+  });
+
+  app.addHook("onRequest", async (_req, reply) => {
+    if (options.closing()) {
+      reply.header("connection", "close");
+      return sendProblem(
+        reply,
+        problem(
+          "EDDY_SHUTTING_DOWN",
+          "Shutting down",
+          "this server is stopping; retry in a moment or elsewhere",
+        ),
+      );
+    }
+  });
+
+  app.setErrorHandler(
+    (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+      const status = err.statusCode ?? 500;
+      if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        return sendProblem(
+          reply,
+          problem(
+            "EDDY_PAYLOAD_TOO_LARGE",
+            "Request body too large",
+            `the body is over ${options.maxBodyBytes} bytes`,
+          ),
+        );
+      }
+      if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+        return sendProblem(
+          reply,
+          problem("EDDY_UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", err.message),
+        );
+      }
+      if (status >= 400 && status < 500) {
+        const code =
+          err instanceof SyntaxError || err.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
+            ? "EDDY_INVALID_JSON"
+            : "EDDY_INVALID_REQUEST";
+        return sendProblem(reply, problem(code, "Bad request", err.message, { status }));
+      }
+      req.log.error({ err }, "request failed");
+      return sendProblem(
+        reply,
+        problem("EDDY_INTERNAL", "Internal error", "the server failed; see its logs"),
+      );
+    },
+  );
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(
+      reply,
+      problem("EDDY_NOT_FOUND", "Not found", `no route ${req.method} ${req.url.split("?")[0]}`),
+    ),
+  );
+
+  void app.register(healthRoutes, { engine });
+  void app.register(eventRoutes, { engine });
+  void app.register(patternRoutes);
+  void app.register(functionRoutes, { engine });
+  void app.register(invocationRoutes, { engine });
+  return app;
+}

@@ -1,0 +1,25 @@
+/**
+ * @eddy/server: the engine, the runtime, the HTTP API and the embedded backend.
+ */
+export type * from "./backends/types.js";
+export { openEmbeddedBackend } from "./backends/embedded/index.js";
+export type { EmbeddedOptions } from "./backends/embedded/index.js";
+export { Engine } from "./engine.js";
+export type { EngineOptions, FunctionView } from "./engine.js";
+export { startEddy, DEFAULTS } from "./start.js";
+export type { EddyOptions, RunningEddy } from "./start.js";
+export { loadFunctions, listFunctionFiles } from "./functions/loader.js";
+export type { LoadedFunction, LoadFailure } from "./functions/loader.js";
+export { PatternIndex } from "./router/pattern-index.js";
+export { Router } from "./router/router.js";
+export { backoffMs } from "./dispatch/retry-policy.js";
+export { decodeEvents } from "./events/http-binding.js";
+export { PROBLEM_CODES, problem } from "./http/problem.js";
+export { createLogger } from "./observability/logger.js";
+export type { Logger } from "./observability/logger.js";
+export {
+  FunctionLoadError,
+  FunctionOutOfMemoryError,
+  FunctionTimeoutError,
+  SandboxCrashedError,
+} from "./runtime/errors.js";

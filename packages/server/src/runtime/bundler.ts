@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, extname, join, relative } from "node:path";
+import * as esbuild from "esbuild";
+
+/** One bundled function module. */
+export interface Bundle {
+  /** Path of the source file, relative to the app folder. */
+  file: string;
+  /** Content hash of the bundle: the function version. */
+  version: string;
+  /** Where the bundle is stored (content-addressed, never overwritten). */
+  path: string;
+}
+
+/** A source file that failed to bundle, with esbuild's messages. */
+export interface BundleFailure {
+  file: string;
+  message: string;
+}
+
+// `import … from "eddy"` in user code resolves to this server's own SDK, whether or not the app
+// folder has it installed; it is bundled in, so a sandbox needs nothing outside its bundle.
+const require = createRequire(import.meta.url);
+const SDK_ENTRY = require.resolve("eddy");
+
+// ESM bundles on Node have no `require`; CommonJS dependencies of user code need one.
+const BANNER =
+  "import { createRequire as __eddyCreateRequire } from 'node:module';\nconst require = __eddyCreateRequire(import.meta.url);";
+
+/**
+ * Bundles each entry file into one self-contained ES module under `outDir`, named by content hash.
+ * Failures are reported per file; the others still bundle.
+ */
+export async function bundleFunctions(
+  appDir: string,
+  files: string[],
+  outDir: string,
+): Promise<{ bundles: Bundle[]; failures: BundleFailure[] }> {
+  mkdirSync(outDir, { recursive: true });
+  const results = await Promise.all(files.map((f) => bundleOne(appDir, f, outDir)));
+  return {
+    bundles: results.filter((r): r is Bundle => "version" in r),
+    failures: results.filter((r): r is BundleFailure => "message" in r),
+  };
+}
+
+async function bundleOne(appDir: string, file: string, outDir: string): Promise<Bundle | BundleFailure> {
+  const rel = relative(appDir, file);
+  try {
+    const out = await esbuild.build({
+      entryPoints: [file],
+      absWorkingDir: appDir,
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: "inline",
+      sourcesContent: false,
+      alias: { eddy: SDK_ENTRY },
+      banner: { js: BANNER },
+      logLevel: "silent",
+    });
+    const code = out.outputFiles[0]!.contents;
+    const version = createHash("sha256").update(code).digest("hex").slice(0, 16);
+    const path = join(outDir, `${basename(file, extname(file))}.${version}.mjs`);
+    if (!existsSync(path)) writeFileSync(path, code);
+    return { file: rel, version, path };
+  } catch (err) {
+    const failure = err as { errors?: esbuild.Message[] };
+    if (failure.errors?.length) {
+      const formatted = await esbuild.formatMessages(failure.errors, { kind: "error", color: false });
+      return { file: rel, message: formatted.join("").trim() };
+    }
+    return { file: rel, message: (err as Error).message };
+  }
+}

@@ -1,0 +1,29 @@
+import { EddyError } from "eddy";
+
+/** The attempt ran past the function's `timeout`; its sandbox was terminated. */
+export class FunctionTimeoutError extends EddyError {
+  constructor(timeoutMs: number) {
+    super("EDDY_FUNCTION_TIMEOUT", `the function did not finish within its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/** The sandbox ran out of its memory limit (`memoryMb`); it was terminated. */
+export class FunctionOutOfMemoryError extends EddyError {
+  constructor(memoryMb: number) {
+    super("EDDY_FUNCTION_OUT_OF_MEMORY", `the function exceeded its memory limit of ${memoryMb} MB`);
+  }
+}
+
+/** The sandbox died during the attempt (process.exit, an uncaught error in a timer, a crash). */
+export class SandboxCrashedError extends EddyError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super("EDDY_SANDBOX_CRASHED", `the sandbox crashed: ${detail}`, options);
+  }
+}
+
+/** The function's module could not be loaded (syntax error, throws at import, bad default export). */
+export class FunctionLoadError extends EddyError {
+  constructor(file: string, detail: string, options?: { cause?: unknown }) {
+    super("EDDY_FUNCTION_LOAD_FAILED", `${file}: ${detail}`, options);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Messages between the engine and a sandbox. Plain structured-cloneable data only: a sandbox is a
+ * separate realm (thread) or process, so classes and symbols do not cross.
+ */
+import type { CloudEvent, InvocationInfo, ResolvedFunctionConfig } from "eddy";
+import type { ErrorInfo, LogLine } from "../backends/types.js";
+
+/** An error as it crosses the sandbox boundary, with the delivery hints read off its brands. */
+export interface SandboxError extends ErrorInfo {
+  /** Thrown as `NonRetriableError`: dead-letter now. */
+  nonRetriable?: boolean;
+  /** Thrown as `RetryAfterError`: the next attempt waits this long. */
+  retryAfterMs?: number;
+}
+
+/** What a sandbox needs to run one attempt. */
+export interface InvokeRequest {
+  event: CloudEvent;
+  info: InvocationInfo;
+  /** Default `source` of emitted events. */
+  emitSource: string;
+  /** Emitted events without an id get `<prefix>.<n>`: stable across retries, so repeats dedupe. */
+  emitIdPrefix: string;
+}
+
+/** Engine → sandbox. */
+export type ToSandbox =
+  | { t: "load"; bundlePath: string; env: Record<string, string> }
+  | ({ t: "invoke"; id: string } & InvokeRequest);
+
+/** Sandbox → engine. */
+export type FromSandbox =
+  | { t: "loaded"; config: ResolvedFunctionConfig; loadMs: number }
+  | { t: "load-failed"; error: ErrorInfo }
+  | {
+      t: "result";
+      id: string;
+      ok: true;
+      emits: CloudEvent[];
+      logs: LogLine[];
+      logsTruncated: boolean;
+    }
+  | {
+      t: "result";
+      id: string;
+      ok: false;
+      error: SandboxError;
+      logs: LogLine[];
+      logsTruncated: boolean;
+    };
+
+/** How one attempt ended, as the dispatcher sees it. */
+export type AttemptResult =
+  | { ok: true; emits: CloudEvent[]; logs: LogLine[]; logsTruncated: boolean; durationMs: number }
+  | { ok: false; error: SandboxError; logs: LogLine[]; logsTruncated: boolean; durationMs: number };

@@ -1,0 +1,115 @@
+import { join, resolve } from "node:path";
+import { openEmbeddedBackend } from "./backends/embedded/index.js";
+import type { Backend } from "./backends/types.js";
+import { Engine } from "./engine.js";
+import type { LoadFailure } from "./functions/loader.js";
+import { loadFunctions } from "./functions/loader.js";
+import { createHttpServer } from "./http/server.js";
+import type { Logger } from "./observability/logger.js";
+import { createLogger } from "./observability/logger.js";
+
+/** Options of a running Eddy server. Every one has a default. */
+export interface EddyOptions {
+  /** The app folder: functions under `functions/`, data under `.eddy/`. */
+  dir: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default `<dir>/.eddy`. */
+  dataDir?: string;
+  /** Embedded store durability, see EmbeddedOptions. Default "full". */
+  durability?: "full" | "process";
+  /** Default 24 h. */
+  dedupWindowMs?: number;
+  /** Default 256 KiB. */
+  maxEventBytes?: number;
+  /** Largest request body (a batch). Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Idle sandboxes stop after this long. Default 60 s. */
+  sandboxIdleMs?: number;
+  /** `ctx.env` of every function. */
+  env?: Record<string, string>;
+  log?: Logger;
+  /** A backend other than the embedded one (cluster mode). */
+  backend?: Backend;
+}
+
+/** A started server. */
+export interface RunningEddy {
+  url: string;
+  engine: Engine;
+  /** Function files that failed to bundle or load; the others run. */
+  failures: LoadFailure[];
+  /** Stops intake, lets attempts in flight settle, and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Defaults of {@link EddyOptions}. */
+export const DEFAULTS = {
+  port: 8080,
+  host: "127.0.0.1",
+  dedupWindowMs: 24 * 3_600_000,
+  maxEventBytes: 256 * 1024,
+  maxBodyBytes: 4 * 1024 * 1024,
+  sandboxIdleMs: 60_000,
+} as const;
+
+/**
+ * Starts Eddy on an app folder: opens the store, bundles and loads the functions, starts
+ * dispatching (including work left from a previous run) and serves the HTTP API.
+ *
+ * @example
+ * const eddy = await startEddy({ dir: "examples/shop", port: 0 });
+ * console.log(eddy.url);
+ * await eddy.close();
+ */
+export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
+  const dir = resolve(options.dir);
+  const dataDir = resolve(options.dataDir ?? join(dir, ".eddy"));
+  const log = options.log ?? createLogger();
+  const backend =
+    options.backend ??
+    openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
+  const engine = new Engine({
+    backend,
+    log,
+    env: options.env ?? {},
+    sandboxIdleMs: options.sandboxIdleMs ?? DEFAULTS.sandboxIdleMs,
+    ingest: {
+      dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
+      maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
+    },
+  });
+  let http: ReturnType<typeof createHttpServer> | undefined;
+  try {
+    const { functions, failures } = await loadFunctions(dir, join(dataDir, "bundles"), options.env ?? {});
+    for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
+    await engine.deploy(functions);
+    let closing: Promise<void> | undefined;
+    http = createHttpServer(engine, {
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      closing: () => closing !== undefined,
+    });
+    const address = await http.listen({
+      port: options.port ?? DEFAULTS.port,
+      host: options.host ?? DEFAULTS.host,
+    });
+    const url = address.replace("[::1]", "127.0.0.1");
+    const server = http;
+    return {
+      url,
+      engine,
+      failures,
+      close: () =>
+        (closing ??= (async () => {
+          await server.close();
+          await engine.close();
+        })()),
+    };
+  } catch (err) {
+    await http?.close();
+    await engine.close();
+    throw err;
+  }
+}

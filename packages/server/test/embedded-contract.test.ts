@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { openEmbeddedBackend } from "@eddy/server";
+import { describeBackendContract } from "@eddy/server/contract";
+
+const dir = mkdtempSync(join(tmpdir(), "eddy-contract-"));
+const paths = new WeakMap<object, string>();
+let n = 0;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describeBackendContract("embedded", {
+  create() {
+    const path = join(dir, `db-${++n}.sqlite`);
+    const b = openEmbeddedBackend({ path });
+    paths.set(b, path);
+    return Promise.resolve(b);
+  },
+  async restart(b) {
+    const path = paths.get(b)!;
+    await b.close();
+    const reopened = openEmbeddedBackend({ path });
+    paths.set(reopened, path);
+    return reopened;
+  },
+});
