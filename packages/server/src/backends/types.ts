@@ -133,6 +133,11 @@ export interface DeliveryQueue {
     settlement: Settlement,
     extra: { invocation: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number },
   ): Promise<{ settled: boolean; emitted: AppendResult[] }>;
+  /**
+   * Gives leases back unused (leased ahead, never started): the deliveries are due again at once
+   * and the lease does not count as an attempt. Leases no longer held are ignored.
+   */
+  release(leases: LeasedDelivery[]): Promise<void>;
   /** Earliest time a delivery of `fn` becomes leasable (due, or its lease expires); undefined if none. */
   nextDueAt(fn: string): Promise<number | undefined>;
   counts(fn: string): Promise<QueueCounts>;

@@ -106,6 +106,22 @@ export function describeBackendContract(name: string, harness: ContractHarness):
       expect(await b.queue.nextDueAt("f")).toBeUndefined();
     });
 
+    it("releases unused leases: due again at once, the attempt not counted", async () => {
+      const b = await create();
+      await b.log.append([entry(["f"]), entry(["f"])], WINDOW);
+      const leased = await b.queue.lease("f", 2, 60_000);
+      await b.queue.release([leased[1]!]);
+      const again = await b.queue.lease("f", 2, 60_000);
+      expect(again.map((d) => [d.id, d.attempt])).toEqual([[leased[1]!.id, 1]]);
+      // A released lease is no longer held: settling it does nothing.
+      const r = await b.queue.settle(
+        leased[1]!,
+        { kind: "ack" },
+        { invocation: record(leased[1]!), ...WINDOW },
+      );
+      expect(r.settled).toBe(false);
+    });
+
     it("retries at the given time and not before", async () => {
       const b = await create();
       await b.log.append([entry(["f"])], WINDOW);

@@ -21,6 +21,11 @@ export interface EmbeddedOptions {
   durability?: "full" | "process";
   /** Largest number of writes in one group commit. */
   maxBatch?: number;
+  /**
+   * Under load, hold a commit back until this long (ms) after the previous one so that more writes
+   * share it: more throughput, more latency. Default 0 (commit on the next turn of the event loop).
+   */
+  commitWindowMs?: number;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -58,7 +63,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
     Date.now(),
   );
 
-  const wq = new GroupCommit(db, options.maxBatch);
+  const wq = new GroupCommit(db, { maxBatch: options.maxBatch, windowMs: options.commitWindowMs });
   const log = new EmbeddedLog(db, wq);
   const records = new EmbeddedRecords(db);
   const queue = new EmbeddedQueue(db, wq, log, records);

@@ -34,6 +34,7 @@ export class EmbeddedQueue implements DeliveryQueue {
   readonly #ack: Database.Statement;
   readonly #retry: Database.Statement;
   readonly #dead: Database.Statement;
+  readonly #release: Database.Statement;
   readonly #nextDue: Database.Statement;
   readonly #counts: Database.Statement;
   readonly #listDead: Database.Statement;
@@ -56,6 +57,9 @@ export class EmbeddedQueue implements DeliveryQueue {
     );
     this.#dead = db.prepare(
       `UPDATE deliveries SET state = ${DEAD}, dead_at = ?, last_error = ?, lease_token = NULL ${owned}`,
+    );
+    this.#release = db.prepare(
+      `UPDATE deliveries SET state = ${READY}, due_at = ?, attempt = attempt - 1, lease_token = NULL ${owned}`,
     );
     this.#nextDue = db.prepare(`SELECT min(due_at) FROM deliveries WHERE fn = ? AND state < ${DEAD}`).pluck();
     this.#counts = db.prepare(
@@ -115,6 +119,13 @@ export class EmbeddedQueue implements DeliveryQueue {
           ? this.#log.appendSync(extra.emit, now, extra.dedupWindowMs)
           : [];
       return { settled, emitted };
+    });
+  }
+
+  release(leases: LeasedDelivery[]): Promise<void> {
+    return this.#wq.run(() => {
+      const now = Date.now();
+      for (const l of leases) this.#release.run(now, Number(l.id), l.leaseToken);
     });
   }
 
