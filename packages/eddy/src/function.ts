@@ -13,6 +13,13 @@ export interface FunctionLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Options of a queue send. */
+export interface SendOptions {
+  groupId?: string;
+  dedupId?: string;
+  delay?: Duration;
+}
+
 /** Facts about the running attempt. */
 export interface InvocationInfo {
   /** Unique per attempt. */
@@ -35,6 +42,11 @@ export interface FunctionContext {
    * a retried attempt's emits duplicates of the first one's (dropped by deduplication).
    */
   emit(events: EventInput | EventInput[]): Promise<void>;
+  /**
+   * Sends a message to a queue — only if this attempt succeeds, like `emit`. FIFO queues need a
+   * `groupId`; `dedupId` deduplicates for 5 minutes; `delay` holds the message back.
+   */
+  send(queue: string, body: unknown, options?: SendOptions): Promise<void>;
   /** Configuration and secrets given to this function by the server. */
   env: Readonly<Record<string, string>>;
   /** Aborted when the attempt times out or the server shuts down. */
@@ -44,6 +56,20 @@ export interface FunctionContext {
 
 /** A function's code. Its return value is recorded with the invocation; a throw fails the attempt. */
 export type Handler<TData = unknown> = (event: CloudEvent<TData>, ctx: FunctionContext) => unknown;
+
+/**
+ * What a batch handler may return: the ids (event `id`, i.e. the queue message id) of the items
+ * that failed. Only those are retried; the others are done. Throwing fails the whole batch.
+ */
+export interface BatchResult {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The code of a batch function: gets up to `batch.maxSize` events at once. */
+export type BatchHandler<TData = unknown> = (
+  events: CloudEvent<TData>[],
+  ctx: FunctionContext,
+) => BatchResult | void | Promise<BatchResult | void>;
 
 /** Exponential backoff between attempts: `min(max, initial * factor^(n-1))`, then jitter. */
 export interface BackoffPolicy {
@@ -62,6 +88,25 @@ export interface RetryPolicy {
   /** Attempts in all, including the first. Default 3. */
   maxAttempts?: number;
   backoff?: BackoffPolicy;
+  /** A delivery older than this (since it was accepted) is dead-lettered instead of run again. */
+  maxEventAge?: Duration;
+}
+
+/** Flow control: at most `limit` starts per `period`, with bursts up to `burst`; the excess waits. */
+export interface ThrottleConfig {
+  limit: number;
+  period: Duration;
+  /** Extra starts allowed at once on top of the steady rate. Default 0. */
+  burst?: number;
+  /** CEL expression over `event`: a separate throttle per value. */
+  key?: string;
+}
+
+/** Flow control: at most `limit` runs per `period`; the excess is dropped (recorded as skipped). */
+export interface RateLimitConfig {
+  limit: number;
+  period: Duration;
+  key?: string;
 }
 
 /** How a user configures a function. */
@@ -78,9 +123,33 @@ export interface FunctionConfig {
   concurrency?: {
     /** Attempts running at once. Default 10. */
     max?: number;
+    /** CEL expression over `event` (e.g. "event.data.customerId"): limits runs per value… */
+    key?: string;
+    /** …to this many at once. Default 1. */
+    perKey?: number;
   };
   /** Event types this function emits (documentation and, later, schema checks). */
   emits?: string[];
+  /**
+   * CEL expression over `event` (e.g. "event.data.orderId"): at most one successful run per value
+   * within `idempotencyWindow`. Later events with the same key are recorded as skipped.
+   */
+  idempotencyKey?: string;
+  /** Default "24h". */
+  idempotencyWindow?: Duration;
+  throttle?: ThrottleConfig;
+  rateLimit?: RateLimitConfig;
+  /** Waits for `period` of quiet per key, then runs once with the last event (never later than `maxWait`). */
+  debounce?: { period: Duration; key?: string; maxWait?: Duration };
+  /** Runs with up to `maxSize` events at once, after at most `timeout`; define with {@link defineBatchFunction}. */
+  batch?: { maxSize: number; timeout: Duration; key?: string };
+  /** CEL expression over `event` giving an integer: higher runs first among queued runs. */
+  priority?: { run: string };
+  /**
+   * Events that cancel queued (not yet started) runs: an event of type `event` whose value at
+   * `match` (a path such as "data.orderId") equals the triggering event's value at the same path.
+   */
+  cancelOn?: { event: string; match: string }[];
 }
 
 /** A function's configuration with every default filled in: what the server works with. JSON only. */
@@ -91,11 +160,19 @@ export interface ResolvedFunctionConfig {
   retries: {
     maxAttempts: number;
     backoff: { initialMs: number; factor: number; maxMs: number; jitter: "full" | "equal" | "none" };
+    maxEventAgeMs?: number;
   };
   timeoutMs: number;
   memoryMb: number;
-  concurrency: { max: number };
+  concurrency: { max: number; key?: string; perKey?: number };
   emits: string[];
+  idempotency?: { key: string; windowMs: number };
+  throttle?: { limit: number; periodMs: number; burst: number; key?: string };
+  rateLimit?: { limit: number; periodMs: number; key?: string };
+  debounce?: { periodMs: number; maxWaitMs: number; key?: string };
+  batch?: { maxSize: number; timeoutMs: number; key?: string };
+  priority?: { run: string };
+  cancelOn: { event: string; match: string }[];
 }
 
 const FUNCTION_BRAND = Symbol.for("eddy.function");
@@ -104,7 +181,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** What `defineFunction` returns: the module's default export. */
 export interface EddyFunction<TData = unknown> {
   readonly config: ResolvedFunctionConfig;
-  readonly handler: Handler<TData>;
+  readonly handler: Handler<TData> | BatchHandler<TData>;
 }
 
 /**
@@ -125,6 +202,35 @@ export function defineFunction<TData = unknown>(
     throw new InvalidFunctionConfigError("handler", `must be a function, got ${typeof handler}`);
   }
   const fn = { config: resolveFunctionConfig(config), handler };
+  Object.defineProperty(fn, FUNCTION_BRAND, { value: true });
+  return fn;
+}
+
+/**
+ * Defines a batch function: its handler gets up to `batch.maxSize` events (or queue messages) at
+ * once and may report which items failed, so that only those are retried.
+ *
+ * @example
+ * export default defineBatchFunction(
+ *   { name: "index", triggers: [on.queue("docs")], batch: { maxSize: 50, timeout: "2s" } },
+ *   async (events) => ({ batchItemFailures: events.filter(bad).map((e) => ({ itemIdentifier: e.id })) }),
+ * );
+ */
+export function defineBatchFunction<TData = unknown>(
+  config: FunctionConfig,
+  handler: BatchHandler<TData>,
+): EddyFunction<TData> {
+  if (typeof handler !== "function") {
+    throw new InvalidFunctionConfigError("handler", `must be a function, got ${typeof handler}`);
+  }
+  const resolved = resolveFunctionConfig(config);
+  if (!resolved.batch) {
+    throw new InvalidFunctionConfigError(
+      "batch",
+      "a batch function needs batch: { maxSize, timeout } or on.queue(name, { batchSize })",
+    );
+  }
+  const fn = { config: resolved, handler };
   Object.defineProperty(fn, FUNCTION_BRAND, { value: true });
   return fn;
 }
@@ -156,17 +262,20 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     throw new InvalidFunctionConfigError("triggers", 'must be an array such as [on.event({ type: ["x"] })]');
   }
   config.triggers.forEach((t, i) => {
-    if (typeof t !== "object" || t === null || t.kind !== "event") {
-      throw new InvalidFunctionConfigError(`triggers[${i}]`, "must be a trigger made by on.event(...)");
+    if (typeof t !== "object" || t === null || !["event", "queue", "schedule"].includes(t.kind)) {
+      throw new InvalidFunctionConfigError(
+        `triggers[${i}]`,
+        "must be a trigger made by on.event, on.queue or on.schedule",
+      );
     }
-    validatePattern(t.pattern);
+    if (t.kind === "event") validatePattern(t.pattern);
   });
   const retries = config.retries ?? {};
   const backoff = retries.backoff ?? {};
   const resolved: ResolvedFunctionConfig = {
     name: config.name,
     description: config.description,
-    triggers: config.triggers.map((t) => ({ kind: t.kind, pattern: t.pattern })),
+    triggers: config.triggers.map((t) => ({ ...t })),
     retries: {
       maxAttempts: integer(retries.maxAttempts ?? 3, "retries.maxAttempts", 1, 1000),
       backoff: {
@@ -180,9 +289,105 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     memoryMb: integer(config.memoryMb ?? 128, "memoryMb", 16, 16_384),
     concurrency: { max: integer(config.concurrency?.max ?? 10, "concurrency.max", 1, 10_000) },
     emits: config.emits ?? [],
+    cancelOn: [],
   };
+  if (retries.maxEventAge !== undefined) {
+    resolved.retries.maxEventAgeMs = duration(retries.maxEventAge, "retries.maxEventAge");
+  }
+  resolveFlowControl(config, resolved);
   if (resolved.timeoutMs < 1) throw new InvalidFunctionConfigError("timeout", "must be at least 1ms");
   return resolved;
+}
+
+/** The flow-control options; CEL expressions are only checked for presence here, the server compiles them. */
+function resolveFlowControl(config: FunctionConfig, out: ResolvedFunctionConfig): void {
+  const c = config.concurrency;
+  if (c?.key !== undefined) {
+    out.concurrency.key = expression(c.key, "concurrency.key");
+    out.concurrency.perKey = integer(c.perKey ?? 1, "concurrency.perKey", 1, 10_000);
+  } else if (c?.perKey !== undefined) {
+    throw new InvalidFunctionConfigError(
+      "concurrency.perKey",
+      "needs concurrency.key, the expression that names the key",
+    );
+  }
+  if (config.idempotencyKey !== undefined) {
+    out.idempotency = {
+      key: expression(config.idempotencyKey, "idempotencyKey"),
+      windowMs: duration(config.idempotencyWindow ?? "24h", "idempotencyWindow"),
+    };
+  }
+  if (config.throttle !== undefined) {
+    const t = config.throttle;
+    out.throttle = {
+      limit: integer(t.limit, "throttle.limit", 1, 1_000_000),
+      periodMs: positive(duration(t.period, "throttle.period"), "throttle.period"),
+      burst: integer(t.burst ?? 0, "throttle.burst", 0, 1_000_000),
+    };
+    if (t.key !== undefined) out.throttle.key = expression(t.key, "throttle.key");
+  }
+  if (config.rateLimit !== undefined) {
+    const r = config.rateLimit;
+    out.rateLimit = {
+      limit: integer(r.limit, "rateLimit.limit", 1, 1_000_000),
+      periodMs: positive(duration(r.period, "rateLimit.period"), "rateLimit.period"),
+    };
+    if (r.key !== undefined) out.rateLimit.key = expression(r.key, "rateLimit.key");
+  }
+  if (config.debounce !== undefined) {
+    const d = config.debounce;
+    const periodMs = positive(duration(d.period, "debounce.period"), "debounce.period");
+    out.debounce = {
+      periodMs,
+      maxWaitMs: d.maxWait !== undefined ? duration(d.maxWait, "debounce.maxWait") : Infinity,
+    };
+    if (out.debounce.maxWaitMs < periodMs) {
+      throw new InvalidFunctionConfigError("debounce.maxWait", "must be at least debounce.period");
+    }
+    if (d.key !== undefined) out.debounce.key = expression(d.key, "debounce.key");
+  }
+  const queueBatch = out.triggers.find((t) => t.kind === "queue" && t.batchSize !== undefined);
+  if (config.batch !== undefined && queueBatch) {
+    throw new InvalidFunctionConfigError("batch", "give batch or on.queue(name, { batchSize }), not both");
+  }
+  if (config.batch !== undefined) {
+    const b = config.batch;
+    out.batch = {
+      maxSize: integer(b.maxSize, "batch.maxSize", 1, 10_000),
+      timeoutMs: duration(b.timeout, "batch.timeout"),
+    };
+    if (b.key !== undefined) out.batch.key = expression(b.key, "batch.key");
+  } else if (queueBatch && queueBatch.kind === "queue") {
+    out.batch = { maxSize: queueBatch.batchSize!, timeoutMs: queueBatch.batchWindowMs ?? 0 };
+  }
+  if (config.priority !== undefined) out.priority = { run: expression(config.priority.run, "priority.run") };
+  (config.cancelOn ?? []).forEach((c, i) => {
+    if (typeof c?.event !== "string" || c.event === "") {
+      throw new InvalidFunctionConfigError(`cancelOn[${i}].event`, "must be an event type");
+    }
+    if (typeof c.match !== "string" || !/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/.test(c.match)) {
+      throw new InvalidFunctionConfigError(
+        `cancelOn[${i}].match`,
+        `must be a path such as "data.orderId", got ${JSON.stringify(c.match)}`,
+      );
+    }
+    out.cancelOn.push({ event: c.event, match: c.match });
+  });
+}
+
+function expression(value: unknown, path: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new InvalidFunctionConfigError(
+      path,
+      `must be a CEL expression over event, such as "event.data.id"; got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function positive(ms: number, path: string): number {
+  if (ms <= 0) throw new InvalidFunctionConfigError(path, "must be longer than 0");
+  return ms;
 }
 
 function duration(value: unknown, path: string): number {

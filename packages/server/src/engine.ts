@@ -1,10 +1,13 @@
 import type { Backend } from "./backends/types.js";
+import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
+import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
 import { Ingestor } from "./events/ingest.js";
-import type { LoadedFunction } from "./functions/loader.js";
+import type { LoadedFunction, LoadFailure } from "./functions/loader.js";
 import type { Logger } from "./observability/logger.js";
+import { QueueService } from "./queues/queue-service.js";
 import { Router } from "./router/router.js";
 import type { PoolState } from "./runtime/pool.js";
 import { SandboxPool } from "./runtime/pool.js";
@@ -20,9 +23,11 @@ export interface EngineOptions {
   sandboxIdleMs: number;
 }
 
-/** A deployed function version with its sandbox pool. */
+/** A deployed function version with its sandbox pool and delivery plan. */
 export interface DeployedFunction extends LoadedFunction {
   pool: SandboxPool;
+  plan: DeliveryPlan;
+  target: DispatchTarget;
 }
 
 /** What the API shows of a function. */
@@ -44,6 +49,7 @@ export class Engine {
   readonly router = new Router();
   readonly ingestor: Ingestor;
   readonly dispatcher: Dispatcher;
+  readonly queues: QueueService;
   readonly log: Logger;
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
@@ -52,30 +58,49 @@ export class Engine {
     this.#options = options;
     this.backend = options.backend;
     this.log = options.log;
-    this.ingestor = new Ingestor(options.backend.log, this.router, options.ingest, (fns) =>
-      this.dispatcher.wake(fns),
-    );
-    this.dispatcher = new Dispatcher({
-      queue: options.backend.queue,
-      dedupWindowMs: options.ingest.dedupWindowMs,
-      prepareEmits: (events) => this.ingestor.prepare(events),
-      emitted: (entries, results) => this.ingestor.notify(entries, results),
-      log: options.log,
+    this.ingestor = new Ingestor(options.backend, this.router, options.ingest, (consumers) => {
+      this.dispatcher.wake(consumers);
+      this.queues.notify(consumers);
     });
+    this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries));
+    this.dispatcher = new Dispatcher(
+      {
+        queue: options.backend.queue,
+        kv: options.backend.kv,
+        dedupWindowMs: options.ingest.dedupWindowMs,
+        prepareEmits: async (events, sends) => [
+          ...this.ingestor.prepare(events),
+          ...(await this.queues.prepareSends(sends)),
+        ],
+        emitted: (entries, results) => this.ingestor.appended(entries, results),
+        log: options.log,
+      },
+      (consumer, leased) => this.queues.enforceRedrive(consumer, leased),
+    );
   }
 
   /**
    * Makes `loaded` the set of running functions, atomically: routing switches in one step, attempts
    * in flight finish on the version they started with, and replaced pools stop afterwards.
    */
-  async deploy(loaded: LoadedFunction[]): Promise<void> {
+  async deploy(loaded: LoadedFunction[]): Promise<{ failures: LoadFailure[] }> {
     const previous = this.#functions;
     const next = new Map<string, DeployedFunction>();
+    const failures: LoadFailure[] = [];
     for (const fn of loaded) {
       const old = previous.get(fn.name);
       if (old && old.version === fn.version && sameConfig(old, fn)) {
         void fn.warm?.sandbox.terminate();
         next.set(fn.name, old);
+        continue;
+      }
+      let plan: DeliveryPlan;
+      try {
+        plan = new DeliveryPlan(fn.name, fn.config);
+        for (const t of fn.config.triggers) if (t.kind === "queue") await this.queues.ensure(t.queue);
+      } catch (err) {
+        void fn.warm?.sandbox.terminate();
+        failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
         continue;
       }
       const pool = new SandboxPool(
@@ -91,13 +116,14 @@ export class Engine {
         },
         fn.warm,
       );
-      next.set(fn.name, { ...fn, warm: undefined, pool });
+      next.set(fn.name, { ...fn, warm: undefined, pool, plan, target: target(fn, plan, pool) });
     }
     this.#functions = next;
-    this.router.setFunctions([...next.values()].map((f) => ({ name: f.name, triggers: f.config.triggers })));
-    await this.dispatcher.sync([...next.values()].map(target));
+    this.router.setFunctions([...next.values()].map((f) => f.plan));
+    await this.dispatcher.sync([...next.values()].map((f) => f.target));
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
     await Promise.all(retired.map((f) => f.pool.close()));
+    return { failures };
   }
 
   /** The deployed functions, by name. */
@@ -130,13 +156,17 @@ export class Engine {
   }
 }
 
-function target(f: DeployedFunction): DispatchTarget {
-  return {
+function target(f: LoadedFunction, plan: DeliveryPlan, pool: SandboxPool): DispatchTarget {
+  const t: DispatchTarget = {
     name: f.name,
     version: f.version,
-    config: f.config,
-    invoke: (req, timeoutMs) => f.pool.invoke(req, timeoutMs),
+    plan,
+    invoke: (req, timeoutMs) => pool.invoke(req, timeoutMs),
   };
+  const { throttle, rateLimit } = f.config;
+  if (throttle) t.throttle = new Throttle(throttle.limit, throttle.periodMs, throttle.burst);
+  if (rateLimit) t.rateLimit = new RateLimit(rateLimit.limit, rateLimit.periodMs);
+  return t;
 }
 
 function sameConfig(a: LoadedFunction, b: LoadedFunction): boolean {

@@ -83,9 +83,9 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
   try {
-    const { functions, failures } = await loadFunctions(dir, join(dataDir, "bundles"), options.env ?? {});
+    const loaded = await loadFunctions(dir, join(dataDir, "bundles"), options.env ?? {});
+    const failures = [...loaded.failures, ...(await engine.deploy(loaded.functions)).failures];
     for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
-    await engine.deploy(functions);
     let closing: Promise<void> | undefined;
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,

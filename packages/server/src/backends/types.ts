@@ -17,13 +17,39 @@
  */
 import type { CloudEvent } from "eddy";
 
-/** An event to append, with the names of the functions it was routed to. */
+/**
+ * One delivery to enqueue with an event. `fn` is the consumer: a function name, or `queue:<name>`
+ * for a queue. The optional attributes serve flow control and are computed from the function's
+ * configuration when the event is routed (dispatch/delivery-plan.ts).
+ */
+export interface NewDelivery {
+  fn: string;
+  /** Not leasable before this time (queue delays). Default: now. */
+  dueAt?: number;
+  /** Groups limited by the lease's `perGroup`/`ordered` options: FIFO message groups, concurrency keys. */
+  groupKey?: string;
+  /** Higher is leased first when the lease asks for `byPriority`. Default 0. */
+  priority?: number;
+  /** `cancel(fn, key)` drops queued deliveries with this key. */
+  cancelKey?: string;
+  /** Deliveries with the same batch key are leased together by `leaseBatch`. */
+  batchKey?: string;
+  /**
+   * Debounce: a queued (not leased) delivery of `fn` with the same key takes this event instead of
+   * a new delivery being made (the last event wins), and becomes due `periodMs` later, but no later
+   * than `maxWaitMs` after that delivery was first made.
+   */
+  debounce?: { key: string; periodMs: number; maxWaitMs: number };
+}
+
+/** An event to append, with the deliveries it was routed to. */
 export interface AppendEntry {
   event: CloudEvent;
   /** `source` + `id`: a repeat inside the dedup window stores nothing and is reported `duplicate`. */
   dedupKey: string;
-  /** One delivery is enqueued per function name. */
-  deliveries: string[];
+  /** Overrides the append call's window for this entry (queues: 5 minutes). */
+  dedupWindowMs?: number;
+  deliveries: NewDelivery[];
 }
 
 /** What became of one {@link AppendEntry}. */
@@ -58,6 +84,28 @@ export interface LeasedDelivery {
   createdAt: number;
   leaseToken: string;
   leaseUntil: number;
+  groupKey?: string;
+  /** How many times the delivery was redriven from the dead-letter queue. */
+  redrives: number;
+}
+
+/** Options of a lease beyond its length. */
+export interface LeaseOptions {
+  /** At most this many leased deliveries per group key at once (deliveries without a group are free). */
+  perGroup?: number;
+  /** Within a group, only the oldest queued delivery is leasable (FIFO); implies perGroup 1. */
+  ordered?: boolean;
+  /** Higher `priority` first, then due time. */
+  byPriority?: boolean;
+}
+
+/** A write to the key-value store made together with a settle (idempotency records, ctx.kv). */
+export interface KvWrite {
+  ns: string;
+  key: string;
+  /** undefined deletes the key. */
+  value: unknown;
+  ttlMs?: number;
 }
 
 /** A serialized error, as recorded on invocations and dead letters. */
@@ -86,7 +134,11 @@ export interface InvocationRecord {
   eventSource: string;
   eventType: string;
   attempt: number;
-  status: "succeeded" | "failed";
+  /** "skipped": not run, see `skipReason` (an idempotency key already succeeded, a rate limit). */
+  status: "succeeded" | "failed" | "skipped";
+  skipReason?: string;
+  /** For a batch attempt: every delivery and event it carried (deliveryId/eventId are the first). */
+  batch?: { deliveryId: string; eventId: string }[];
   /** What the engine did next: done, retry later, or park in the dead-letter queue. */
   outcome: "ack" | "retry" | "dead";
   startedAt: number;
@@ -107,9 +159,39 @@ export interface DeadLetter {
   fn: string;
   event: CloudEvent;
   attempts: number;
+  redrives: number;
   createdAt: number;
   deadAt: number;
   error: ErrorInfo;
+}
+
+/** Which dead letters an operation applies to; every given field must match, none given: all. */
+export interface DeadFilter {
+  ids?: string[];
+  eventType?: string;
+  /** `name` of the last error, e.g. "TypeError", "FunctionTimeoutError". */
+  errorName?: string;
+  deadAfter?: number;
+  deadBefore?: number;
+}
+
+/** Listing of dead letters, oldest first; `afterId` pages. */
+export interface DeadQuery extends DeadFilter {
+  limit: number;
+  afterId?: string;
+}
+
+/** A delivery as the admin view shows it. */
+export interface DeliveryInfo {
+  id: string;
+  fn: string;
+  state: "ready" | "leased";
+  attempt: number;
+  eventId: string;
+  eventType: string;
+  createdAt: number;
+  /** Ready: when it is due. Leased: when the lease ends. */
+  dueAt: number;
 }
 
 /** Per-function delivery counts. */
@@ -122,7 +204,12 @@ export interface QueueCounts {
 /** The delivery queue: one entry per (event, function). */
 export interface DeliveryQueue {
   /** Leases up to `max` deliveries of `fn` that are due (or whose lease expired), oldest due first. */
-  lease(fn: string, max: number, leaseMs: number): Promise<LeasedDelivery[]>;
+  lease(fn: string, max: number, leaseMs: number, options?: LeaseOptions): Promise<LeasedDelivery[]>;
+  /**
+   * Leases one batch: up to `maxSize` queued deliveries sharing a batch key, taken when the key has
+   * `maxSize` queued or its oldest delivery is due. Empty when no batch is ready.
+   */
+  leaseBatch(fn: string, maxSize: number, leaseMs: number): Promise<LeasedDelivery[]>;
   /**
    * Ends an attempt: ack (delete), retry at `dueAt`, or dead-letter; stores `invocation` and appends
    * `emit` (only sensible with ack) in the same durable write. Resolves false, changing nothing,
@@ -131,18 +218,39 @@ export interface DeliveryQueue {
   settle(
     lease: LeasedDelivery,
     settlement: Settlement,
-    extra: { invocation: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number },
+    extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
   ): Promise<{ settled: boolean; emitted: AppendResult[] }>;
+  /** Moves a held lease's end (queues' change-visibility). Resolves false if the lease was lost. */
+  extend(lease: LeasedDelivery, leaseUntil: number): Promise<boolean>;
+  /** Drops queued (not leased) deliveries of `fn` with this cancel key; resolves the dropped ones. */
+  cancel(fn: string, cancelKey: string): Promise<{ id: string; eventId: string }[]>;
   /**
    * Gives leases back unused (leased ahead, never started): the deliveries are due again at once
-   * and the lease does not count as an attempt. Leases no longer held are ignored.
+   * (or at `dueAt`) and the lease does not count as an attempt. Leases no longer held are ignored.
    */
-  release(leases: LeasedDelivery[]): Promise<void>;
+  release(leases: LeasedDelivery[], dueAt?: number): Promise<void>;
   /** Earliest time a delivery of `fn` becomes leasable (due, or its lease expires); undefined if none. */
   nextDueAt(fn: string): Promise<number | undefined>;
   counts(fn: string): Promise<QueueCounts>;
   /** Dead letters of `fn`, oldest first. */
-  listDead(fn: string, limit: number): Promise<DeadLetter[]>;
+  listDead(fn: string, query: DeadQuery): Promise<DeadLetter[]>;
+  getDead(fn: string, id: string): Promise<DeadLetter | undefined>;
+  /** Puts matching dead letters back in the queue, due now with a fresh attempt budget; keeps their ids (and so their history). */
+  redrive(fn: string, filter: DeadFilter): Promise<number>;
+  /** Deletes matching dead letters for good. */
+  purge(fn: string, filter: DeadFilter): Promise<number>;
+  /** Number of dead letters per consumer that has any. */
+  deadCounts(): Promise<Record<string, number>>;
+  /**
+   * The admin view: leased deliveries, or overdue ones (ready and due more than `overdueMs` ago —
+   * work that should be running and is not), oldest first.
+   */
+  inspect(query: {
+    state: "leased" | "overdue";
+    fn?: string;
+    overdueMs?: number;
+    limit: number;
+  }): Promise<DeliveryInfo[]>;
 }
 
 /** A stored value with its version, for compare-and-set. */

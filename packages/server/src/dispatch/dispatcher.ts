@@ -1,4 +1,4 @@
-import type { DispatchDeps, DispatchTarget } from "./function-dispatcher.js";
+import type { DispatchDeps, DispatchTarget, LeaseFilter } from "./function-dispatcher.js";
 import { FunctionDispatcher } from "./function-dispatcher.js";
 
 /**
@@ -7,23 +7,29 @@ import { FunctionDispatcher } from "./function-dispatcher.js";
  */
 export class Dispatcher {
   readonly #deps: DispatchDeps;
+  readonly #filter: LeaseFilter | undefined;
   readonly #byName = new Map<string, FunctionDispatcher>();
   #stopping = false;
 
-  constructor(deps: DispatchDeps) {
+  constructor(deps: DispatchDeps, filter?: LeaseFilter) {
     this.#deps = deps;
+    this.#filter = filter;
   }
 
   /** Makes the set of dispatched functions equal to `targets`. */
   async sync(targets: DispatchTarget[]): Promise<void> {
     const names = new Set(targets.map((t) => t.name));
-    const removed = [...this.#byName].filter(([name]) => !names.has(name));
+    const removed = [...this.#byName].filter(([name, d]) => {
+      const t = targets.find((x) => x.name === name);
+      // A function that now consumes something else gets a new dispatcher.
+      return !names.has(name) || t?.plan.consumer !== d.consumer;
+    });
     for (const [name] of removed) this.#byName.delete(name);
     for (const t of targets) {
       const existing = this.#byName.get(t.name);
       if (existing) existing.update(t);
       else {
-        const d = new FunctionDispatcher(t, this.#deps);
+        const d = new FunctionDispatcher(t, this.#deps, this.#filter);
         this.#byName.set(t.name, d);
         if (!this.#stopping) d.wake();
       }
@@ -31,9 +37,10 @@ export class Dispatcher {
     await Promise.all(removed.map(([, d]) => d.stop()));
   }
 
-  /** Wakes the dispatchers of the given functions (new deliveries were committed). */
-  wake(names: Iterable<string>): void {
-    for (const n of names) this.#byName.get(n)?.wake();
+  /** Wakes the dispatchers that consume from the given consumer keys (new deliveries were committed). */
+  wake(consumers: Iterable<string>): void {
+    const set = new Set(consumers);
+    for (const d of this.#byName.values()) if (set.has(d.consumer)) d.wake();
   }
 
   inFlight(name: string): number {

@@ -1,28 +1,8 @@
-import { randomUUID } from "node:crypto";
-import type { CloudEvent, ResolvedFunctionConfig } from "eddy";
-import type { AppendEntry, AppendResult, DeliveryQueue, LeasedDelivery } from "../backends/types.js";
-import type { Logger } from "../observability/logger.js";
-import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
-import { decideOutcome } from "./outcome.js";
+import type { LeasedDelivery } from "../backends/types.js";
+import type { AttemptReport, DispatchDeps, DispatchTarget } from "./attempt.js";
+import { runAttempt } from "./attempt.js";
 
-/** The running version of a function, as the dispatcher needs it. */
-export interface DispatchTarget {
-  name: string;
-  version: string;
-  config: ResolvedFunctionConfig;
-  invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult>;
-}
-
-/** What the dispatcher needs from the rest of the engine. */
-export interface DispatchDeps {
-  queue: DeliveryQueue;
-  dedupWindowMs: number;
-  /** Validates and routes emitted events (throws on an invalid one). */
-  prepareEmits(events: CloudEvent[]): AppendEntry[];
-  /** Called after emitted events are durable, to wake their functions. */
-  emitted(entries: AppendEntry[], results: AppendResult[]): void;
-  log: Logger;
-}
+export type { DispatchDeps, DispatchTarget } from "./attempt.js";
 
 // A lease outlives the attempt's timeout by this much, so a slow settle is not mistaken for a crash.
 const LEASE_MARGIN_MS = 10_000;
@@ -32,20 +12,24 @@ const SAFETY_POLL_MS = 5_000;
 const PREFETCH_WINDOW_MS = 1_000;
 const MAX_PREFETCH = 512;
 
+/** Checks leased deliveries before they run (queues: maxReceiveCount); returns the ones to run. */
+export type LeaseFilter = (consumer: string, leased: LeasedDelivery[]) => Promise<LeasedDelivery[]>;
+
 /**
- * Schedules one function's deliveries: leases what is due, runs each attempt in the function's
- * sandbox pool up to the concurrency limit, and settles the outcome (ack + emits, retry at the
- * backoff, or dead-letter) in one durable write. Woken when new deliveries are committed; sleeps
- * until the next due time otherwise.
+ * Schedules one function's deliveries: leases what is due, runs each attempt (runAttempt) up to
+ * the concurrency limit, and wakes again when new deliveries are committed, when an attempt ends,
+ * or at the next due time (a retry or an expiring lease).
  *
  * To keep a fast function busy without one lease round-trip per attempt, it leases ahead: about
  * one second of work at the measured attempt duration (a slow function gets no more than it can
- * start at once), and lets the leased-ahead deliveries go again when it stops.
+ * start at once), and lets the leased-ahead deliveries go again when it stops. A batch function
+ * leases whole batches instead, one per free slot.
  */
 export class FunctionDispatcher {
   #target: DispatchTarget;
   readonly #deps: DispatchDeps;
-  readonly #buffer: LeasedDelivery[] = [];
+  readonly #filter: LeaseFilter | undefined;
+  readonly #buffer: LeasedDelivery[][] = [];
   #inFlight = 0;
   #pumping = false;
   #again = false;
@@ -56,13 +40,18 @@ export class FunctionDispatcher {
   #avgMs: number | undefined;
   readonly #running = new Set<Promise<void>>();
 
-  constructor(target: DispatchTarget, deps: DispatchDeps) {
+  constructor(target: DispatchTarget, deps: DispatchDeps, filter?: LeaseFilter) {
     this.#target = target;
     this.#deps = deps;
+    this.#filter = filter;
   }
 
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  get consumer(): string {
+    return this.#target.plan.consumer;
   }
 
   /** Swaps in a new version: attempts in flight finish on the old one, new ones use this. */
@@ -79,7 +68,7 @@ export class FunctionDispatcher {
       this.#again = true;
       return;
     }
-    if (this.#buffer.length >= this.#target.config.concurrency.max) return; // enough leased ahead
+    if (this.#buffer.length >= this.#max()) return; // enough leased ahead
     void this.#pump();
   }
 
@@ -87,7 +76,7 @@ export class FunctionDispatcher {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    const unstarted = this.#buffer.splice(0);
+    const unstarted = this.#buffer.splice(0).flat();
     if (unstarted.length > 0) {
       await this.#deps.queue.release(unstarted).catch((err: unknown) => {
         this.#deps.log.warn({ err, fn: this.#target.name }, "could not release leases; they expire instead");
@@ -96,10 +85,14 @@ export class FunctionDispatcher {
     await Promise.all([...this.#running]);
   }
 
-  /** How many deliveries to hold leased: in flight plus about PREFETCH_WINDOW_MS of queued work. */
+  #max(): number {
+    return this.#target.plan.config.concurrency.max;
+  }
+
+  /** How many units (deliveries, or batches) to hold: in flight plus about a second of queued work. */
   #prefetchTarget(): number {
-    const max = this.#target.config.concurrency.max;
-    if (this.#avgMs === undefined) return max;
+    const max = this.#max();
+    if (this.#avgMs === undefined || this.#target.plan.config.batch) return max;
     const perSlot = Math.max(1, Math.floor(PREFETCH_WINDOW_MS / Math.max(this.#avgMs, 0.05)));
     return Math.min(MAX_PREFETCH, Math.max(max, max * perSlot));
   }
@@ -109,17 +102,12 @@ export class FunctionDispatcher {
     try {
       do {
         this.#again = false;
-        const target = this.#target;
         const want = this.#prefetchTarget() - this.#buffer.length - this.#inFlight;
         if (want <= 0 || this.#stopped) break;
-        const leased = await this.#deps.queue.lease(
-          target.name,
-          want,
-          target.config.timeoutMs + LEASE_MARGIN_MS,
-        );
-        this.#buffer.push(...leased);
+        const units = await this.#lease(want);
+        this.#buffer.push(...units);
         this.#drain();
-        if (leased.length === want) this.#again = true;
+        if (units.length === want) this.#again = true;
       } while (this.#again && !this.#stopped);
       // Idle (nothing in flight or leased ahead): sleep until the next due retry or lease expiry.
       if (this.#buffer.length === 0 && this.#inFlight === 0) await this.#schedule();
@@ -133,18 +121,42 @@ export class FunctionDispatcher {
     if (this.#again && !this.#stopped) this.wake();
   }
 
-  /** Starts leased deliveries while there is a free slot. */
+  /** Leases up to `want` units: single deliveries, or whole batches for a batch function. */
+  async #lease(want: number): Promise<LeasedDelivery[][]> {
+    const plan = this.#target.plan;
+    const leaseMs = plan.config.timeoutMs + LEASE_MARGIN_MS;
+    const batch = plan.config.batch;
+    if (batch) {
+      const units: LeasedDelivery[][] = [];
+      while (units.length < want) {
+        let leased = await this.#deps.queue.leaseBatch(plan.consumer, batch.maxSize, leaseMs);
+        if (leased.length === 0) break;
+        if (this.#filter) leased = await this.#filter(plan.consumer, leased);
+        if (leased.length > 0) units.push(leased);
+      }
+      return units;
+    }
+    let leased = await this.#deps.queue.lease(plan.consumer, want, leaseMs, plan.leaseOptions());
+    const got = leased.length;
+    if (this.#filter && got > 0) leased = await this.#filter(plan.consumer, leased);
+    const units = leased.map((d) => [d]);
+    // Filtered-out deliveries still count, so that a full lease asks again.
+    while (units.length < got) units.push([]);
+    return units;
+  }
+
+  /** Starts leased units while there is a free slot. */
   #drain(): void {
-    const max = this.#target.config.concurrency.max;
-    while (this.#inFlight < max && this.#buffer.length > 0 && !this.#stopped) {
-      this.#start(this.#target, this.#buffer.shift()!);
+    while (this.#inFlight < this.#max() && this.#buffer.length > 0 && !this.#stopped) {
+      const unit = this.#buffer.shift()!;
+      if (unit.length > 0) this.#start(this.#target, unit);
     }
   }
 
   /** Arms a timer for the next due delivery (a retry or an expiring lease). */
   async #schedule(): Promise<void> {
     if (this.#stopped) return;
-    const next = await this.#deps.queue.nextDueAt(this.#target.name);
+    const next = await this.#deps.queue.nextDueAt(this.#target.plan.consumer);
     this.#arm(Math.min(next ?? Infinity, Date.now() + SAFETY_POLL_MS));
   }
 
@@ -157,11 +169,11 @@ export class FunctionDispatcher {
   }
 
   /**
-   * Runs one attempt. The concurrency slot is freed as soon as the function returns, not when its
+   * Runs one unit. The concurrency slot is freed as soon as the function returns, not when its
    * outcome is committed: the settle waits for a group commit, and holding the slot meanwhile would
-   * leave sandboxes idle for the commit window on every attempt.
+   * leave sandboxes idle on every attempt.
    */
-  #start(target: DispatchTarget, d: LeasedDelivery): void {
+  #start(target: DispatchTarget, unit: LeasedDelivery[]): void {
     this.#inFlight++;
     let freed = false;
     const free = () => {
@@ -170,73 +182,21 @@ export class FunctionDispatcher {
       this.#inFlight--;
       this.wake();
     };
-    const run = this.#attempt(target, d, free)
+    const run = runAttempt(target, unit, this.#deps, free)
+      .then((report: AttemptReport) => {
+        if (report.ranMs !== undefined) {
+          this.#avgMs = this.#avgMs === undefined ? report.ranMs : this.#avgMs * 0.9 + report.ranMs * 0.1;
+        }
+        if (report.dueAgainAt !== undefined) this.#arm(report.dueAgainAt);
+      })
       .catch((err: unknown) => {
         // The lease stays; it expires and the delivery is retried: nothing is lost.
-        this.#deps.log.error({ err, fn: target.name, delivery: d.id }, "failed to settle an attempt");
+        this.#deps.log.error({ err, fn: target.name, delivery: unit[0]?.id }, "failed to settle an attempt");
       })
       .finally(() => {
         free();
         this.#running.delete(run);
       });
     this.#running.add(run);
-  }
-
-  async #attempt(target: DispatchTarget, d: LeasedDelivery, free: () => void): Promise<void> {
-    const startedAt = Date.now();
-    const invocationId = randomUUID();
-    const timeoutMs = target.config.timeoutMs;
-    const t0 = performance.now();
-    let result = await target.invoke(
-      {
-        event: d.event,
-        info: {
-          id: invocationId,
-          attempt: d.attempt,
-          functionName: target.name,
-          version: target.version,
-          deadline: startedAt + timeoutMs,
-        },
-        emitSource: `eddy://functions/${target.name}`,
-        emitIdPrefix: `${d.eventSeq}.${target.name}`,
-      },
-      timeoutMs,
-    );
-    const took = performance.now() - t0;
-    free();
-    this.#avgMs = this.#avgMs === undefined ? took : this.#avgMs * 0.9 + took * 0.1;
-    let emit: AppendEntry[] = [];
-    if (result.ok && result.emits.length > 0) {
-      try {
-        emit = this.#deps.prepareEmits(result.emits);
-      } catch (err) {
-        result = {
-          ...result,
-          ok: false,
-          error: { name: "InvalidEmitError", message: (err as Error).message },
-        };
-      }
-    }
-    const { settlement, invocation } = decideOutcome(
-      invocationId,
-      d,
-      target.config,
-      target.version,
-      result,
-      startedAt,
-    );
-    const settled = await this.#deps.queue.settle(d, settlement, {
-      invocation,
-      emit,
-      dedupWindowMs: this.#deps.dedupWindowMs,
-    });
-    if (settled.emitted.length > 0) this.#deps.emitted(emit, settled.emitted);
-    if (settlement.kind === "retry") this.#arm(settlement.dueAt);
-    if (!settled.settled) {
-      this.#deps.log.warn(
-        { fn: target.name, delivery: d.id },
-        "lease lost before settle; the delivery runs again",
-      );
-    }
   }
 }

@@ -1,5 +1,6 @@
 import type { ResolvedFunctionConfig } from "eddy";
-import type { InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
+import { randomUUID } from "node:crypto";
+import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
 import type { AttemptResult } from "../runtime/protocol.js";
 import { backoffMs } from "./retry-policy.js";
 
@@ -45,4 +46,32 @@ export function decideOutcome(
   if (settlement.kind !== "ack") invocation.error = settlement.error;
   if (result.logsTruncated) invocation.logsTruncated = true;
   return { settlement, invocation };
+}
+
+/** The record of an attempt that did not run: a guard settled it (rate limit, idempotency, age). */
+export function skippedRecord(
+  target: { name: string; version: string },
+  d: LeasedDelivery,
+  reason: string,
+  outcome: InvocationRecord["outcome"],
+  error?: ErrorInfo,
+): InvocationRecord {
+  const rec: InvocationRecord = {
+    id: randomUUID(),
+    fn: target.name,
+    version: target.version,
+    deliveryId: d.id,
+    eventId: d.event.id,
+    eventSource: d.event.source,
+    eventType: d.event.type,
+    attempt: d.attempt,
+    status: "skipped",
+    skipReason: reason,
+    outcome,
+    startedAt: Date.now(),
+    durationMs: 0,
+    logs: [],
+  };
+  if (error) rec.error = error;
+  return rec;
 }

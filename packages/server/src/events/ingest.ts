@@ -1,5 +1,5 @@
 import type { CloudEvent } from "eddy";
-import type { AppendEntry, EventLog } from "../backends/types.js";
+import type { AppendEntry, DeliveryQueue, EventLog } from "../backends/types.js";
 import type { Router } from "../router/router.js";
 import type { EventLimits, Refusal } from "./envelope.js";
 import { checkEvent, isRefusal } from "./envelope.js";
@@ -21,18 +21,20 @@ export interface IngestOptions extends EventLimits {
  */
 export class Ingestor {
   readonly #log: EventLog;
+  readonly #queue: DeliveryQueue;
   readonly #router: Router;
   readonly #options: IngestOptions;
   readonly #onAppended: (functions: Iterable<string>) => void;
 
-  /** @param onAppended told which functions got new deliveries, after they are durable. */
+  /** @param onAppended told which consumers got new deliveries, after they are durable. */
   constructor(
-    log: EventLog,
+    backend: { log: EventLog; queue: DeliveryQueue },
     router: Router,
     options: IngestOptions,
-    onAppended: (fns: Iterable<string>) => void,
+    onAppended: (consumers: Iterable<string>) => void,
   ) {
-    this.#log = log;
+    this.#log = backend.log;
+    this.#queue = backend.queue;
     this.#router = router;
     this.#options = options;
     this.#onAppended = onAppended;
@@ -60,8 +62,7 @@ export class Ingestor {
       positions.push(i);
     });
     if (entries.length > 0) {
-      const appended = await this.#log.append(entries, this.#options);
-      this.notify(entries, appended);
+      const appended = await this.#append(entries);
       appended.forEach((r, k) => {
         const e = entries[k]!;
         results[positions[k]!] = {
@@ -87,13 +88,32 @@ export class Ingestor {
     });
   }
 
-  /** Wakes the dispatchers of functions that got deliveries from newly accepted entries. */
-  notify(entries: AppendEntry[], appended: { status: string }[]): void {
-    const fns = new Set<string>();
-    appended.forEach((r, k) => {
-      if (r.status === "accepted") for (const fn of entries[k]!.deliveries) fns.add(fn);
-    });
-    if (fns.size > 0) this.#onAppended(fns);
+  /** Appends entries made elsewhere (queue messages), then does what follows an append. */
+  async #append(entries: AppendEntry[]) {
+    const appended = await this.#log.append(entries, this.#options);
+    await this.appended(entries, appended);
+    return appended;
+  }
+
+  /**
+   * What follows a durable append (of ingested or emitted events): cancels the queued runs that
+   * accepted events cancel (cancelOn), and wakes the consumers that got deliveries.
+   */
+  async appended(entries: AppendEntry[], results: { status: string }[]): Promise<void> {
+    const consumers = new Set<string>();
+    for (let k = 0; k < results.length; k++) {
+      if (results[k]!.status !== "accepted") continue;
+      const entry = entries[k]!;
+      for (const d of entry.deliveries) consumers.add(d.fn);
+      for (const c of this.#router.cancellations(entry.event))
+        await this.#queue.cancel(c.consumer, c.cancelKey);
+    }
+    if (consumers.size > 0) this.#onAppended(consumers);
+  }
+
+  /** Appends prepared entries (e.g. queue messages, which are not routed) and notifies their consumers. */
+  appendEntries(entries: AppendEntry[]) {
+    return this.#append(entries);
   }
 
   #entry(event: CloudEvent, key: string): AppendEntry {

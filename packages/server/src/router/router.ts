@@ -1,34 +1,75 @@
-import type { CloudEvent, Trigger } from "eddy";
+import type { CloudEvent } from "eddy";
+import type { NewDelivery } from "../backends/types.js";
+import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
+import { valueAt } from "../dispatch/delivery-plan.js";
 import { PatternIndex } from "./pattern-index.js";
 
-/** What the router needs to know of a function. */
-export interface RoutedFunction {
-  name: string;
-  triggers: Trigger[];
+/** The source of the tick events of a function's schedules; routed to that function only. */
+export function scheduleSource(fn: string): string {
+  return `eddy://schedules/${fn}`;
+}
+
+/** A queued run to cancel because of an event (cancelOn). */
+export interface Cancellation {
+  consumer: string;
+  cancelKey: string;
 }
 
 /**
- * Routes an event to every function with a matching `on.event` trigger, through a compiled
- * {@link PatternIndex}. Replaced as a whole when the set of functions changes, so a route call never
- * sees half of a deploy.
+ * Routes an event to every function with a matching `on.event` trigger (and a schedule tick to
+ * its function), through a compiled {@link PatternIndex}, and makes each delivery with the
+ * function's {@link DeliveryPlan}. Replaced as a whole when the set of functions changes, so a
+ * route call never sees half of a deploy.
  */
 export class Router {
-  #index = new PatternIndex<string>();
+  #index = new PatternIndex<DeliveryPlan>();
+  #cancelRules = new Map<string, { plan: DeliveryPlan; match: string }[]>();
 
-  /** Rebuilds the index from the given functions. */
-  setFunctions(functions: RoutedFunction[]): void {
-    const index = new PatternIndex<string>();
-    for (const fn of functions) {
-      fn.triggers.forEach((t, i) => {
-        if (t.kind === "event") index.add(`${fn.name}#${i}`, t.pattern, fn.name);
+  /** Rebuilds the index from the deployed functions' plans. */
+  setFunctions(plans: DeliveryPlan[]): void {
+    const index = new PatternIndex<DeliveryPlan>();
+    const cancelRules = new Map<string, { plan: DeliveryPlan; match: string }[]>();
+    for (const plan of plans) {
+      plan.config.triggers.forEach((t, i) => {
+        if (t.kind === "event") index.add(`${plan.fn}#${i}`, t.pattern, plan);
       });
+      if (plan.config.triggers.some((t) => t.kind === "schedule")) {
+        index.add(`${plan.fn}#schedule`, { source: [scheduleSource(plan.fn)] }, plan);
+      }
+      for (const c of plan.config.cancelOn) {
+        const list = cancelRules.get(c.event) ?? [];
+        list.push({ plan, match: c.match });
+        cancelRules.set(c.event, list);
+      }
     }
     this.#index = index;
+    this.#cancelRules = cancelRules;
   }
 
-  /** Names of the functions that must run `event`, each once. */
-  route(event: CloudEvent): string[] {
-    const targets = this.#index.match(event as unknown as Record<string, unknown>);
-    return targets.length > 1 ? [...new Set(targets)] : targets;
+  /** The deliveries `event` makes: one per matching function. */
+  route(event: CloudEvent): NewDelivery[] {
+    const plans = this.#index.match(event as unknown as Record<string, unknown>);
+    const out: NewDelivery[] = [];
+    const seen = plans.length > 1 ? new Set<DeliveryPlan>() : undefined;
+    for (const plan of plans) {
+      if (seen) {
+        if (seen.has(plan)) continue;
+        seen.add(plan);
+      }
+      out.push(plan.delivery(event));
+    }
+    return out;
+  }
+
+  /** The queued runs `event` cancels (functions whose cancelOn names its type). */
+  cancellations(event: CloudEvent): Cancellation[] {
+    const rules = this.#cancelRules.get(event.type);
+    if (!rules) return [];
+    const out: Cancellation[] = [];
+    for (const { plan, match } of rules) {
+      const v = valueAt(event, match);
+      if (v !== undefined) out.push({ consumer: plan.consumer, cancelKey: JSON.stringify(v) });
+    }
+    return out;
   }
 }

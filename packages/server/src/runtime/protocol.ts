@@ -13,9 +13,21 @@ export interface SandboxError extends ErrorInfo {
   retryAfterMs?: number;
 }
 
+/** A queue message sent with `ctx.send`, published only if the attempt succeeds. */
+export interface QueueSend {
+  queue: string;
+  body: unknown;
+  groupId?: string;
+  dedupId?: string;
+  delayMs?: number;
+}
+
 /** What a sandbox needs to run one attempt. */
 export interface InvokeRequest {
+  /** The event; for a batch function, the first of `batch`. */
   event: CloudEvent;
+  /** A batch function's events (it is called with this array). */
+  batch?: CloudEvent[];
   info: InvocationInfo;
   /** Default `source` of emitted events. */
   emitSource: string;
@@ -37,6 +49,9 @@ export type FromSandbox =
       id: string;
       ok: true;
       emits: CloudEvent[];
+      sends: QueueSend[];
+      /** A batch handler's batchItemFailures: ids of the events to retry. */
+      failedItems?: string[];
       logs: LogLine[];
       logsTruncated: boolean;
     }
@@ -51,5 +66,13 @@ export type FromSandbox =
 
 /** How one attempt ended, as the dispatcher sees it. */
 export type AttemptResult =
-  | { ok: true; emits: CloudEvent[]; logs: LogLine[]; logsTruncated: boolean; durationMs: number }
+  | {
+      ok: true;
+      emits: CloudEvent[];
+      sends: QueueSend[];
+      failedItems?: string[];
+      logs: LogLine[];
+      logsTruncated: boolean;
+      durationMs: number;
+    }
   | { ok: false; error: SandboxError; logs: LogLine[]; logsTruncated: boolean; durationMs: number };

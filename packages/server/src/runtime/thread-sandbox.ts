@@ -139,7 +139,15 @@ export class ThreadSandbox {
     const durationMs = performance.now() - this.#pending.started;
     this.#settle(
       msg.ok
-        ? { ok: true, emits: msg.emits, logs: msg.logs, logsTruncated: msg.logsTruncated, durationMs }
+        ? {
+            ok: true,
+            emits: msg.emits,
+            sends: msg.sends,
+            ...(msg.failedItems ? { failedItems: msg.failedItems } : {}),
+            logs: msg.logs,
+            logsTruncated: msg.logsTruncated,
+            durationMs,
+          }
         : { ok: false, error: msg.error, logs: msg.logs, logsTruncated: msg.logsTruncated, durationMs },
     );
   }

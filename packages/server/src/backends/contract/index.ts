@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { CloudEvent } from "eddy";
-import type { AppendEntry, Backend, InvocationRecord, LeasedDelivery } from "../types.js";
+import type { AppendEntry, Backend, InvocationRecord, LeasedDelivery, NewDelivery } from "../types.js";
 
 /** How the suite gets backends. */
 export interface ContractHarness {
@@ -147,7 +147,7 @@ export function describeBackendContract(name: string, harness: ContractHarness):
       await b.queue.settle(d!, { kind: "dead", error: boom() }, { invocation: record(d!), ...WINDOW });
       expect(await b.queue.lease("f", 1, 5_000)).toHaveLength(0);
       expect(await b.queue.counts("f")).toEqual({ ready: 0, leased: 0, dead: 1 });
-      const [dead] = await b.queue.listDead("f", 10);
+      const [dead] = await b.queue.listDead("f", { limit: 10 });
       expect(dead!.error.message).toBe("boom");
       expect(dead!.attempts).toBe(1);
       expect(dead!.event.id).toBe(d!.event.id);
@@ -301,7 +301,7 @@ export function describeBackendContract(name: string, harness: ContractHarness):
   });
 }
 
-function entry(deliveries: string[]): AppendEntry {
+function entry(deliveries: string[] | NewDelivery[]): AppendEntry {
   const id = `e-${process.pid}-${Date.now()}-${++counter}`;
   const event: CloudEvent = {
     specversion: "1.0",
@@ -310,7 +310,11 @@ function entry(deliveries: string[]): AppendEntry {
     type: "contract.test",
     data: { n: counter },
   };
-  return { event, dedupKey: `/contract\u0000${id}`, deliveries };
+  return {
+    event,
+    dedupKey: `/contract\u0000${id}`,
+    deliveries: deliveries.map((d) => (typeof d === "string" ? { fn: d } : d)),
+  };
 }
 
 function boom() {

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Backend } from "../types.js";
 import { GroupCommit } from "./group-commit.js";
+import { EmbeddedDeadLetters } from "./dead-letters.js";
 import { EmbeddedKeyValue } from "./kv.js";
 import { EmbeddedLog } from "./log.js";
 import { EmbeddedQueue } from "./queue.js";
@@ -66,8 +67,9 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
   const wq = new GroupCommit(db, { maxBatch: options.maxBatch, windowMs: options.commitWindowMs });
   const log = new EmbeddedLog(db, wq);
   const records = new EmbeddedRecords(db);
-  const queue = new EmbeddedQueue(db, wq, log, records);
   const kv = new EmbeddedKeyValue(db, wq);
+  const dead = new EmbeddedDeadLetters(db, log);
+  const queue = new EmbeddedQueue(db, wq, { log, records, kv, dead });
 
   const sweepDedup = db.prepare(
     "DELETE FROM dedup WHERE key IN (SELECT key FROM dedup WHERE expires_at <= ? LIMIT 10000)",

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { KeyValue, KvEntry } from "../types.js";
+import type { KeyValue, KvEntry, KvWrite } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
 interface KvRow {
@@ -58,6 +58,17 @@ export class EmbeddedKeyValue implements KeyValue {
       this.#put.run(ns, key, json, version, expires);
       return version;
     });
+  }
+
+  /** An unconditional set or delete; runs inside a group-commit transaction (from `settle`). */
+  writeSync(w: KvWrite, now: number): void {
+    const row = this.#get.get(w.ns, w.key) as KvRow | undefined;
+    if (w.value === undefined) {
+      if (row) this.#delete.run(now, w.ns, w.key);
+      return;
+    }
+    const expires = w.ttlMs !== undefined ? now + w.ttlMs : null;
+    this.#put.run(w.ns, w.key, JSON.stringify(w.value), (row?.version ?? 0) + 1, expires);
   }
 
   delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {

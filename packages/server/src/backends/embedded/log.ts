@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { CloudEvent } from "eddy";
-import type { AppendEntry, AppendResult, EventLog, StoredEvent } from "../types.js";
+import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
 /** The event log on SQLite: `events` rows, `dedup` keys with expiry, and the routed `deliveries`. */
@@ -10,6 +10,8 @@ export class EmbeddedLog implements EventLog {
   readonly #getDedup: Database.Statement;
   readonly #putDedup: Database.Statement;
   readonly #insertDelivery: Database.Statement;
+  readonly #findDebounced: Database.Statement;
+  readonly #debounce: Database.Statement;
   readonly #read: Database.Statement;
   readonly #getBody: Database.Statement;
 
@@ -23,8 +25,13 @@ export class EmbeddedLog implements EventLog {
       "INSERT INTO dedup (key, seq, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at",
     );
     this.#insertDelivery = db.prepare(
-      "INSERT INTO deliveries (fn, event_seq, due_at, created_at) VALUES (?, ?, ?, ?)",
+      `INSERT INTO deliveries (fn, event_seq, due_at, created_at, group_key, priority, cancel_key, batch_key, debounce_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.#findDebounced = db.prepare(
+      "SELECT id, created_at FROM deliveries WHERE fn = ? AND debounce_key = ? AND state = 0 LIMIT 1",
+    );
+    this.#debounce = db.prepare("UPDATE deliveries SET event_seq = ?, due_at = ? WHERE id = ?");
     this.#read = db.prepare("SELECT seq, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     this.#getBody = db.prepare("SELECT body FROM events WHERE seq = ?").pluck();
   }
@@ -37,6 +44,7 @@ export class EmbeddedLog implements EventLog {
   appendSync(entries: AppendEntry[], now: number, dedupWindowMs: number): AppendResult[] {
     const results: AppendResult[] = [];
     for (const entry of entries) {
+      const window = entry.dedupWindowMs ?? dedupWindowMs;
       const seen = this.#getDedup.get(entry.dedupKey) as { seq: number; expires_at: number } | undefined;
       if (seen && seen.expires_at > now) {
         results.push({ status: "duplicate", seq: seen.seq });
@@ -46,11 +54,35 @@ export class EmbeddedLog implements EventLog {
       const seq = Number(
         this.#insertEvent.run(e.id, e.source, e.type, now, JSON.stringify(e)).lastInsertRowid,
       );
-      this.#putDedup.run(entry.dedupKey, seq, now + dedupWindowMs);
-      for (const fn of entry.deliveries) this.#insertDelivery.run(fn, seq, now, now);
+      this.#putDedup.run(entry.dedupKey, seq, now + window);
+      for (const d of entry.deliveries) this.#enqueue(d, seq, now);
       results.push({ status: "accepted", seq });
     }
     return results;
+  }
+
+  #enqueue(d: NewDelivery, seq: number, now: number): void {
+    let dueAt = d.dueAt ?? now;
+    if (d.debounce) {
+      const { key, periodMs, maxWaitMs } = d.debounce;
+      const queued = this.#findDebounced.get(d.fn, key) as { id: number; created_at: number } | undefined;
+      if (queued) {
+        this.#debounce.run(seq, Math.min(now + periodMs, queued.created_at + maxWaitMs), queued.id);
+        return;
+      }
+      dueAt = now + Math.min(periodMs, maxWaitMs);
+    }
+    this.#insertDelivery.run(
+      d.fn,
+      seq,
+      dueAt,
+      now,
+      d.groupKey ?? null,
+      d.priority ?? 0,
+      d.cancelKey ?? null,
+      d.batchKey ?? null,
+      d.debounce?.key ?? null,
+    );
   }
 
   read(after: number, limit: number): Promise<StoredEvent[]> {

@@ -2,118 +2,194 @@ import type Database from "better-sqlite3";
 import type {
   AppendEntry,
   AppendResult,
+  DeadFilter,
   DeadLetter,
+  DeadQuery,
+  DeliveryInfo,
   DeliveryQueue,
-  ErrorInfo,
   InvocationRecord,
+  KvWrite,
   LeasedDelivery,
+  LeaseOptions,
   QueueCounts,
   Settlement,
 } from "../types.js";
+import type { EmbeddedDeadLetters } from "./dead-letters.js";
 import type { GroupCommit } from "./group-commit.js";
+import type { EmbeddedKeyValue } from "./kv.js";
 import type { EmbeddedLog } from "./log.js";
 import type { EmbeddedRecords } from "./records.js";
-
-const READY = 0;
-const LEASED = 1;
-const DEAD = 2;
+import { DEAD, LEASED, READY } from "./states.js";
 
 interface LeasedRow {
   id: number;
   event_seq: number;
   attempt: number;
   created_at: number;
+  group_key: string | null;
+  redrives: number;
 }
+
+const RETURNING = "RETURNING id, event_seq, attempt, created_at, group_key, redrives";
+// Candidates examined per lease when groups or priority constrain the choice.
+const SCAN_LIMIT = 5_000;
 
 /** The delivery queue on SQLite. See schema.ts for the meaning of `state` and `due_at`. */
 export class EmbeddedQueue implements DeliveryQueue {
   readonly #wq: GroupCommit;
   readonly #log: EmbeddedLog;
   readonly #records: EmbeddedRecords;
-  readonly #lease: Database.Statement;
-  readonly #ack: Database.Statement;
-  readonly #retry: Database.Statement;
-  readonly #dead: Database.Statement;
-  readonly #release: Database.Statement;
-  readonly #nextDue: Database.Statement;
-  readonly #counts: Database.Statement;
-  readonly #listDead: Database.Statement;
+  readonly #kv: EmbeddedKeyValue;
+  readonly #dead: EmbeddedDeadLetters;
+  readonly #s: Record<string, Database.Statement>;
   #tokens = 0;
   readonly #tokenPrefix = `${process.pid.toString(36)}.${Date.now().toString(36)}.`;
 
-  constructor(db: Database.Database, wq: GroupCommit, log: EmbeddedLog, records: EmbeddedRecords) {
+  constructor(
+    db: Database.Database,
+    wq: GroupCommit,
+    parts: { log: EmbeddedLog; records: EmbeddedRecords; kv: EmbeddedKeyValue; dead: EmbeddedDeadLetters },
+  ) {
     this.#wq = wq;
-    this.#log = log;
-    this.#records = records;
-    this.#lease = db.prepare(
-      `UPDATE deliveries SET state = ${LEASED}, attempt = attempt + 1, lease_token = ?, due_at = ?
-       WHERE id IN (SELECT id FROM deliveries WHERE fn = ? AND state < ${DEAD} AND due_at <= ? ORDER BY due_at, id LIMIT ?)
-       RETURNING id, event_seq, attempt, created_at`,
-    );
+    this.#log = parts.log;
+    this.#records = parts.records;
+    this.#kv = parts.kv;
+    this.#dead = parts.dead;
     const owned = `WHERE id = ? AND lease_token = ? AND state = ${LEASED}`;
-    this.#ack = db.prepare(`DELETE FROM deliveries ${owned}`);
-    this.#retry = db.prepare(
-      `UPDATE deliveries SET state = ${READY}, due_at = ?, last_error = ?, lease_token = NULL ${owned}`,
-    );
-    this.#dead = db.prepare(
-      `UPDATE deliveries SET state = ${DEAD}, dead_at = ?, last_error = ?, lease_token = NULL ${owned}`,
-    );
-    this.#release = db.prepare(
-      `UPDATE deliveries SET state = ${READY}, due_at = ?, attempt = attempt - 1, lease_token = NULL ${owned}`,
-    );
-    this.#nextDue = db.prepare(`SELECT min(due_at) FROM deliveries WHERE fn = ? AND state < ${DEAD}`).pluck();
-    this.#counts = db.prepare(
-      `SELECT sum(state = ${READY}) AS ready, sum(state = ${LEASED}) AS leased, sum(state = ${DEAD}) AS dead
-       FROM deliveries WHERE fn = ?`,
-    );
-    this.#listDead = db.prepare(
-      `SELECT id, event_seq, attempt, created_at, dead_at, last_error FROM deliveries
-       WHERE fn = ? AND state = ${DEAD} ORDER BY dead_at, id LIMIT ?`,
-    );
+    const due = `fn = ? AND state < ${DEAD} AND due_at <= ?`;
+    this.#s = {
+      lease: db.prepare(
+        `UPDATE deliveries SET state = ${LEASED}, attempt = attempt + 1, lease_token = ?, due_at = ?
+         WHERE id IN (SELECT id FROM deliveries WHERE ${due} ORDER BY due_at, id LIMIT ?) ${RETURNING}`,
+      ),
+      leaseOne: db.prepare(
+        `UPDATE deliveries SET state = ${LEASED}, attempt = attempt + 1, lease_token = ?, due_at = ?
+         WHERE id = ? AND state < ${DEAD} ${RETURNING}`,
+      ),
+      candidates: db.prepare(
+        `SELECT id, group_key FROM deliveries WHERE ${due} ORDER BY due_at, id LIMIT ${SCAN_LIMIT}`,
+      ),
+      candidatesByPriority: db.prepare(
+        `SELECT id, group_key FROM deliveries WHERE ${due} ORDER BY priority DESC, due_at, id LIMIT ${SCAN_LIMIT}`,
+      ),
+      leasedInGroup: db
+        .prepare(
+          `SELECT count(*) FROM deliveries WHERE fn = ? AND group_key = ? AND state = ${LEASED} AND due_at > ?`,
+        )
+        .pluck(),
+      oldestInGroup: db
+        .prepare(`SELECT min(id) FROM deliveries WHERE fn = ? AND group_key = ? AND state < ${DEAD}`)
+        .pluck(),
+      readyBatch: db.prepare(
+        `SELECT batch_key, count(*) AS n, min(due_at) AS due FROM deliveries
+         WHERE fn = ? AND state = ${READY} AND batch_key IS NOT NULL
+         GROUP BY batch_key HAVING n >= ? OR due <= ? ORDER BY due LIMIT 1`,
+      ),
+      unleaseExpiredBatch: db.prepare(
+        `UPDATE deliveries SET state = ${READY}, lease_token = NULL
+         WHERE fn = ? AND state = ${LEASED} AND due_at <= ? AND batch_key IS NOT NULL`,
+      ),
+      leaseBatch: db.prepare(
+        `UPDATE deliveries SET state = ${LEASED}, attempt = attempt + 1, lease_token = ?, due_at = ?
+         WHERE id IN (SELECT id FROM deliveries WHERE fn = ? AND batch_key = ? AND state = ${READY} ORDER BY id LIMIT ?)
+         ${RETURNING}`,
+      ),
+      ack: db.prepare(`DELETE FROM deliveries ${owned}`),
+      retry: db.prepare(
+        `UPDATE deliveries SET state = ${READY}, due_at = ?, last_error = ?, lease_token = NULL ${owned}`,
+      ),
+      dead: db.prepare(
+        `UPDATE deliveries SET state = ${DEAD}, dead_at = ?, last_error = ?, lease_token = NULL ${owned}`,
+      ),
+      release: db.prepare(
+        `UPDATE deliveries SET state = ${READY}, due_at = ?, attempt = attempt - 1, lease_token = NULL ${owned}`,
+      ),
+      extend: db.prepare(`UPDATE deliveries SET due_at = ? ${owned}`),
+      cancel: db.prepare(
+        `DELETE FROM deliveries WHERE fn = ? AND cancel_key = ? AND state = ${READY} RETURNING id, event_seq`,
+      ),
+      nextDue: db.prepare(`SELECT min(due_at) FROM deliveries WHERE fn = ? AND state < ${DEAD}`).pluck(),
+      counts: db.prepare(
+        `SELECT sum(state = ${READY}) AS ready, sum(state = ${LEASED}) AS leased, sum(state = ${DEAD}) AS dead
+         FROM deliveries WHERE fn = ?`,
+      ),
+    };
   }
 
-  lease(fn: string, max: number, leaseMs: number): Promise<LeasedDelivery[]> {
+  lease(fn: string, max: number, leaseMs: number, options: LeaseOptions = {}): Promise<LeasedDelivery[]> {
     return this.#wq.run(() => {
       const now = Date.now();
-      const token = this.#tokenPrefix + (++this.#tokens).toString(36);
+      const token = this.#token();
       const leaseUntil = now + leaseMs;
-      const rows = this.#lease.all(token, leaseUntil, fn, now, max) as LeasedRow[];
-      // RETURNING gives rows in no promised order; keep the queue's order (due, then id).
+      let rows: LeasedRow[];
+      if (!options.perGroup && !options.ordered && !options.byPriority) {
+        rows = this.#s.lease!.all(token, leaseUntil, fn, now, max) as LeasedRow[];
+        // RETURNING gives rows in no promised order; keep the queue's order (due, then id).
+        rows.sort((a, b) => a.id - b.id);
+      } else {
+        rows = [];
+        for (const id of this.#pick(fn, max, now, options)) {
+          const row = this.#s.leaseOne!.get(token, leaseUntil, id) as LeasedRow | undefined;
+          if (row) rows.push(row);
+        }
+      }
+      return rows.map((r) => this.#toLeased(fn, r, token, leaseUntil));
+    });
+  }
+
+  /** Chooses what to lease when groups or priorities constrain the order. */
+  #pick(fn: string, max: number, now: number, options: LeaseOptions): number[] {
+    const perGroup = options.ordered ? 1 : (options.perGroup ?? Infinity);
+    const stmt = options.byPriority ? this.#s.candidatesByPriority! : this.#s.candidates!;
+    const candidates = stmt.all(fn, now) as { id: number; group_key: string | null }[];
+    const inGroup = new Map<string, number>();
+    const picked: number[] = [];
+    for (const c of candidates) {
+      if (picked.length >= max) break;
+      const g = c.group_key;
+      if (g !== null) {
+        const held = inGroup.get(g) ?? (this.#s.leasedInGroup!.get(fn, g, now) as number);
+        if (held >= perGroup) continue;
+        if (options.ordered && (this.#s.oldestInGroup!.get(fn, g) as number) !== c.id) continue;
+        inGroup.set(g, held + 1);
+      }
+      picked.push(c.id);
+    }
+    return picked;
+  }
+
+  leaseBatch(fn: string, maxSize: number, leaseMs: number): Promise<LeasedDelivery[]> {
+    return this.#wq.run(() => {
+      const now = Date.now();
+      this.#s.unleaseExpiredBatch!.run(fn, now);
+      const ready = this.#s.readyBatch!.get(fn, maxSize, now) as { batch_key: string } | undefined;
+      if (!ready) return [];
+      const token = this.#token();
+      const leaseUntil = now + leaseMs;
+      const rows = this.#s.leaseBatch!.all(token, leaseUntil, fn, ready.batch_key, maxSize) as LeasedRow[];
       rows.sort((a, b) => a.id - b.id);
-      return rows.map((r) => ({
-        id: String(r.id),
-        fn,
-        attempt: r.attempt,
-        event: this.#log.eventSync(r.event_seq),
-        eventSeq: r.event_seq,
-        createdAt: r.created_at,
-        leaseToken: token,
-        leaseUntil,
-      }));
+      return rows.map((r) => this.#toLeased(fn, r, token, leaseUntil));
     });
   }
 
   settle(
     lease: LeasedDelivery,
     settlement: Settlement,
-    extra: { invocation: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number },
+    extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
   ): Promise<{ settled: boolean; emitted: AppendResult[] }> {
     return this.#wq.run(() => {
       const now = Date.now();
       const id = Number(lease.id);
       let changes: number;
-      if (settlement.kind === "ack") changes = this.#ack.run(id, lease.leaseToken).changes;
+      if (settlement.kind === "ack") changes = this.#s.ack!.run(id, lease.leaseToken).changes;
       else if (settlement.kind === "retry") {
-        changes = this.#retry.run(
-          settlement.dueAt,
-          errorJson(settlement.error),
-          id,
-          lease.leaseToken,
-        ).changes;
-      } else changes = this.#dead.run(now, errorJson(settlement.error), id, lease.leaseToken).changes;
+        const err = JSON.stringify(settlement.error);
+        changes = this.#s.retry!.run(settlement.dueAt, err, id, lease.leaseToken).changes;
+      } else changes = this.#s.dead!.run(now, JSON.stringify(settlement.error), id, lease.leaseToken).changes;
       // The attempt happened whether or not we still own the lease: always keep its record.
-      this.#records.insertSync(extra.invocation);
+      if (extra.invocation) this.#records.insertSync(extra.invocation);
       const settled = changes === 1;
+      if (settled) for (const w of extra.kv ?? []) this.#kv.writeSync(w, now);
       const emitted =
         settled && settlement.kind === "ack" && extra.emit?.length
           ? this.#log.appendSync(extra.emit, now, extra.dedupWindowMs)
@@ -122,39 +198,81 @@ export class EmbeddedQueue implements DeliveryQueue {
     });
   }
 
-  release(leases: LeasedDelivery[]): Promise<void> {
+  extend(lease: LeasedDelivery, leaseUntil: number): Promise<boolean> {
+    return this.#wq.run(
+      () => this.#s.extend!.run(leaseUntil, Number(lease.id), lease.leaseToken).changes === 1,
+    );
+  }
+
+  release(leases: LeasedDelivery[], dueAt?: number): Promise<void> {
     return this.#wq.run(() => {
-      const now = Date.now();
-      for (const l of leases) this.#release.run(now, Number(l.id), l.leaseToken);
+      const at = dueAt ?? Date.now();
+      for (const l of leases) this.#s.release!.run(at, Number(l.id), l.leaseToken);
+    });
+  }
+
+  cancel(fn: string, cancelKey: string): Promise<{ id: string; eventId: string }[]> {
+    return this.#wq.run(() => {
+      const rows = this.#s.cancel!.all(fn, cancelKey) as { id: number; event_seq: number }[];
+      return rows.map((r) => ({ id: String(r.id), eventId: this.#log.eventSync(r.event_seq).id }));
     });
   }
 
   nextDueAt(fn: string): Promise<number | undefined> {
-    const v = this.#nextDue.get(fn) as number | null;
-    return Promise.resolve(v ?? undefined);
+    return Promise.resolve((this.#s.nextDue!.get(fn) as number | null) ?? undefined);
   }
 
   counts(fn: string): Promise<QueueCounts> {
-    const r = this.#counts.get(fn) as { ready: number | null; leased: number | null; dead: number | null };
+    const r = this.#s.counts!.get(fn) as { ready: number | null; leased: number | null; dead: number | null };
     return Promise.resolve({ ready: r.ready ?? 0, leased: r.leased ?? 0, dead: r.dead ?? 0 });
   }
 
-  listDead(fn: string, limit: number): Promise<DeadLetter[]> {
-    const rows = this.#listDead.all(fn, limit) as (LeasedRow & { dead_at: number; last_error: string })[];
-    return Promise.resolve(
-      rows.map((r) => ({
-        id: String(r.id),
-        fn,
-        event: this.#log.eventSync(r.event_seq),
-        attempts: r.attempt,
-        createdAt: r.created_at,
-        deadAt: r.dead_at,
-        error: JSON.parse(r.last_error) as ErrorInfo,
-      })),
-    );
+  listDead(fn: string, query: DeadQuery): Promise<DeadLetter[]> {
+    return Promise.resolve(this.#dead.list(fn, query));
   }
-}
 
-function errorJson(e: ErrorInfo): string {
-  return JSON.stringify(e);
+  getDead(fn: string, id: string): Promise<DeadLetter | undefined> {
+    return Promise.resolve(this.#dead.get(fn, id));
+  }
+
+  redrive(fn: string, filter: DeadFilter): Promise<number> {
+    return this.#wq.run(() => this.#dead.redrive(fn, filter, Date.now()));
+  }
+
+  purge(fn: string, filter: DeadFilter): Promise<number> {
+    return this.#wq.run(() => this.#dead.purge(fn, filter));
+  }
+
+  deadCounts(): Promise<Record<string, number>> {
+    return Promise.resolve(this.#dead.counts());
+  }
+
+  inspect(query: {
+    state: "leased" | "overdue";
+    fn?: string;
+    overdueMs?: number;
+    limit: number;
+  }): Promise<DeliveryInfo[]> {
+    return Promise.resolve(this.#dead.inspect(query, Date.now()));
+  }
+
+  #token(): string {
+    return this.#tokenPrefix + (++this.#tokens).toString(36);
+  }
+
+  #toLeased(fn: string, r: LeasedRow, token: string, leaseUntil: number): LeasedDelivery {
+    const d: LeasedDelivery = {
+      id: String(r.id),
+      fn,
+      attempt: r.attempt,
+      event: this.#log.eventSync(r.event_seq),
+      eventSeq: r.event_seq,
+      createdAt: r.created_at,
+      leaseToken: token,
+      leaseUntil,
+      redrives: r.redrives,
+    };
+    if (r.group_key !== null) d.groupKey = r.group_key;
+    return d;
+  }
 }

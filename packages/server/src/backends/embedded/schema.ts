@@ -64,6 +64,22 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (ns, key)
   ) WITHOUT ROWID;
   `,
+  // Redrive counts, flow-control keys and priority; skipped and batch invocations. Every index is
+  // partial on its key, so functions that do not use a feature pay nothing for it on the hot path.
+  `
+  ALTER TABLE deliveries ADD COLUMN redrives INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE deliveries ADD COLUMN group_key TEXT;
+  ALTER TABLE deliveries ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE deliveries ADD COLUMN cancel_key TEXT;
+  ALTER TABLE deliveries ADD COLUMN batch_key TEXT;
+  ALTER TABLE deliveries ADD COLUMN debounce_key TEXT;
+  CREATE INDEX deliveries_group ON deliveries (fn, group_key, id) WHERE group_key IS NOT NULL AND state < 2;
+  CREATE INDEX deliveries_cancel ON deliveries (fn, cancel_key) WHERE cancel_key IS NOT NULL AND state = 0;
+  CREATE INDEX deliveries_debounce ON deliveries (fn, debounce_key) WHERE debounce_key IS NOT NULL AND state = 0;
+  CREATE INDEX deliveries_batch ON deliveries (fn, batch_key, id) WHERE batch_key IS NOT NULL AND state = 0;
+  ALTER TABLE invocations ADD COLUMN skip_reason TEXT;
+  ALTER TABLE invocations ADD COLUMN batch TEXT;
+  `,
 ];
 
 /** Brings the database to the newest schema inside one transaction. */

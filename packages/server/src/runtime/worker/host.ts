@@ -4,16 +4,26 @@
  * (later) the process sandbox share it.
  */
 import { pathToFileURL } from "node:url";
-import type { CloudEvent, EddyFunction, EventInput, FunctionContext, FunctionLogger } from "eddy";
+import type {
+  BatchHandler,
+  CloudEvent,
+  EddyFunction,
+  EventInput,
+  FunctionContext,
+  FunctionLogger,
+  Handler,
+  SendOptions,
+} from "eddy";
 import {
   isEddyError,
   isEddyFunction,
   isNonRetriableError,
   isRetryAfterError,
+  parseDuration,
   validateCloudEvent,
 } from "eddy";
 import type { LogLine } from "../../backends/types.js";
-import type { FromSandbox, SandboxError, ToSandbox } from "../protocol.js";
+import type { FromSandbox, QueueSend, SandboxError, ToSandbox } from "../protocol.js";
 
 const MAX_LOG_LINES = 500;
 const MAX_LOG_BYTES = 64 * 1024;
@@ -46,6 +56,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     if (!fn) throw new Error("invoke before load");
     const logs = new LogBuffer();
     const emits: CloudEvent[] = [];
+    const sends: QueueSend[] = [];
     const ctx: FunctionContext = {
       log: logs.logger(),
       env,
@@ -56,10 +67,26 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
           emits.push(completeEmit(e, msg, emits.length));
         return Promise.resolve();
       },
+      send: (queue, body, options = {}) => {
+        sends.push(queueSend(queue, body, options));
+        return Promise.resolve();
+      },
     };
     try {
-      await fn.handler(msg.event, ctx);
-      send({ t: "result", id: msg.id, ok: true, emits, logs: logs.lines, logsTruncated: logs.truncated });
+      const out: unknown = msg.batch
+        ? await (fn.handler as BatchHandler)(msg.batch, ctx)
+        : await (fn.handler as Handler)(msg.event, ctx);
+      const failedItems = msg.batch ? batchFailures(out) : undefined;
+      send({
+        t: "result",
+        id: msg.id,
+        ok: true,
+        emits,
+        sends,
+        ...(failedItems ? { failedItems } : {}),
+        logs: logs.lines,
+        logsTruncated: logs.truncated,
+      });
     } catch (err) {
       send({
         t: "result",
@@ -92,6 +119,25 @@ function completeEmit(input: EventInput, msg: Extract<ToSandbox, { t: "invoke" }
     );
   }
   return event;
+}
+
+function queueSend(queue: unknown, body: unknown, options: SendOptions): QueueSend {
+  if (typeof queue !== "string" || queue === "")
+    throw new TypeError("ctx.send: the queue name must be a non-empty string");
+  const out: QueueSend = { queue, body: JSON.parse(safeString(body ?? null)) as unknown };
+  if (options.groupId !== undefined) out.groupId = String(options.groupId);
+  if (options.dedupId !== undefined) out.dedupId = String(options.dedupId);
+  if (options.delay !== undefined) out.delayMs = parseDuration(options.delay, "ctx.send delay");
+  return out;
+}
+
+/** Reads a batch handler's `{ batchItemFailures: [{ itemIdentifier }] }`, as Lambda does for SQS. */
+function batchFailures(out: unknown): string[] | undefined {
+  const list = (out as { batchItemFailures?: unknown } | undefined)?.batchItemFailures;
+  if (!Array.isArray(list)) return undefined;
+  return list
+    .map((f) => (f as { itemIdentifier?: unknown } | null)?.itemIdentifier)
+    .filter((id): id is string => typeof id === "string");
 }
 
 /** Turns anything thrown into plain data, keeping the delivery hints of Eddy's errors. */

@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import type { CloudEvent } from "eddy";
+import type {
+  AppendEntry,
+  AppendResult,
+  DeliveryQueue,
+  KeyValue,
+  KvWrite,
+  LeasedDelivery,
+} from "../backends/types.js";
+import type { Logger } from "../observability/logger.js";
+import type { AttemptResult, InvokeRequest, QueueSend } from "../runtime/protocol.js";
+import type { DeliveryPlan } from "./delivery-plan.js";
+import { evaluateKey } from "./expressions.js";
+import type { RateLimit, Throttle } from "./flow-control.js";
+import { claimIdempotencyKey } from "./idempotency.js";
+import type { Claim } from "./idempotency.js";
+import { decideOutcome, skippedRecord } from "./outcome.js";
+
+/** The running version of a function, as the dispatcher needs it. */
+export interface DispatchTarget {
+  name: string;
+  version: string;
+  plan: DeliveryPlan;
+  throttle?: Throttle;
+  rateLimit?: RateLimit;
+  invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult>;
+}
+
+/** What running attempts needs from the rest of the engine. */
+export interface DispatchDeps {
+  queue: DeliveryQueue;
+  kv: KeyValue;
+  dedupWindowMs: number;
+  /** Validates and routes emitted events and queue sends (throws on an invalid one). */
+  prepareEmits(events: CloudEvent[], sends: QueueSend[]): Promise<AppendEntry[]>;
+  /** Called after emitted events are durable, to wake their consumers and apply cancelOn. */
+  emitted(entries: AppendEntry[], results: AppendResult[]): Promise<void>;
+  log: Logger;
+}
+
+/** What the scheduler learns from an attempt. */
+export interface AttemptReport {
+  /** How long the function ran (undefined if it did not run). */
+  ranMs?: number;
+  /** A delivery becomes due again at this time (retry, throttle, busy key). */
+  dueAgainAt?: number;
+}
+
+/**
+ * One attempt of one delivery, or of a batch: the guards that may settle it without running
+ * (maxEventAge, rate limit, throttle, idempotency), the run in the sandbox, and the settle of its
+ * outcome with the invocation record, emits and idempotency record in one durable write.
+ * `free` is called as soon as the function stops running.
+ */
+export async function runAttempt(
+  target: DispatchTarget,
+  batch: LeasedDelivery[],
+  deps: DispatchDeps,
+  free: () => void,
+): Promise<AttemptReport> {
+  const config = target.plan.config;
+  const now = Date.now();
+  const first = batch[0]!;
+  const live: LeasedDelivery[] = [];
+  for (const d of batch) {
+    if (config.retries.maxEventAgeMs !== undefined && now - d.createdAt > config.retries.maxEventAgeMs) {
+      const error = {
+        name: "EventTooOldError",
+        code: "EDDY_EVENT_TOO_OLD",
+        message: `the delivery is ${now - d.createdAt} ms old, over retries.maxEventAge (${config.retries.maxEventAgeMs} ms)`,
+      };
+      await deps.queue.settle(
+        d,
+        { kind: "dead", error },
+        {
+          invocation: skippedRecord(target, d, "maxEventAge", "dead", error),
+          dedupWindowMs: deps.dedupWindowMs,
+        },
+      );
+    } else live.push(d);
+  }
+  if (live.length === 0) return {};
+
+  let claim: Extract<Claim, { kind: "run" }> | undefined;
+  if (batch.length === 1) {
+    const guard = await guards(target, first, deps);
+    if (guard.kind === "settled") {
+      free();
+      return guard.report;
+    }
+    claim = guard.claim;
+  }
+
+  const startedAt = Date.now();
+  const invocationId = randomUUID();
+  const timeoutMs = config.timeoutMs;
+  const t0 = performance.now();
+  const req: InvokeRequest = {
+    event: live[0]!.event,
+    info: {
+      id: invocationId,
+      attempt: Math.max(...live.map((d) => d.attempt)),
+      functionName: target.name,
+      version: target.version,
+      deadline: startedAt + timeoutMs,
+    },
+    emitSource: `eddy://functions/${target.name}`,
+    emitIdPrefix: `${live[0]!.eventSeq}.${target.name}`,
+  };
+  if (config.batch) req.batch = live.map((d) => d.event);
+  let result = await target.invoke(req, timeoutMs);
+  const ranMs = performance.now() - t0;
+  free();
+
+  let emit: AppendEntry[] = [];
+  if (result.ok && (result.emits.length > 0 || result.sends.length > 0)) {
+    try {
+      emit = await deps.prepareEmits(result.emits, result.sends);
+    } catch (err) {
+      result = { ...result, ok: false, error: { name: "InvalidEmitError", message: (err as Error).message } };
+    }
+  }
+  const failed = new Set(result.ok ? (result.failedItems ?? []) : []);
+  let dueAgainAt: number | undefined;
+  for (let i = 0; i < live.length; i++) {
+    const d = live[i]!;
+    const itemResult: AttemptResult =
+      result.ok && failed.has(d.event.id)
+        ? {
+            ...result,
+            ok: false,
+            error: { name: "BatchItemFailure", message: "reported in batchItemFailures" },
+          }
+        : result;
+    const { settlement, invocation } = decideOutcome(
+      invocationId,
+      d,
+      config,
+      target.version,
+      itemResult,
+      startedAt,
+    );
+    const kv: KvWrite[] = [];
+    if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
+    if (live.length > 1) {
+      invocation.batch = live.map((x) => ({ deliveryId: x.id, eventId: x.event.id }));
+    }
+    // One record per attempt: a batch's goes with its first delivery.
+    const settled = await deps.queue.settle(d, settlement, {
+      ...(i === 0 ? { invocation } : {}),
+      emit: i === 0 && settlement.kind === "ack" ? emit : [],
+      dedupWindowMs: deps.dedupWindowMs,
+      kv,
+    });
+    if (settled.emitted.length > 0) await deps.emitted(emit, settled.emitted);
+    if (settlement.kind === "retry") dueAgainAt = Math.min(dueAgainAt ?? Infinity, settlement.dueAt);
+    if (!settled.settled) {
+      deps.log.warn({ fn: target.name, delivery: d.id }, "lease lost before settle; the delivery runs again");
+    }
+  }
+  return dueAgainAt !== undefined ? { ranMs, dueAgainAt } : { ranMs };
+}
+
+type GuardResult =
+  { kind: "settled"; report: AttemptReport } | { kind: "run"; claim?: Extract<Claim, { kind: "run" }> };
+
+/** Rate limit, throttle and idempotency, in that order (a rate-limited event never takes a key). */
+async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchDeps): Promise<GuardResult> {
+  const plan = target.plan;
+  const config = plan.config;
+  if (target.rateLimit) {
+    const key = (plan.rateLimitKey && evaluateKey(plan.rateLimitKey, d.event)) ?? "";
+    if (!target.rateLimit.admit(key)) {
+      await deps.queue.settle(
+        d,
+        { kind: "ack" },
+        {
+          invocation: skippedRecord(
+            target,
+            d,
+            `rateLimit (${config.rateLimit!.limit} per ${config.rateLimit!.periodMs} ms)`,
+            "ack",
+          ),
+          dedupWindowMs: deps.dedupWindowMs,
+        },
+      );
+      return { kind: "settled", report: {} };
+    }
+  }
+  if (target.throttle) {
+    const key = (plan.throttleKey && evaluateKey(plan.throttleKey, d.event)) ?? "";
+    const waitMs = target.throttle.take(key);
+    if (waitMs > 0) {
+      const at = Date.now() + waitMs;
+      await deps.queue.release([d], at);
+      return { kind: "settled", report: { dueAgainAt: at } };
+    }
+  }
+  if (plan.idempotencyKey && config.idempotency) {
+    const key = evaluateKey(plan.idempotencyKey, d.event);
+    if (key !== undefined) {
+      const claim = await claimIdempotencyKey(
+        deps.kv,
+        target.name,
+        key,
+        d.id,
+        d.leaseUntil,
+        config.idempotency.windowMs,
+      );
+      if (claim.kind === "done") {
+        await deps.queue.settle(
+          d,
+          { kind: "ack" },
+          {
+            invocation: skippedRecord(
+              target,
+              d,
+              `idempotencyKey ${JSON.stringify(key)} already succeeded`,
+              "ack",
+            ),
+            dedupWindowMs: deps.dedupWindowMs,
+          },
+        );
+        return { kind: "settled", report: {} };
+      }
+      if (claim.kind === "busy") {
+        await deps.queue.release([d], claim.retryAt);
+        return { kind: "settled", report: { dueAgainAt: claim.retryAt } };
+      }
+      return { kind: "run", claim };
+    }
+  }
+  return { kind: "run" };
+}

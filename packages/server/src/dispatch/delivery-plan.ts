@@ -1,0 +1,111 @@
+import type { CloudEvent, ResolvedFunctionConfig } from "eddy";
+import type { NewDelivery } from "../backends/types.js";
+import type { EventExpression } from "./expressions.js";
+import { compileExpression, evaluateKey } from "./expressions.js";
+
+/**
+ * How a function's deliveries are made and leased, compiled once per deployed version from its
+ * configuration: the consumer key, the flow-control keys computed at routing time, and the lease
+ * options the dispatcher uses.
+ */
+export class DeliveryPlan {
+  readonly fn: string;
+  /** Where its deliveries live: the function's name, or `queue:<name>` for a queue consumer. */
+  readonly consumer: string;
+  readonly config: ResolvedFunctionConfig;
+  readonly #groupKey: EventExpression | undefined;
+  readonly #priority: EventExpression | undefined;
+  readonly #batchKey: EventExpression | undefined;
+  readonly #debounceKey: EventExpression | undefined;
+  /** Path of the triggering event's value that cancelOn events are matched against. */
+  readonly cancelMatch: string | undefined;
+  readonly idempotencyKey: EventExpression | undefined;
+  readonly throttleKey: EventExpression | undefined;
+  readonly rateLimitKey: EventExpression | undefined;
+
+  /** Compiles the plan; throws an error naming the option if an expression is invalid. */
+  constructor(fn: string, config: ResolvedFunctionConfig) {
+    this.fn = fn;
+    this.config = config;
+    const queue = config.triggers.find((t) => t.kind === "queue");
+    if (queue && config.triggers.length > 1) {
+      throw new Error("triggers: a queue consumer has exactly one trigger, on.queue(...)");
+    }
+    this.consumer = queue?.kind === "queue" ? queueConsumer(queue.queue) : fn;
+    const c = config.concurrency;
+    this.#groupKey = c.key !== undefined ? compileExpression(c.key, "concurrency.key") : undefined;
+    this.#priority = config.priority ? compileExpression(config.priority.run, "priority.run") : undefined;
+    this.#batchKey =
+      config.batch?.key !== undefined ? compileExpression(config.batch.key, "batch.key") : undefined;
+    this.#debounceKey =
+      config.debounce?.key !== undefined ? compileExpression(config.debounce.key, "debounce.key") : undefined;
+    this.idempotencyKey = config.idempotency
+      ? compileExpression(config.idempotency.key, "idempotencyKey")
+      : undefined;
+    this.throttleKey =
+      config.throttle?.key !== undefined ? compileExpression(config.throttle.key, "throttle.key") : undefined;
+    this.rateLimitKey =
+      config.rateLimit?.key !== undefined
+        ? compileExpression(config.rateLimit.key, "rateLimit.key")
+        : undefined;
+    const matches = new Set(config.cancelOn.map((c) => c.match));
+    if (matches.size > 1) throw new Error("cancelOn: every entry must use the same match path");
+    this.cancelMatch = config.cancelOn[0]?.match;
+  }
+
+  /** The delivery of `event` to this function. */
+  delivery(event: CloudEvent): NewDelivery {
+    const d: NewDelivery = { fn: this.consumer };
+    if (this.#groupKey) {
+      const k = evaluateKey(this.#groupKey, event);
+      if (k !== undefined) d.groupKey = k;
+    }
+    if (this.#priority) {
+      const p = Number(safe(this.#priority, event));
+      if (Number.isFinite(p)) d.priority = Math.trunc(p);
+    }
+    if (this.config.batch) d.batchKey = (this.#batchKey && evaluateKey(this.#batchKey, event)) ?? "";
+    if (this.config.debounce) {
+      const { periodMs, maxWaitMs } = this.config.debounce;
+      const key = (this.#debounceKey && evaluateKey(this.#debounceKey, event)) ?? "";
+      d.debounce = { key, periodMs, maxWaitMs };
+    }
+    if (this.cancelMatch !== undefined) {
+      const v = valueAt(event, this.cancelMatch);
+      if (v !== undefined) d.cancelKey = JSON.stringify(v);
+    }
+    return d;
+  }
+
+  /** Lease options for this function's deliveries. */
+  leaseOptions(): { perGroup?: number; ordered?: boolean; byPriority?: boolean } {
+    const o: { perGroup?: number; ordered?: boolean; byPriority?: boolean } = {};
+    if (this.config.concurrency.perKey !== undefined) o.perGroup = this.config.concurrency.perKey;
+    if (this.consumer.endsWith(".fifo")) o.ordered = true;
+    if (this.#priority) o.byPriority = true;
+    return o;
+  }
+}
+
+/** The consumer key of a queue's deliveries. */
+export function queueConsumer(queue: string): string {
+  return `queue:${queue}`;
+}
+
+/** The value at a dotted path of an event ("data.orderId"), or undefined. */
+export function valueAt(event: unknown, path: string): unknown {
+  let v: unknown = event;
+  for (const part of path.split(".")) {
+    if (typeof v !== "object" || v === null) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+function safe(expr: EventExpression, event: unknown): unknown {
+  try {
+    return expr(event);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,77 @@
+import { checkQueueName, parseDuration } from "eddy";
+
+/** A queue's settings (SQS's attributes, in Eddy's units). */
+export interface QueueConfig {
+  name: string;
+  /** Names ending in `.fifo`: in order per message group, one in flight per group. */
+  fifo: boolean;
+  /** How long a received message stays invisible to others. Default 30 s. */
+  visibilityTimeoutMs: number;
+  /** Default delay of new messages. Default 0. */
+  delayMs: number;
+  /** Redrive policy: a message received this many times goes to the dead-letter queue. Default 10. */
+  maxReceiveCount: number;
+  /** FIFO only: deduplicate by the SHA-256 of the body when a message has no dedup id. */
+  contentBasedDeduplication: boolean;
+}
+
+/** What a user may set when creating or updating a queue. */
+export interface QueueAttributes {
+  visibilityTimeout?: number | string;
+  delay?: number | string;
+  maxReceiveCount?: number;
+  contentBasedDeduplication?: boolean;
+}
+
+/** The bad attribute of a queue definition, with what is expected. */
+export class QueueConfigError extends Error {
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.path = path;
+  }
+}
+
+/**
+ * Validates a queue definition and fills in the defaults.
+ *
+ * @example
+ * resolveQueueConfig("orders.fifo", { visibilityTimeout: "1m" }).fifo // true
+ */
+export function resolveQueueConfig(name: string, attrs: QueueAttributes = {}): QueueConfig {
+  try {
+    checkQueueName(name, "name");
+  } catch (err) {
+    throw new QueueConfigError("name", (err as Error).message.replace(/^name: /, ""));
+  }
+  const fifo = name.endsWith(".fifo");
+  const maxReceiveCount = attrs.maxReceiveCount ?? 10;
+  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+    throw new QueueConfigError(
+      "maxReceiveCount",
+      `must be an integer from 1 to 1000, got ${JSON.stringify(maxReceiveCount)}`,
+    );
+  }
+  if (attrs.contentBasedDeduplication && !fifo) {
+    throw new QueueConfigError("contentBasedDeduplication", "is for FIFO queues (names ending in .fifo)");
+  }
+  return {
+    name,
+    fifo,
+    visibilityTimeoutMs: duration(attrs.visibilityTimeout ?? "30s", "visibilityTimeout", 0, 12 * 3_600_000),
+    delayMs: duration(attrs.delay ?? 0, "delay", 0, 15 * 60_000),
+    maxReceiveCount,
+    contentBasedDeduplication: attrs.contentBasedDeduplication ?? false,
+  };
+}
+
+function duration(value: unknown, path: string, min: number, max: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value, path);
+  } catch (err) {
+    throw new QueueConfigError(path, (err as Error).message.replace(`${path} `, ""));
+  }
+  if (ms < min || ms > max) throw new QueueConfigError(path, `must be from ${min} to ${max} ms, got ${ms}`);
+  return ms;
+}

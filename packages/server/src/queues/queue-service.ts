@@ -1,0 +1,315 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { CloudEvent } from "eddy";
+import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
+import { queueConsumer } from "../dispatch/delivery-plan.js";
+import type { QueueSend } from "../runtime/protocol.js";
+import type { QueueAttributes, QueueConfig } from "./queue-config.js";
+import { QueueConfigError, resolveQueueConfig } from "./queue-config.js";
+
+/** A message as a queue consumer receives it. */
+export interface ReceivedMessage {
+  messageId: string;
+  body: unknown;
+  /** Give it back to delete the message or change its visibility. */
+  receiptHandle: string;
+  receiveCount: number;
+  groupId?: string;
+  sentAt: number;
+}
+
+/** A message to send. */
+export interface OutgoingMessage {
+  body: unknown;
+  groupId?: string;
+  dedupId?: string;
+  delayMs?: number;
+}
+
+/** A queue operation was refused: `code` says why (see docs/errors.md). */
+export class QueueError extends Error {
+  readonly code: "EDDY_QUEUE_NOT_FOUND" | "EDDY_INVALID_MESSAGE" | "EDDY_INVALID_RECEIPT";
+  constructor(code: QueueError["code"], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const REGISTRY = { ns: "eddy", key: "queues" };
+const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
+const MESSAGE_TYPE = "eddy.queue.message";
+
+/**
+ * SQS-like queues on the backend primitives: a message is stored in the log as a CloudEvent
+ * (`type: eddy.queue.message`, `data`: the body) with one delivery to the consumer key
+ * `queue:<name>`; receive = lease (the visibility timeout is the lease), delete = ack, change
+ * visibility = move the lease end. FIFO queues lease in order, one in flight per message group,
+ * and deduplicate by dedup id for 5 minutes. A message received `maxReceiveCount` times is
+ * dead-lettered instead of handed out again (the redrive policy).
+ */
+export class QueueService {
+  readonly #backend: Backend;
+  readonly #append: (entries: AppendEntry[]) => Promise<{ status: string }[]>;
+  #configs: Record<string, QueueConfig> | undefined;
+  readonly #waiters = new Map<string, Set<() => void>>();
+
+  constructor(backend: Backend, append: (entries: AppendEntry[]) => Promise<{ status: string }[]>) {
+    this.#backend = backend;
+    this.#append = append;
+  }
+
+  /** Creates a queue, or updates its attributes. */
+  async define(name: string, attrs: QueueAttributes = {}): Promise<QueueConfig> {
+    const config = resolveQueueConfig(name, attrs);
+    for (;;) {
+      const current = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
+      const all = { ...((current?.value as Record<string, QueueConfig> | undefined) ?? {}), [name]: config };
+      const v = await this.#backend.kv.set(REGISTRY.ns, REGISTRY.key, all, {
+        ifVersion: current?.version ?? 0,
+      });
+      if (v !== undefined) {
+        this.#configs = all;
+        return config;
+      }
+    }
+  }
+
+  /** Creates a queue with default attributes unless it exists (functions' on.queue triggers). */
+  async ensure(name: string): Promise<QueueConfig> {
+    return (await this.get(name)) ?? this.define(name);
+  }
+
+  async get(name: string): Promise<QueueConfig | undefined> {
+    return (await this.#all())[name];
+  }
+
+  async list(): Promise<QueueConfig[]> {
+    return Object.values(await this.#all()).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Deletes a queue and its messages (including dead letters). */
+  async remove(name: string): Promise<boolean> {
+    for (;;) {
+      const current = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
+      const all = { ...((current?.value as Record<string, QueueConfig> | undefined) ?? {}) };
+      if (!all[name]) return false;
+      delete all[name];
+      if (
+        (await this.#backend.kv.set(REGISTRY.ns, REGISTRY.key, all, { ifVersion: current!.version })) !==
+        undefined
+      ) {
+        this.#configs = all;
+        await this.purgeMessages(name);
+        return true;
+      }
+    }
+  }
+
+  /** Drops every message of a queue, visible or not, and its dead letters. */
+  async purgeMessages(name: string): Promise<number> {
+    const consumer = queueConsumer(name);
+    let n = await this.#backend.queue.purge(consumer, {});
+    for (;;) {
+      const batch = await this.#backend.queue.lease(consumer, 500, 60_000);
+      if (batch.length === 0) return n;
+      for (const d of batch) await this.#backend.queue.settle(d, { kind: "ack" }, { dedupWindowMs: 0 });
+      n += batch.length;
+    }
+  }
+
+  /** Sends messages; resolves after they are durable. A duplicate (FIFO dedup id) is reported, not stored again. */
+  async send(name: string, messages: OutgoingMessage[]): Promise<{ messageId: string; status: string }[]> {
+    const config = await this.#require(name);
+    const entries = messages.map((m, i) => this.#entry(config, m, `messages[${i}]`));
+    const results = await this.#append(entries);
+    return results.map((r, i) => ({ messageId: entries[i]!.event.id, status: r.status }));
+  }
+
+  /** Turns `ctx.send` calls into log entries, to be appended with the attempt's ack. */
+  async prepareSends(sends: QueueSend[]): Promise<AppendEntry[]> {
+    const out: AppendEntry[] = [];
+    for (const [i, s] of sends.entries()) {
+      const config = await this.#require(s.queue);
+      const m: OutgoingMessage = { body: s.body };
+      if (s.groupId !== undefined) m.groupId = s.groupId;
+      if (s.dedupId !== undefined) m.dedupId = s.dedupId;
+      if (s.delayMs !== undefined) m.delayMs = s.delayMs;
+      out.push(this.#entry(config, m, `ctx.send #${i + 1}`));
+    }
+    return out;
+  }
+
+  /**
+   * Receives up to `max` messages, waiting up to `waitMs` for one to arrive (long polling).
+   * Each stays invisible for `visibilityMs` (default: the queue's) unless deleted.
+   */
+  async receive(
+    name: string,
+    options: { max?: number; visibilityMs?: number; waitMs?: number } = {},
+  ): Promise<ReceivedMessage[]> {
+    const config = await this.#require(name);
+    const consumer = queueConsumer(name);
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const leased = await this.#backend.queue.lease(
+        consumer,
+        options.max ?? 1,
+        options.visibilityMs ?? config.visibilityTimeoutMs,
+        config.fifo ? { ordered: true } : {},
+      );
+      const live = await this.enforceRedrive(consumer, leased);
+      if (live.length > 0 || Date.now() >= deadline) return live.map(toMessage);
+      await this.#wait(consumer, deadline);
+    }
+  }
+
+  /** Deletes a received message. False when the receipt is stale (the message was received again). */
+  async delete(name: string, receiptHandle: string): Promise<boolean> {
+    await this.#require(name);
+    const r = await this.#backend.queue.settle(
+      parseReceipt(receiptHandle, name),
+      { kind: "ack" },
+      { dedupWindowMs: 0 },
+    );
+    return r.settled;
+  }
+
+  /** Makes a received message visible again after `timeoutMs` (0: now). */
+  async changeVisibility(name: string, receiptHandle: string, timeoutMs: number): Promise<boolean> {
+    await this.#require(name);
+    return this.#backend.queue.extend(parseReceipt(receiptHandle, name), Date.now() + timeoutMs);
+  }
+
+  /**
+   * The redrive policy, applied to every lease of a queue (receive and function consumers): a
+   * message past `maxReceiveCount` goes to the dead-letter queue instead of to the consumer.
+   */
+  async enforceRedrive(consumer: string, leased: LeasedDelivery[]): Promise<LeasedDelivery[]> {
+    if (!consumer.startsWith("queue:") || leased.length === 0) return leased;
+    const config = await this.get(consumer.slice("queue:".length));
+    if (!config) return leased;
+    const live: LeasedDelivery[] = [];
+    for (const d of leased) {
+      if (d.attempt <= config.maxReceiveCount) live.push(d);
+      else {
+        const error = {
+          name: "MaxReceiveCountExceeded",
+          code: "EDDY_MAX_RECEIVE_COUNT",
+          message: `received ${d.attempt - 1} times, the queue's maxReceiveCount is ${config.maxReceiveCount}`,
+        };
+        await this.#backend.queue.settle(d, { kind: "dead", error }, { dedupWindowMs: 0 });
+      }
+    }
+    return live;
+  }
+
+  /** Wakes long-polling receivers of these consumers (new deliveries were committed). */
+  notify(consumers: Iterable<string>): void {
+    for (const c of consumers) for (const w of this.#waiters.get(c) ?? []) w();
+  }
+
+  #wait(consumer: string, deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.#waiters.get(consumer) ?? new Set();
+      this.#waiters.set(consumer, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      // Also wake for messages that become visible by time (delays, visibility timeouts).
+      const timer = setTimeout(done, Math.max(0, Math.min(deadline - Date.now(), 250)));
+      set.add(done);
+    });
+  }
+
+  #entry(config: QueueConfig, m: OutgoingMessage, path: string): AppendEntry {
+    if (config.fifo && (typeof m.groupId !== "string" || m.groupId === "")) {
+      throw new QueueError(
+        "EDDY_INVALID_MESSAGE",
+        `${path}: a message to the FIFO queue ${config.name} needs a groupId`,
+      );
+    }
+    if (!config.fifo && m.dedupId !== undefined) {
+      throw new QueueError(
+        "EDDY_INVALID_MESSAGE",
+        `${path}: dedupId is for FIFO queues; ${config.name} is a standard queue`,
+      );
+    }
+    const id = randomUUID();
+    const event: CloudEvent = {
+      specversion: "1.0",
+      id,
+      source: `eddy://queues/${config.name}`,
+      type: MESSAGE_TYPE,
+      time: new Date().toISOString(),
+      data: m.body ?? null,
+    };
+    if (m.groupId !== undefined) event.groupid = m.groupId;
+    let dedup: string = id;
+    if (m.dedupId !== undefined) dedup = `d:${m.dedupId}`;
+    else if (config.contentBasedDeduplication) {
+      dedup =
+        "c:" +
+        createHash("sha256")
+          .update(JSON.stringify(m.body ?? null))
+          .digest("hex");
+    }
+    const delayMs = m.delayMs ?? config.delayMs;
+    return {
+      event,
+      dedupKey: `queue:${config.name}\u0000${dedup}`,
+      dedupWindowMs: FIFO_DEDUP_WINDOW_MS,
+      deliveries: [
+        {
+          fn: queueConsumer(config.name),
+          ...(delayMs > 0 ? { dueAt: Date.now() + delayMs } : {}),
+          ...(m.groupId !== undefined ? { groupKey: m.groupId } : {}),
+        },
+      ],
+    };
+  }
+
+  async #require(name: string): Promise<QueueConfig> {
+    const config = await this.get(name);
+    if (!config) {
+      throw new QueueError(
+        "EDDY_QUEUE_NOT_FOUND",
+        `no queue named ${JSON.stringify(name)}: create it with PUT /v1/queues/${name} or an on.queue("${name}") trigger`,
+      );
+    }
+    return config;
+  }
+
+  async #all(): Promise<Record<string, QueueConfig>> {
+    if (!this.#configs) {
+      const entry = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
+      this.#configs = (entry?.value as Record<string, QueueConfig> | undefined) ?? {};
+    }
+    return this.#configs;
+  }
+}
+
+function toMessage(d: LeasedDelivery): ReceivedMessage {
+  const m: ReceivedMessage = {
+    messageId: d.event.id,
+    body: d.event.data,
+    receiptHandle: `${d.id}~${d.leaseToken}`,
+    receiveCount: d.attempt,
+    sentAt: d.createdAt,
+  };
+  if (typeof d.event.groupid === "string") m.groupId = d.event.groupid;
+  return m;
+}
+
+function parseReceipt(handle: string, queue: string): LeasedDelivery {
+  const i = typeof handle === "string" ? handle.indexOf("~") : -1;
+  if (i <= 0)
+    throw new QueueError(
+      "EDDY_INVALID_RECEIPT",
+      `not a receipt handle of queue ${queue}: ${JSON.stringify(handle)}`,
+    );
+  // settle/extend only look at the id and the lease token.
+  return { id: handle.slice(0, i), leaseToken: handle.slice(i + 1) } as LeasedDelivery;
+}
+
+export { QueueConfigError };
