@@ -7,8 +7,10 @@
  * describeBackendContract("embedded", { create: () => openEmbeddedBackend({ path: tmpFile() }) , ... });
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { CloudEvent } from "eddy";
-import type { AppendEntry, Backend, InvocationRecord, LeasedDelivery, NewDelivery } from "../types.js";
+import type { Backend } from "../types.js";
+import { describeDeadLetterContract } from "./dead-letters.js";
+import { boom, entry, record, sleep, WINDOW } from "./fixtures.js";
+import { describeFlowContract } from "./flow.js";
 
 /** How the suite gets backends. */
 export interface ContractHarness {
@@ -20,9 +22,6 @@ export interface ContractHarness {
    */
   restart(backend: Backend): Promise<Backend>;
 }
-
-const WINDOW = { dedupWindowMs: 60_000 };
-let counter = 0;
 
 /** Registers the contract tests for one backend. */
 export function describeBackendContract(name: string, harness: ContractHarness): void {
@@ -298,48 +297,8 @@ export function describeBackendContract(name: string, harness: ContractHarness):
         expect((await b.kv.get("ns", "k"))?.value).toEqual({ deep: [1, 2] });
       });
     });
+
+    describeFlowContract(create);
+    describeDeadLetterContract(create);
   });
-}
-
-function entry(deliveries: string[] | NewDelivery[]): AppendEntry {
-  const id = `e-${process.pid}-${Date.now()}-${++counter}`;
-  const event: CloudEvent = {
-    specversion: "1.0",
-    id,
-    source: "/contract",
-    type: "contract.test",
-    data: { n: counter },
-  };
-  return {
-    event,
-    dedupKey: `/contract\u0000${id}`,
-    deliveries: deliveries.map((d) => (typeof d === "string" ? { fn: d } : d)),
-  };
-}
-
-function boom() {
-  return { name: "Error", message: "boom" };
-}
-
-function record(d: LeasedDelivery, over: Partial<InvocationRecord> = {}): InvocationRecord {
-  return {
-    id: `inv-${++counter}`,
-    fn: d.fn,
-    version: "v1",
-    deliveryId: d.id,
-    eventId: d.event.id,
-    eventSource: d.event.source,
-    eventType: d.event.type,
-    attempt: d.attempt,
-    status: "succeeded",
-    outcome: "ack",
-    startedAt: Date.now(),
-    durationMs: 1.5,
-    logs: [],
-    ...over,
-  };
-}
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
 }

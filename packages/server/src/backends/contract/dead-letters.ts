@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import type { Backend, LeasedDelivery } from "../types.js";
+import { entry, WINDOW } from "./fixtures.js";
+
+async function kill(b: Backend, d: LeasedDelivery, name = "Error", message = "boom") {
+  await b.queue.settle(d, { kind: "dead", error: { name, message } }, WINDOW);
+}
+
+/** Contract of the dead-letter queue and the admin view of deliveries. */
+export function describeDeadLetterContract(create: () => Promise<Backend>): void {
+  describe("dead letters", () => {
+    it("lists with filters and pages, oldest first", async () => {
+      const b = await create();
+      await b.log.append([entry(["f"], "a"), entry(["f"], "b"), entry(["f"], "a")], WINDOW);
+      const [x, y, z] = await b.queue.lease("f", 3, 5_000);
+      await kill(b, x!, "TypeError");
+      await kill(b, y!);
+      await kill(b, z!);
+      expect((await b.queue.listDead("f", { limit: 10 })).map((d) => d.id)).toEqual([x!.id, y!.id, z!.id]);
+      expect((await b.queue.listDead("f", { limit: 10, eventType: "a" })).map((d) => d.id)).toEqual([
+        x!.id,
+        z!.id,
+      ]);
+      expect((await b.queue.listDead("f", { limit: 10, errorName: "TypeError" })).map((d) => d.id)).toEqual([
+        x!.id,
+      ]);
+      expect((await b.queue.listDead("f", { limit: 10, ids: [y!.id] })).map((d) => d.id)).toEqual([y!.id]);
+      const page1 = await b.queue.listDead("f", { limit: 2 });
+      const page2 = await b.queue.listDead("f", { limit: 2, afterId: page1[1]!.id });
+      expect([...page1, ...page2].map((d) => d.id)).toEqual([x!.id, y!.id, z!.id]);
+      expect(await b.queue.deadCounts()).toMatchObject({ f: 3 });
+      expect((await b.queue.getDead("f", y!.id))?.error).toEqual({ name: "Error", message: "boom" });
+      expect(await b.queue.getDead("other", y!.id)).toBeUndefined();
+    });
+
+    it("redrives with a fresh attempt budget, keeping the id", async () => {
+      const b = await create();
+      await b.log.append([entry(["f"]), entry(["f"])], WINDOW);
+      const [x, y] = await b.queue.lease("f", 2, 5_000);
+      await kill(b, x!);
+      await kill(b, y!);
+      expect(await b.queue.redrive("f", { ids: [x!.id] })).toBe(1);
+      const [again] = await b.queue.lease("f", 10, 5_000);
+      expect(again!.id).toBe(x!.id);
+      expect(again!.attempt).toBe(1);
+      expect(again!.redrives).toBe(1);
+      expect(await b.queue.redrive("f", {})).toBe(1);
+      expect((await b.queue.counts("f")).dead).toBe(0);
+    });
+
+    it("purges what the filter selects", async () => {
+      const b = await create();
+      await b.log.append([entry(["f"], "a"), entry(["f"], "b")], WINDOW);
+      const [x, y] = await b.queue.lease("f", 2, 5_000);
+      await kill(b, x!);
+      await kill(b, y!);
+      expect(await b.queue.purge("f", { eventType: "a" })).toBe(1);
+      expect((await b.queue.listDead("f", { limit: 10 })).map((d) => d.id)).toEqual([y!.id]);
+      expect(await b.queue.purge("f", {})).toBe(1);
+      expect(await b.queue.counts("f")).toEqual({ ready: 0, leased: 0, dead: 0 });
+    });
+
+    it("shows leased and overdue deliveries", async () => {
+      const b = await create();
+      await b.log.append([entry(["v"]), entry([{ fn: "v", dueAt: Date.now() - 60_000 }])], WINDOW);
+      const overdue = await b.queue.inspect({ state: "overdue", fn: "v", overdueMs: 30_000, limit: 10 });
+      expect(overdue).toHaveLength(1);
+      expect(overdue[0]).toMatchObject({ fn: "v", state: "ready", eventType: "contract.test" });
+      await b.queue.lease("v", 10, 60_000);
+      const leased = await b.queue.inspect({ state: "leased", limit: 10 });
+      expect(leased.filter((d) => d.fn === "v")).toHaveLength(2);
+      expect(leased[0]!.dueAt).toBeGreaterThan(Date.now());
+    });
+  });
+}
