@@ -137,8 +137,11 @@ export interface InvocationRecord {
   /** "skipped": not run, see `skipReason` (an idempotency key already succeeded, a rate limit). */
   status: "succeeded" | "failed" | "skipped";
   skipReason?: string;
-  /** For a batch attempt: every delivery and event it carried (deliveryId/eventId are the first). */
-  batch?: { deliveryId: string; eventId: string }[];
+  /**
+   * For a batch attempt: every delivery and event it carried (deliveryId/eventId are the first's),
+   * and which ones the handler reported as failed (batchItemFailures).
+   */
+  batch?: { deliveryId: string; eventId: string; failed?: boolean }[];
   /** What the engine did next: done, retry later, or park in the dead-letter queue. */
   outcome: "ack" | "retry" | "dead";
   startedAt: number;
@@ -206,10 +209,11 @@ export interface DeliveryQueue {
   /** Leases up to `max` deliveries of `fn` that are due (or whose lease expired), oldest due first. */
   lease(fn: string, max: number, leaseMs: number, options?: LeaseOptions): Promise<LeasedDelivery[]>;
   /**
-   * Leases one batch: up to `maxSize` queued deliveries sharing a batch key, taken when the key has
-   * `maxSize` queued or its oldest delivery is due. Empty when no batch is ready.
+   * Leases one batch: up to `maxSize` queued deliveries sharing a batch key (deliveries without one
+   * form one batch), taken when the key has `maxSize` due, or its oldest due delivery has waited
+   * `windowMs`. Empty when no batch is ready.
    */
-  leaseBatch(fn: string, maxSize: number, leaseMs: number): Promise<LeasedDelivery[]>;
+  leaseBatch(fn: string, maxSize: number, leaseMs: number, windowMs: number): Promise<LeasedDelivery[]>;
   /**
    * Ends an attempt: ack (delete), retry at `dueAt`, or dead-letter; stores `invocation` and appends
    * `emit` (only sensible with ack) in the same durable write. Resolves false, changing nothing,

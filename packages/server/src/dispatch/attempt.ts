@@ -133,18 +133,15 @@ export async function runAttempt(
             error: { name: "BatchItemFailure", message: "reported in batchItemFailures" },
           }
         : result;
-    const { settlement, invocation } = decideOutcome(
-      invocationId,
-      d,
-      config,
-      target.version,
-      itemResult,
-      startedAt,
-    );
+    const { settlement, invocation } = decideOutcome(invocationId, d, config, target, itemResult, startedAt);
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
-    if (live.length > 1) {
-      invocation.batch = live.map((x) => ({ deliveryId: x.id, eventId: x.event.id }));
+    if (config.batch) {
+      invocation.batch = live.map((x) => ({
+        deliveryId: x.id,
+        eventId: x.event.id,
+        ...(failed.has(x.event.id) ? { failed: true } : {}),
+      }));
     }
     // One record per attempt: a batch's goes with its first delivery.
     const settled = await deps.queue.settle(d, settlement, {

@@ -129,7 +129,12 @@ export class FunctionDispatcher {
     if (batch) {
       const units: LeasedDelivery[][] = [];
       while (units.length < want) {
-        let leased = await this.#deps.queue.leaseBatch(plan.consumer, batch.maxSize, leaseMs);
+        let leased = await this.#deps.queue.leaseBatch(
+          plan.consumer,
+          batch.maxSize,
+          leaseMs,
+          batch.timeoutMs,
+        );
         if (leased.length === 0) break;
         if (this.#filter) leased = await this.#filter(plan.consumer, leased);
         if (leased.length > 0) units.push(leased);
@@ -156,7 +161,10 @@ export class FunctionDispatcher {
   /** Arms a timer for the next due delivery (a retry or an expiring lease). */
   async #schedule(): Promise<void> {
     if (this.#stopped) return;
-    const next = await this.#deps.queue.nextDueAt(this.#target.plan.consumer);
+    let next = await this.#deps.queue.nextDueAt(this.#target.plan.consumer);
+    // A batch is taken when its oldest delivery has waited the batch window (or it is full).
+    const batch = this.#target.plan.config.batch;
+    if (next !== undefined && batch) next += batch.timeoutMs;
     this.#arm(Math.min(next ?? Infinity, Date.now() + SAFETY_POLL_MS));
   }
 

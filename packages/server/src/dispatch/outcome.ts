@@ -13,7 +13,7 @@ export function decideOutcome(
   invocationId: string,
   delivery: LeasedDelivery,
   config: ResolvedFunctionConfig,
-  version: string,
+  fn: { name: string; version: string },
   result: AttemptResult,
   startedAt: number,
   now = Date.now(),
@@ -30,8 +30,8 @@ export function decideOutcome(
   }
   const invocation: InvocationRecord = {
     id: invocationId,
-    fn: delivery.fn,
-    version,
+    fn: fn.name,
+    version: fn.version,
     deliveryId: delivery.id,
     eventId: delivery.event.id,
     eventSource: delivery.event.source,

@@ -2,11 +2,14 @@ import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Engine } from "../engine.js";
 import { problem, sendProblem } from "./problem.js";
+import { deadLetterRoutes } from "./routes/dead-letters.js";
+import { deliveryRoutes } from "./routes/deliveries.js";
 import { eventRoutes } from "./routes/events.js";
 import { functionRoutes } from "./routes/functions.js";
 import { healthRoutes } from "./routes/health.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { patternRoutes } from "./routes/patterns.js";
+import { queueRoutes } from "./routes/queues.js";
 
 /** Limits of the HTTP API. */
 export interface HttpOptions {
@@ -92,5 +95,8 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(patternRoutes);
   void app.register(functionRoutes, { engine });
   void app.register(invocationRoutes, { engine });
+  void app.register(deadLetterRoutes, { engine });
+  void app.register(deliveryRoutes, { engine });
+  void app.register(queueRoutes, { engine });
   return app;
 }

@@ -71,18 +71,28 @@ export function describeFlowContract(create: () => Promise<Backend>): void {
       expect(await b.queue.lease("d", 10, 5_000)).toHaveLength(1);
     });
 
-    it("leases a batch when it is full, or when its oldest is due", async () => {
+    it("leases a batch when it is full, or when its oldest has waited the window", async () => {
       const b = await create();
-      const later = Date.now() + 60_000;
       await b.log.append(
-        [1, 2, 3].map(() => entry([{ fn: "b", batchKey: "k", dueAt: later }])),
+        [1, 2, 3].map(() => entry([{ fn: "b", batchKey: "k" }])),
         WINDOW,
       );
-      expect(await b.queue.leaseBatch("b", 5, 5_000)).toHaveLength(0);
-      const full = await b.queue.leaseBatch("b", 3, 5_000);
+      expect(await b.queue.leaseBatch("b", 5, 5_000, 60_000)).toHaveLength(0);
+      const full = await b.queue.leaseBatch("b", 3, 5_000, 60_000);
       expect(full).toHaveLength(3);
-      await b.log.append([entry([{ fn: "b", batchKey: "k", dueAt: Date.now() - 1 }])], WINDOW);
-      expect(await b.queue.leaseBatch("b", 5, 5_000)).toHaveLength(1);
+      await b.log.append([entry([{ fn: "b", batchKey: "k" }]), entry([{ fn: "b", batchKey: "j" }])], WINDOW);
+      expect(await b.queue.leaseBatch("b", 5, 5_000, 100)).toHaveLength(0);
+      await sleep(150);
+      const first = await b.queue.leaseBatch("b", 5, 5_000, 100);
+      const second = await b.queue.leaseBatch("b", 5, 5_000, 100);
+      expect([first.length, second.length]).toEqual([1, 1]);
+      expect(first[0]!.id).not.toBe(second[0]!.id);
+    });
+
+    it("batches deliveries without a batch key together", async () => {
+      const b = await create();
+      await b.log.append([entry(["nb"]), entry(["nb"])], WINDOW);
+      expect(await b.queue.leaseBatch("nb", 2, 5_000, 60_000)).toHaveLength(2);
     });
 
     it("debounces: a queued delivery with the same key takes the newest event", async () => {

@@ -81,17 +81,17 @@ export class EmbeddedQueue implements DeliveryQueue {
         .prepare(`SELECT min(id) FROM deliveries WHERE fn = ? AND group_key = ? AND state < ${DEAD}`)
         .pluck(),
       readyBatch: db.prepare(
-        `SELECT batch_key, count(*) AS n, min(due_at) AS due FROM deliveries
-         WHERE fn = ? AND state = ${READY} AND batch_key IS NOT NULL
-         GROUP BY batch_key HAVING n >= ? OR due <= ? ORDER BY due LIMIT 1`,
+        `SELECT coalesce(batch_key, '') AS batch_key, count(*) AS n, min(due_at) AS oldest FROM deliveries
+         WHERE fn = ? AND state = ${READY} AND due_at <= ?
+         GROUP BY coalesce(batch_key, '') HAVING n >= ? OR oldest <= ? ORDER BY oldest LIMIT 1`,
       ),
       unleaseExpiredBatch: db.prepare(
-        `UPDATE deliveries SET state = ${READY}, lease_token = NULL
-         WHERE fn = ? AND state = ${LEASED} AND due_at <= ? AND batch_key IS NOT NULL`,
+        `UPDATE deliveries SET state = ${READY}, lease_token = NULL WHERE fn = ? AND state = ${LEASED} AND due_at <= ?`,
       ),
       leaseBatch: db.prepare(
         `UPDATE deliveries SET state = ${LEASED}, attempt = attempt + 1, lease_token = ?, due_at = ?
-         WHERE id IN (SELECT id FROM deliveries WHERE fn = ? AND batch_key = ? AND state = ${READY} ORDER BY id LIMIT ?)
+         WHERE id IN (SELECT id FROM deliveries WHERE fn = ? AND coalesce(batch_key, '') = ? AND state = ${READY}
+                      AND due_at <= ? ORDER BY id LIMIT ?)
          ${RETURNING}`,
       ),
       ack: db.prepare(`DELETE FROM deliveries ${owned}`),
@@ -158,15 +158,24 @@ export class EmbeddedQueue implements DeliveryQueue {
     return picked;
   }
 
-  leaseBatch(fn: string, maxSize: number, leaseMs: number): Promise<LeasedDelivery[]> {
+  leaseBatch(fn: string, maxSize: number, leaseMs: number, windowMs: number): Promise<LeasedDelivery[]> {
     return this.#wq.run(() => {
       const now = Date.now();
+      // An expired batch lease makes its deliveries due again (their due_at is the lease end).
       this.#s.unleaseExpiredBatch!.run(fn, now);
-      const ready = this.#s.readyBatch!.get(fn, maxSize, now) as { batch_key: string } | undefined;
+      const ready = this.#s.readyBatch!.get(fn, now, maxSize, now - windowMs) as
+        { batch_key: string } | undefined;
       if (!ready) return [];
       const token = this.#token();
       const leaseUntil = now + leaseMs;
-      const rows = this.#s.leaseBatch!.all(token, leaseUntil, fn, ready.batch_key, maxSize) as LeasedRow[];
+      const rows = this.#s.leaseBatch!.all(
+        token,
+        leaseUntil,
+        fn,
+        ready.batch_key,
+        now,
+        maxSize,
+      ) as LeasedRow[];
       rows.sort((a, b) => a.id - b.id);
       return rows.map((r) => this.#toLeased(fn, r, token, leaseUntil));
     });

@@ -17,10 +17,12 @@ interface InvocationRow {
   error: string | null;
   logs: string;
   logs_truncated: number;
+  skip_reason: string | null;
+  batch: string | null;
 }
 
 const COLUMNS =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated";
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch";
 
 /** Invocation records on SQLite. */
 export class EmbeddedRecords implements Records {
@@ -54,6 +56,8 @@ export class EmbeddedRecords implements Records {
       r.error ? JSON.stringify(r.error) : null,
       JSON.stringify(r.logs),
       r.logsTruncated ? 1 : 0,
+      r.skipReason ?? null,
+      r.batch ? JSON.stringify(r.batch) : null,
     );
   }
 
@@ -99,5 +103,7 @@ function toRecord(r: InvocationRow): InvocationRecord {
   };
   if (r.error) rec.error = JSON.parse(r.error) as ErrorInfo;
   if (r.logs_truncated) rec.logsTruncated = true;
+  if (r.skip_reason !== null) rec.skipReason = r.skip_reason;
+  if (r.batch !== null) rec.batch = JSON.parse(r.batch) as InvocationRecord["batch"];
   return rec;
 }

@@ -76,7 +76,6 @@ const MIGRATIONS: string[] = [
   CREATE INDEX deliveries_group ON deliveries (fn, group_key, id) WHERE group_key IS NOT NULL AND state < 2;
   CREATE INDEX deliveries_cancel ON deliveries (fn, cancel_key) WHERE cancel_key IS NOT NULL AND state = 0;
   CREATE INDEX deliveries_debounce ON deliveries (fn, debounce_key) WHERE debounce_key IS NOT NULL AND state = 0;
-  CREATE INDEX deliveries_batch ON deliveries (fn, batch_key, id) WHERE batch_key IS NOT NULL AND state = 0;
   ALTER TABLE invocations ADD COLUMN skip_reason TEXT;
   ALTER TABLE invocations ADD COLUMN batch TEXT;
   `,

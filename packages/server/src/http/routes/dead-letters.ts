@@ -1,0 +1,141 @@
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { DeadFilter } from "../../backends/types.js";
+import { queueConsumer } from "../../dispatch/delivery-plan.js";
+import type { Engine } from "../../engine.js";
+import { problem, sendProblem } from "../problem.js";
+
+interface ListQuery {
+  limit?: string;
+  after?: string;
+  eventType?: string;
+  errorName?: string;
+}
+
+interface SelectBody {
+  ids?: unknown;
+  eventType?: unknown;
+  errorName?: unknown;
+  deadAfter?: unknown;
+  deadBefore?: unknown;
+  all?: unknown;
+}
+
+const KINDS = { functions: (n: string) => n, queues: queueConsumer } as const;
+
+/**
+ * Dead-letter queues, per function and per queue: `GET /v1/dlq` (counts), list, inspect (with
+ * every attempt's record), redrive and purge by ids, by filter, or all.
+ */
+export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  const queue = engine.backend.queue;
+
+  app.get("/v1/dlq", async () => {
+    const counts = await queue.deadCounts();
+    const functions: Record<string, number> = {};
+    const queues: Record<string, number> = {};
+    for (const [consumer, n] of Object.entries(counts)) {
+      if (consumer.startsWith("queue:")) queues[consumer.slice(6)] = n;
+      else functions[consumer] = n;
+    }
+    return { functions, queues };
+  });
+
+  for (const [kind, consumerOf] of Object.entries(KINDS)) {
+    app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+      `/v1/dlq/${kind}/:name`,
+      async (req, reply) => {
+        const q = req.query;
+        const limit = q.limit === undefined ? 50 : Number(q.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+          return sendProblem(
+            reply,
+            bad(`limit must be an integer from 1 to 1000, got ${JSON.stringify(q.limit)}`),
+          );
+        }
+        const deadLetters = await queue.listDead(consumerOf(req.params.name), {
+          limit,
+          ...(q.after !== undefined ? { afterId: q.after } : {}),
+          ...(q.eventType !== undefined ? { eventType: q.eventType } : {}),
+          ...(q.errorName !== undefined ? { errorName: q.errorName } : {}),
+        });
+        return { deadLetters, next: deadLetters.length === limit ? deadLetters[limit - 1]!.id : undefined };
+      },
+    );
+
+    app.get<{ Params: { name: string; id: string } }>(`/v1/dlq/${kind}/:name/:id`, async (req, reply) => {
+      const dead = await queue.getDead(consumerOf(req.params.name), req.params.id);
+      if (!dead) {
+        return sendProblem(
+          reply,
+          problem(
+            "EDDY_NOT_FOUND",
+            "No such dead letter",
+            `${kind}/${req.params.name} has no dead letter ${req.params.id}`,
+          ),
+        );
+      }
+      const attempts = await engine.backend.records.queryInvocations({ deliveryId: dead.id, limit: 1000 });
+      return { ...dead, attempts: attempts.filter((a) => a.fn === dead.fn || kind === "queues").reverse() };
+    });
+
+    for (const action of ["redrive", "purge"] as const) {
+      app.post<{ Params: { name: string }; Body: SelectBody }>(
+        `/v1/dlq/${kind}/:name/${action}`,
+        async (req, reply) => {
+          const filter = parseSelection(req.body, reply);
+          if (!filter) return reply;
+          const consumer = consumerOf(req.params.name);
+          if (action === "purge") return { purged: await queue.purge(consumer, filter) };
+          const redriven = await queue.redrive(consumer, filter);
+          engine.dispatcher.wake([consumer]);
+          engine.queues.notify([consumer]);
+          return { redriven };
+        },
+      );
+    }
+  }
+};
+
+/** Reads which dead letters an action applies to; an empty selection must say `all: true`. */
+function parseSelection(body: SelectBody | undefined, reply: FastifyReply): DeadFilter | undefined {
+  const b = body ?? {};
+  const f: DeadFilter = {};
+  if (b.ids !== undefined) {
+    if (!Array.isArray(b.ids) || !b.ids.every((x) => typeof x === "string")) {
+      sendProblem(reply, bad("ids must be an array of dead-letter ids (strings)"));
+      return undefined;
+    }
+    f.ids = b.ids as string[];
+  }
+  for (const k of ["eventType", "errorName"] as const) {
+    if (b[k] === undefined) continue;
+    if (typeof b[k] !== "string") {
+      sendProblem(reply, bad(`${k} must be a string`));
+      return undefined;
+    }
+    f[k] = b[k] as string;
+  }
+  for (const k of ["deadAfter", "deadBefore"] as const) {
+    if (b[k] === undefined) continue;
+    const v = typeof b[k] === "string" ? Date.parse(b[k] as string) : Number(b[k]);
+    if (!Number.isFinite(v)) {
+      sendProblem(reply, bad(`${k} must be a time (epoch ms or ISO 8601)`));
+      return undefined;
+    }
+    f[k] = v;
+  }
+  if (Object.keys(f).length === 0 && b.all !== true) {
+    sendProblem(
+      reply,
+      bad(
+        'say which dead letters: "ids", a filter (eventType, errorName, deadAfter, deadBefore), or "all": true',
+      ),
+    );
+    return undefined;
+  }
+  return f;
+}
+
+function bad(detail: string) {
+  return problem("EDDY_INVALID_REQUEST", "Bad request", detail);
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEddy } from "@eddy/server";
+import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+
+// Fails until the time in event.data.failUntil, and only has one attempt: every event is
+// dead-lettered at once, and succeeds when redriven after that time.
+const app = tempApp({
+  "functions/picky.ts": fnSource(
+    "picky",
+    { type: [{ prefix: "picky." }] },
+    `if (Date.now() < event.data.failUntil) throw new TypeError("not yet: " + event.id);`,
+    `retries: { maxAttempts: 1 }`,
+  ),
+  "functions/aged.ts": fnSource(
+    "aged",
+    { type: ["aged"] },
+    `throw new Error("always");`,
+    `retries: { maxAttempts: 10, backoff: { initial: "100ms", factor: 1, jitter: "none" }, maxEventAge: "250ms" }`,
+  ),
+});
+let eddy: RunningEddy;
+let url: string;
+
+beforeAll(async () => {
+  eddy = await startTestEddy(app.dir);
+  url = eddy.url;
+});
+afterAll(async () => {
+  await eddy?.close();
+  app.cleanup();
+});
+
+async function send(type: string, id: string, failForMs: number) {
+  const res = await post(`${url}/v1/events`, {
+    specversion: "1.0",
+    id,
+    source: "/dlq",
+    type,
+    data: { failUntil: Date.now() + failForMs },
+  });
+  expect(res.status).toBe(202);
+}
+
+async function dead(fn: string, query = ""): Promise<{ id: string; event: { id: string; type: string } }[]> {
+  return (
+    await getJson<{ deadLetters: { id: string; event: { id: string; type: string } }[] }>(
+      `${url}/v1/dlq/functions/${fn}${query}`,
+    )
+  ).deadLetters;
+}
+
+describe("dead-letter queue over HTTP", () => {
+  it("lists, inspects with every attempt, and redrives one, a filter, then all", async () => {
+    await send("picky.a", "d1", 400);
+    await send("picky.b", "d2", 400);
+    await send("picky.a", "d3", 400);
+    await send("picky.c", "d4", 60_000);
+    const list = await waitFor(async () => {
+      const l = await dead("picky");
+      return l.length === 4 && l;
+    }, "four dead letters");
+    expect(list.map((d) => d.event.id)).toEqual(["d1", "d2", "d3", "d4"]);
+    expect((await getJson<{ functions: Record<string, number> }>(`${url}/v1/dlq`)).functions.picky).toBe(4);
+
+    const shown = await getJson<{ error: { name: string }; attempts: { attempt: number; status: string }[] }>(
+      `${url}/v1/dlq/functions/picky/${list[0]!.id}`,
+    );
+    expect(shown.error.name).toBe("TypeError");
+    expect(shown.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "failed"]]);
+    expect((await dead("picky", "?eventType=picky.a")).map((d) => d.event.id)).toEqual(["d1", "d3"]);
+
+    await new Promise((r) => setTimeout(r, 450));
+    const one = await post(`${url}/v1/dlq/functions/picky/redrive`, { ids: [list[0]!.id] }, json);
+    expect(one.body).toEqual({ redriven: 1 });
+    const byType = await post(`${url}/v1/dlq/functions/picky/redrive`, { eventType: "picky.b" }, json);
+    expect(byType.body).toEqual({ redriven: 1 });
+    await waitFor(async () => {
+      const ok = (await invocations(url, "picky"))
+        .filter((i) => i.status === "succeeded")
+        .map((i) => i.eventId);
+      return ok.includes("d1") && ok.includes("d2");
+    }, "redriven events to succeed");
+
+    // A redriven delivery keeps its history: both attempts are on record under the same delivery.
+    const history = (await invocations(url, "picky")).filter((i) => i.eventId === "d1");
+    expect(history.map((i) => i.status)).toEqual(["succeeded", "failed"]);
+
+    const all = await post(`${url}/v1/dlq/functions/picky/redrive`, { all: true }, json);
+    expect(all.body).toEqual({ redriven: 2 });
+    await waitFor(async () => (await dead("picky")).length === 1, "d4 to fail again");
+    expect((await dead("picky"))[0]!.event.id).toBe("d4");
+  });
+
+  it("refuses an action that does not say which dead letters", async () => {
+    const res = await post(`${url}/v1/dlq/functions/picky/purge`, {}, json);
+    expect(res.status).toBe(400);
+    expect(res.type).toContain("application/problem+json");
+    expect(res.body.detail).toMatch(/"all": true/);
+  });
+
+  it("purges", async () => {
+    const before = await dead("picky");
+    expect(before.length).toBeGreaterThan(0);
+    const res = await post(`${url}/v1/dlq/functions/picky/purge`, { all: true }, json);
+    expect(res.body).toEqual({ purged: before.length });
+    expect(await dead("picky")).toEqual([]);
+  });
+
+  it("dead-letters a delivery older than maxEventAge instead of retrying it", async () => {
+    await send("aged", "old-1", 0);
+    const [d] = await waitFor(async () => {
+      const l = await eddy.engine.backend.queue.listDead("aged", { limit: 1 });
+      return l.length === 1 && l;
+    }, "aged dead letter");
+    expect(d!.error).toMatchObject({ name: "EventTooOldError", code: "EDDY_EVENT_TOO_OLD" });
+    const runs = (await invocations(url, "aged")).filter((i) => i.status === "failed");
+    // 100 ms apart within 250 ms: a few attempts, far fewer than maxAttempts (10).
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.length).toBeLessThanOrEqual(4);
+  });
+
+  it("shows leased and overdue deliveries in the admin view", async () => {
+    const res = await getJson<{ deliveries: unknown[] }>(`${url}/v1/deliveries?state=overdue`);
+    expect(res.deliveries).toEqual([]);
+    const bad = await fetch(`${url}/v1/deliveries?state=stuck`);
+    expect(bad.status).toBe(400);
+  });
+});
+
+const json = { "content-type": "application/json" };
