@@ -8,6 +8,7 @@ import { Ingestor } from "./events/ingest.js";
 import type { LoadedFunction, LoadFailure } from "./functions/loader.js";
 import type { Logger } from "./observability/logger.js";
 import { QueueService } from "./queues/queue-service.js";
+import { Scheduler } from "./schedules/scheduler.js";
 import { Router } from "./router/router.js";
 import type { PoolState } from "./runtime/pool.js";
 import { SandboxPool } from "./runtime/pool.js";
@@ -50,6 +51,7 @@ export class Engine {
   readonly ingestor: Ingestor;
   readonly dispatcher: Dispatcher;
   readonly queues: QueueService;
+  readonly scheduler: Scheduler;
   readonly log: Logger;
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
@@ -63,6 +65,14 @@ export class Engine {
       this.queues.notify(consumers);
     });
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries));
+    this.scheduler = new Scheduler({
+      kv: options.backend.kv,
+      log: options.log,
+      publish: async (event) => {
+        const [r] = await this.ingestor.ingest([event]);
+        if (r?.status === "rejected") throw new Error(r.refusal.detail);
+      },
+    });
     this.dispatcher = new Dispatcher(
       {
         queue: options.backend.queue,
@@ -97,7 +107,10 @@ export class Engine {
       let plan: DeliveryPlan;
       try {
         plan = new DeliveryPlan(fn.name, fn.config);
-        for (const t of fn.config.triggers) if (t.kind === "queue") await this.queues.ensure(t.queue);
+        for (const t of fn.config.triggers) {
+          if (t.kind === "queue") await this.queues.ensure(t.queue);
+          if (t.kind === "schedule") Scheduler.check(t);
+        }
       } catch (err) {
         void fn.warm?.sandbox.terminate();
         failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
@@ -121,6 +134,13 @@ export class Engine {
     this.#functions = next;
     this.router.setFunctions([...next.values()].map((f) => f.plan));
     await this.dispatcher.sync([...next.values()].map((f) => f.target));
+    await this.scheduler.set(
+      [...next.values()].flatMap((f) =>
+        f.config.triggers.flatMap((trigger, index) =>
+          trigger.kind === "schedule" ? [{ fn: f.name, index, trigger }] : [],
+        ),
+      ),
+    );
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
     await Promise.all(retired.map((f) => f.pool.close()));
     return { failures };
@@ -150,6 +170,7 @@ export class Engine {
 
   /** Stops dispatching, lets attempts in flight settle, stops the sandboxes, closes the backend. */
   async close(): Promise<void> {
+    await this.scheduler.stop();
     await this.dispatcher.stop();
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close()));
     await this.backend.close();
