@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { registerDlqCommand } from "./commands/dlq.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerSendCommand } from "./commands/send.js";
 
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError("(run eddy --help for usage)");
   registerRunCommands(program);
   registerSendCommand(program);
+  registerDlqCommand(program);
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

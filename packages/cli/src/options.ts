@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { EddyRequestError } from "eddy";
 
 /** Parses an integer option, with a message naming the option. */
 export function integer(name: string) {
@@ -12,3 +13,25 @@ export function integer(name: string) {
 
 /** The server the client commands talk to: --url, then EDDY_URL, then the local default. */
 export const DEFAULT_URL = process.env.EDDY_URL ?? "http://127.0.0.1:8080";
+
+/**
+ * Runs a client call, turning its failures into messages a user can act on: the server's problem
+ * (with each field it names), or an unreachable server.
+ */
+export async function explainRequestError<T>(url: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof EddyRequestError) {
+      const details = err.problem?.errors?.map((e) => `\n  ${e.path}: ${e.message}`).join("") ?? "";
+      throw new Error(`refused (${err.status}): ${err.message}${details}`);
+    }
+    if (err instanceof TypeError && err.message === "fetch failed") {
+      const cause = (err.cause as { code?: string; message?: string } | undefined) ?? {};
+      throw new Error(
+        `cannot reach Eddy at ${url} (${cause.code ?? cause.message ?? "no answer"}): is \`eddy dev\` running? (set --url or EDDY_URL)`,
+      );
+    }
+    throw err;
+  }
+}

@@ -26,6 +26,49 @@ export interface SendResult {
   problem?: Problem;
 }
 
+/** Which dead letters an action applies to. */
+export interface DeadLetterSelection {
+  ids?: string[];
+  eventType?: string;
+  errorName?: string;
+  deadAfter?: number | string;
+  deadBefore?: number | string;
+  all?: boolean;
+}
+
+/** A dead letter as the API shows it. */
+export interface DeadLetterView {
+  id: string;
+  fn: string;
+  event: CloudEvent;
+  attempts: number;
+  redrives: number;
+  createdAt: number;
+  deadAt: number;
+  error: { name: string; message: string; code?: string; stack?: string };
+  /** Only from {@link EddyClient.deadLetter}: the invocation record of every attempt, oldest first. */
+  history?: {
+    attempt: number;
+    status: string;
+    startedAt: number;
+    error?: { name: string; message: string };
+  }[];
+}
+
+/** A received queue message. */
+export interface ReceivedMessageView {
+  messageId: string;
+  body: unknown;
+  receiptHandle: string;
+  receiveCount: number;
+  groupId?: string;
+  sentAt: number;
+}
+
+function dlqPath(name: string, queue?: boolean): string {
+  return `/v1/dlq/${queue ? "queues" : "functions"}/${encodeURIComponent(name)}`;
+}
+
 /** The server refused a request; `problem` is its RFC 9457 body. */
 export class EddyRequestError extends EddyError {
   readonly status: number;
@@ -95,6 +138,86 @@ export class EddyClient {
     return ((await this.#request("GET", `/v1/invocations?${q}`)) as { invocations: unknown[] }).invocations;
   }
 
+  /** Dead letters of a function (or, with `{ queue: true }`, of a queue), oldest first. */
+  async deadLetters(
+    name: string,
+    options: { queue?: boolean; limit?: number; after?: string; eventType?: string; errorName?: string } = {},
+  ): Promise<{ deadLetters: DeadLetterView[]; next?: string }> {
+    const q = new URLSearchParams();
+    for (const k of ["limit", "after", "eventType", "errorName"] as const) {
+      if (options[k] !== undefined) q.set(k, String(options[k]));
+    }
+    return (await this.#request("GET", `${dlqPath(name, options.queue)}?${q}`)) as {
+      deadLetters: DeadLetterView[];
+      next?: string;
+    };
+  }
+
+  /** One dead letter with the record of every attempt. */
+  async deadLetter(name: string, id: string, options: { queue?: boolean } = {}): Promise<DeadLetterView> {
+    return (await this.#request(
+      "GET",
+      `${dlqPath(name, options.queue)}/${encodeURIComponent(id)}`,
+    )) as DeadLetterView;
+  }
+
+  /** Puts dead letters back in the queue: by `ids`, by a filter, or `all: true`. */
+  async redrive(
+    name: string,
+    selection: DeadLetterSelection,
+    options: { queue?: boolean } = {},
+  ): Promise<number> {
+    const r = (await this.#request("POST", `${dlqPath(name, options.queue)}/redrive`, selection)) as {
+      redriven: number;
+    };
+    return r.redriven;
+  }
+
+  /** Deletes dead letters for good: by `ids`, by a filter, or `all: true`. */
+  async purge(
+    name: string,
+    selection: DeadLetterSelection,
+    options: { queue?: boolean } = {},
+  ): Promise<number> {
+    return (
+      (await this.#request("POST", `${dlqPath(name, options.queue)}/purge`, selection)) as { purged: number }
+    ).purged;
+  }
+
+  /** Sends a message to a queue; resolves its id once it is durable. */
+  async sendMessage(
+    queue: string,
+    body: unknown,
+    options: { groupId?: string; dedupId?: string; delay?: string | number } = {},
+  ): Promise<string> {
+    const r = (await this.#request("POST", `/v1/queues/${encodeURIComponent(queue)}/messages`, {
+      body,
+      ...options,
+    })) as {
+      results: { messageId: string }[];
+    };
+    return r.results[0]!.messageId;
+  }
+
+  /** Receives up to `max` messages, waiting up to `wait` for one (long polling). */
+  async receiveMessages(
+    queue: string,
+    options: { max?: number; wait?: string | number; visibilityTimeout?: string | number } = {},
+  ): Promise<ReceivedMessageView[]> {
+    const r = (await this.#request("POST", `/v1/queues/${encodeURIComponent(queue)}/receive`, options)) as {
+      messages: ReceivedMessageView[];
+    };
+    return r.messages;
+  }
+
+  /** Deletes a received message (acknowledges it). */
+  async deleteMessage(queue: string, receiptHandle: string): Promise<void> {
+    await this.#request(
+      "DELETE",
+      `/v1/queues/${encodeURIComponent(queue)}/messages/${encodeURIComponent(receiptHandle)}`,
+    );
+  }
+
   #complete(e: EventInput): CloudEvent {
     return { ...e, specversion: "1.0", id: e.id ?? crypto.randomUUID(), source: e.source ?? this.#source };
   }
@@ -108,6 +231,7 @@ export class EddyClient {
       headers: h,
       body: body === undefined ? null : JSON.stringify(body),
     });
+    if (res.status === 204) return undefined;
     const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!res.ok) {

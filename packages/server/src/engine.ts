@@ -169,10 +169,22 @@ export class Engine {
   }
 
   /** Stops dispatching, lets attempts in flight settle, stops the sandboxes, closes the backend. */
-  async close(): Promise<void> {
+  /**
+   * Stops the scheduler and dispatching, gives back leased-ahead work, and waits up to `graceMs`
+   * for attempts in flight to settle. Past the grace period their sandboxes are terminated without
+   * settling: their leases are released by the next start (embedded) or expire (cluster), so the
+   * attempts run again — nothing is lost, nothing is counted as a failure.
+   */
+  async close(graceMs = 30_000): Promise<void> {
     await this.scheduler.stop();
-    await this.dispatcher.stop();
-    await Promise.all([...this.#functions.values()].map((f) => f.pool.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
+    const finished = await Promise.race([this.dispatcher.stop().then(() => "done" as const), graceOver]);
+    clearTimeout(timer);
+    if (finished === "timeout") {
+      this.log.warn({ graceMs }, "grace period over: stopping attempts in flight; they will run again");
+    }
+    await Promise.all([...this.#functions.values()].map((f) => f.pool.close(finished === "timeout")));
     await this.backend.close();
   }
 }

@@ -41,8 +41,8 @@ export interface RunningEddy {
   engine: Engine;
   /** Function files that failed to bundle or load; the others run. */
   failures: LoadFailure[];
-  /** Stops intake, lets attempts in flight settle, and closes the store. */
-  close(): Promise<void>;
+  /** Stops intake, lets attempts in flight settle (up to `graceMs`, default 30 s), closes the store. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Defaults of {@link EddyOptions}. */
@@ -101,10 +101,11 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       url,
       engine,
       failures,
-      close: () =>
+      close: (graceMs?: number) =>
         (closing ??= (async () => {
+          engine.queues.stop();
           await server.close();
-          await engine.close();
+          await engine.close(graceMs);
         })()),
     };
   } catch (err) {

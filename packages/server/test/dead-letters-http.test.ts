@@ -62,11 +62,11 @@ describe("dead-letter queue over HTTP", () => {
     expect(list.map((d) => d.event.id)).toEqual(["d1", "d2", "d3", "d4"]);
     expect((await getJson<{ functions: Record<string, number> }>(`${url}/v1/dlq`)).functions.picky).toBe(4);
 
-    const shown = await getJson<{ error: { name: string }; attempts: { attempt: number; status: string }[] }>(
+    const shown = await getJson<{ error: { name: string }; history: { attempt: number; status: string }[] }>(
       `${url}/v1/dlq/functions/picky/${list[0]!.id}`,
     );
     expect(shown.error.name).toBe("TypeError");
-    expect(shown.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, "failed"]]);
+    expect(shown.history.map((a) => [a.attempt, a.status])).toEqual([[1, "failed"]]);
     expect((await dead("picky", "?eventType=picky.a")).map((d) => d.event.id)).toEqual(["d1", "d3"]);
 
     await new Promise((r) => setTimeout(r, 450));

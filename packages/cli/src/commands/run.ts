@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createLogger, DEFAULTS, startEddy } from "@eddy/server";
+import { parseDuration } from "eddy";
 import { integer } from "../options.js";
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
@@ -20,17 +21,22 @@ export function registerRunCommands(program: Command): void {
       )
       .option("--host <host>", "address to listen on", process.env.EDDY_HOST ?? DEFAULTS.host)
       .option("--data-dir <path>", "where the embedded store keeps its data (default <dir>/.eddy)")
-      .action(async (dir: string | undefined, opts: { port: number; host: string; dataDir?: string }) => {
+      .option("--grace <duration>", "on SIGTERM, how long attempts in flight may take to finish", "30s")
+      .action(async (dir: string | undefined, opts: RunOptions) => {
         await run(mode, dir ?? ".", opts);
       });
   }
 }
 
-async function run(
-  mode: "dev" | "start",
-  dir: string,
-  opts: { port: number; host: string; dataDir?: string },
-) {
+interface RunOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  grace: string;
+}
+
+async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
+  const graceMs = parseDuration(opts.grace, "--grace");
   const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
   const eddy = await startEddy({ dir, port: opts.port, host: opts.host, dataDir: opts.dataDir, log });
   const names = eddy.engine.functions().map((f) => f.name);
@@ -44,7 +50,7 @@ async function run(
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, "shutting down: finishing attempts in flight");
-      eddy.close().then(resolve, (err: unknown) => {
+      eddy.close(graceMs).then(resolve, (err: unknown) => {
         log.error({ err }, "shutdown failed");
         resolve();
       });

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { EddyClient, EddyRequestError } from "eddy";
+import { EddyClient } from "eddy";
 import type { EventInput } from "eddy";
-import { DEFAULT_URL } from "../options.js";
+import { DEFAULT_URL, explainRequestError } from "../options.js";
 
 interface SendOptions {
   source: string;
@@ -38,21 +38,9 @@ export function registerSendCommand(program: Command): void {
       }
       if (opts.id !== undefined) event.id = opts.id;
       if (opts.subject !== undefined) event.subject = opts.subject;
-      try {
+      await explainRequestError(opts.url, async () => {
         const [result] = await new EddyClient({ url: opts.url }).send(event);
         process.stdout.write(`${result?.status ?? "sent"} ${result?.id ?? ""}\n`);
-      } catch (err) {
-        if (err instanceof EddyRequestError) {
-          const details = err.problem?.errors?.map((e) => `\n  ${e.path}: ${e.message}`).join("") ?? "";
-          throw new Error(`refused (${err.status}): ${err.message}${details}`);
-        }
-        if (err instanceof TypeError && err.message === "fetch failed") {
-          const cause = (err.cause as { code?: string; message?: string } | undefined) ?? {};
-          throw new Error(
-            `cannot reach Eddy at ${opts.url} (${cause.code ?? cause.message ?? "no answer"}): is \`eddy dev\` running? (set --url or EDDY_URL)`,
-          );
-        }
-        throw err;
-      }
+      });
     });
 }

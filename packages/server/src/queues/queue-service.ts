@@ -51,6 +51,7 @@ export class QueueService {
   readonly #append: (entries: AppendEntry[]) => Promise<{ status: string }[]>;
   #configs: Record<string, QueueConfig> | undefined;
   readonly #waiters = new Map<string, Set<() => void>>();
+  #stopping = false;
 
   constructor(backend: Backend, append: (entries: AppendEntry[]) => Promise<{ status: string }[]>) {
     this.#backend = backend;
@@ -157,7 +158,7 @@ export class QueueService {
         config.fifo ? { ordered: true } : {},
       );
       const live = await this.enforceRedrive(consumer, leased);
-      if (live.length > 0 || Date.now() >= deadline) return live.map(toMessage);
+      if (live.length > 0 || Date.now() >= deadline || this.#stopping) return live.map(toMessage);
       await this.#wait(consumer, deadline);
     }
   }
@@ -200,6 +201,12 @@ export class QueueService {
       }
     }
     return live;
+  }
+
+  /** Ends every long poll now (shutdown): waiting receivers answer with what they have. */
+  stop(): void {
+    this.#stopping = true;
+    for (const set of this.#waiters.values()) for (const w of set) w();
   }
 
   /** Wakes long-polling receivers of these consumers (new deliveries were committed). */

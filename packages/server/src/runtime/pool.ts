@@ -36,6 +36,8 @@ export class SandboxPool {
   readonly #idle: Idle[] = [];
   readonly #waiters: ((s: ThreadSandbox | Error) => void)[] = [];
   #live = 0;
+  /** Every started sandbox, idle or busy. */
+  readonly #all = new Set<ThreadSandbox>();
   #busy = 0;
   #coldStarts = 0;
   #closed = false;
@@ -44,6 +46,7 @@ export class SandboxPool {
     this.#options = options;
     if (warm) {
       this.#live++;
+      this.#all.add(warm.sandbox);
       this.#release(warm.sandbox);
     }
   }
@@ -74,15 +77,20 @@ export class SandboxPool {
     }
   }
 
-  /** Stops every sandbox; waits for attempts in flight only as long as their own timeouts. */
-  async close(): Promise<void> {
+  /**
+   * Stops the idle sandboxes, and the busy ones when they finish; with `force`, the busy ones now
+   * (their attempts fail with SandboxCrashedError).
+   */
+  async close(force = false): Promise<void> {
     this.#closed = true;
+    if (force) await Promise.all([...this.#all].map((s) => s.terminate()));
     const idle = this.#idle.splice(0);
     for (const w of this.#waiters.splice(0)) w(new SandboxCrashedError("the pool is closing"));
     await Promise.all(
       idle.map((i) => {
         clearTimeout(i.timer);
         this.#live--;
+        this.#all.delete(i.sandbox);
         return i.sandbox.terminate();
       }),
     );
@@ -99,7 +107,9 @@ export class SandboxPool {
       this.#live++;
       this.#coldStarts++;
       try {
-        return (await ThreadSandbox.start(this.#options.spec)).sandbox;
+        const { sandbox } = await ThreadSandbox.start(this.#options.spec);
+        this.#all.add(sandbox);
+        return sandbox;
       } catch (err) {
         this.#live--;
         throw err;
@@ -113,6 +123,7 @@ export class SandboxPool {
   #release(sandbox: ThreadSandbox): void {
     if (sandbox.dead || this.#closed) {
       this.#live--;
+      this.#all.delete(sandbox);
       if (!sandbox.dead) void sandbox.terminate();
       // A waiter may now start a fresh sandbox in the freed slot.
       const waiter = this.#waiters.shift();
@@ -126,6 +137,7 @@ export class SandboxPool {
       if (i >= 0) {
         this.#idle.splice(i, 1);
         this.#live--;
+        this.#all.delete(sandbox);
         void sandbox.terminate();
       }
     }, this.#options.idleMs);

@@ -74,8 +74,10 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
           ),
         );
       }
-      const attempts = await engine.backend.records.queryInvocations({ deliveryId: dead.id, limit: 1000 });
-      return { ...dead, attempts: attempts.filter((a) => a.fn === dead.fn || kind === "queues").reverse() };
+      const records = await engine.backend.records.queryInvocations({ deliveryId: dead.id, limit: 1000 });
+      // Every attempt, oldest first (delivery ids are per consumer, so keep this consumer's).
+      const history = records.filter((r) => kind === "queues" || r.fn === dead.fn).reverse();
+      return { ...dead, history };
     });
 
     for (const action of ["redrive", "purge"] as const) {
