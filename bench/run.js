@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: runs the benchmarks and records the results under bench/results/.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { fanout, queueThroughput } from "./delivery.js";
 import { latency, throughput } from "./e2e.js";
 import { machine } from "./machine.js";
 import { runRouterBench } from "./router.js";
@@ -17,6 +18,19 @@ console.log(results.throughput);
 console.log("publish → handler latency at a fixed rate …");
 results.latency = await latency({ rate: 1_000, seconds: quick ? 3 : 10 });
 console.log(results.latency);
+
+const n = quick ? 5_000 : 20_000;
+results.fanout = [];
+for (const f of [1, 5, 20]) {
+  console.log(`fan-out ${f} …`);
+  results.fanout.push(await fanout({ fanout: f, total: f === 20 ? n / 4 : n }));
+  console.log(results.fanout.at(-1));
+}
+console.log("queue throughput (standard, then FIFO with 100 groups) …");
+results.queue = await queueThroughput({ total: n });
+console.log(results.queue);
+results.fifo = await queueThroughput({ total: n, fifoGroups: 100 });
+console.log(results.fifo);
 
 const day = results.date.slice(0, 10);
 const dir = fileURLToPath(new URL("./results/", import.meta.url));
@@ -39,6 +53,14 @@ This machine's fsync is cheap (virtual disk): durable figures are optimistic nex
 | throughput, publish → completed invocation (${r.throughput.events} events, HTTP batches of 500) | ${r.throughput.eventsPerSecond} events/s |
 | publish only (HTTP 202 after the durable write) | ${r.throughput.publishPerSecond} events/s |
 | latency publish → handler start at ${r.latency.rate}/s for ${r.latency.seconds} s: p50 / p90 / p99 / max | ${r.latency.p50} / ${r.latency.p90} / ${r.latency.p99} / ${r.latency.max} ms |
+
+## Fan-out and queues (embedded, no-op functions, concurrency 4 each)
+
+| workload | events or messages | result |
+| --- | --- | --- |
+${r.fanout.map((f) => `| fan-out ${f.fanout} | ${f.events} events | ${f.eventsPerSecond} events/s = ${f.deliveriesPerSecond} deliveries/s |`).join("\n")}
+| standard queue → function | ${r.queue.messages} messages | ${r.queue.messagesPerSecond} messages/s |
+| FIFO queue, 100 groups → function | ${r.fifo.messages} messages | ${r.fifo.messagesPerSecond} messages/s |
 
 ## Routing (compiled pattern index vs a linear scan)
 

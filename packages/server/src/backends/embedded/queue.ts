@@ -80,6 +80,13 @@ export class EmbeddedQueue implements DeliveryQueue {
       oldestInGroup: db
         .prepare(`SELECT min(id) FROM deliveries WHERE fn = ? AND group_key = ? AND state < ${DEAD}`)
         .pluck(),
+      // The head (oldest live delivery) of every group, with its state and due time.
+      groupHeads: db.prepare(
+        `SELECT d.id, d.group_key, d.state, d.due_at FROM
+           (SELECT min(id) AS head FROM deliveries WHERE fn = ? AND group_key IS NOT NULL AND state < ${DEAD}
+            GROUP BY group_key) h
+         JOIN deliveries d ON d.id = h.head`,
+      ),
       readyBatch: db.prepare(
         `SELECT coalesce(batch_key, '') AS batch_key, count(*) AS n, min(due_at) AS oldest FROM deliveries
          WHERE fn = ? AND state = ${READY} AND due_at <= ?
@@ -137,8 +144,23 @@ export class EmbeddedQueue implements DeliveryQueue {
     });
   }
 
+  /**
+   * FIFO: only the head of each group can run, and only when it is due and not leased. Looking at
+   * the group heads (one index scan) instead of every queued delivery keeps this cheap when a few
+   * groups hold long backlogs.
+   */
+  #pickOrdered(fn: string, max: number, now: number): number[] {
+    const heads = this.#s.groupHeads!.all(fn) as { id: number; state: number; due_at: number }[];
+    return heads
+      .filter((h) => h.due_at <= now) // a leased head is due again only when its lease expired
+      .sort((a, b) => a.due_at - b.due_at || a.id - b.id)
+      .slice(0, max)
+      .map((h) => h.id);
+  }
+
   /** Chooses what to lease when groups or priorities constrain the order. */
   #pick(fn: string, max: number, now: number, options: LeaseOptions): number[] {
+    if (options.ordered && !options.byPriority) return this.#pickOrdered(fn, max, now);
     const perGroup = options.ordered ? 1 : (options.perGroup ?? Infinity);
     const stmt = options.byPriority ? this.#s.candidatesByPriority! : this.#s.candidates!;
     const candidates = stmt.all(fn, now) as { id: number; group_key: string | null }[];
