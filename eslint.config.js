@@ -14,7 +14,7 @@ export default tseslint.config(
       globals: { ...globals.node },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ["*.js", "*.ts", "bench/*.js", "packages/cli/bin/*.js"],
+          allowDefaultProject: ["*.js", "*.ts", "packages/cli/bin/*.js"],
         },
         tsconfigRootDir: import.meta.dirname,
       },
