@@ -45,6 +45,8 @@ export interface NewDelivery {
 /** An event to append, with the deliveries it was routed to. */
 export interface AppendEntry {
   event: CloudEvent;
+  /** The event's ingest span, stored so that `log.byTrace` can rebuild the trace. */
+  trace?: TraceIds;
   /** `source` + `id`: a repeat inside the dedup window stores nothing and is reported `duplicate`. */
   dedupKey: string;
   /** Overrides the append call's window for this entry (queues: 5 minutes). */
@@ -62,6 +64,13 @@ export interface StoredEvent {
   event: CloudEvent;
 }
 
+/** Where an event or an attempt sits in its trace (W3C trace context ids, lower-case hex). */
+export interface TraceIds {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+}
+
 /** The append-only event log. */
 export interface EventLog {
   /**
@@ -71,6 +80,10 @@ export interface EventLog {
   append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]>;
   /** Events with `seq > after`, oldest first. */
   read(after: number, limit: number): Promise<StoredEvent[]>;
+  /** Every event of a trace, oldest first, with its span. */
+  byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]>;
+  /** The trace of the event with this id (the first such event if several sources used the id). */
+  traceOf(eventId: string): Promise<string | undefined>;
 }
 
 /** A delivery handed to one consumer until `leaseUntil`, after which it is handed out again. */
@@ -150,6 +163,13 @@ export interface InvocationRecord {
   logs: LogLine[];
   /** True when log lines were dropped to keep the record bounded. */
   logsTruncated?: boolean;
+  /** The attempt's span: its parent is the span of the event that triggered it. */
+  trace?: TraceIds;
+  /** The attempt started a sandbox (a cold start). */
+  coldStart?: boolean;
+  /** Metering: the function's memory and the billed duration (duration rounded up to 1 ms). */
+  memoryMb?: number;
+  billedMs?: number;
 }
 
 /** How an attempt ends for its delivery. */
@@ -288,7 +308,19 @@ export interface InvocationQuery {
   status?: InvocationRecord["status"];
   /** Only records that started before this time (paging). */
   before?: number;
+  /** Only records that started at or after this time. */
+  since?: number;
+  traceId?: string;
   limit: number;
+}
+
+/** Usage of one function over a period, from its invocation records. */
+export interface UsageRow {
+  fn: string;
+  invocations: number;
+  billedMs: number;
+  /** Σ billed seconds × memory GB. */
+  gbSeconds: number;
 }
 
 /** Queryable records. */
@@ -296,6 +328,10 @@ export interface Records {
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   /** Newest first. */
   queryInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
+  /** Metered usage per function of the invocations started in [since, until). */
+  usage(since: number, until: number): Promise<UsageRow[]>;
+  /** Retention: drops the logs of records older than `logsBefore`, and records older than `before`. */
+  prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }>;
 }
 
 /** A backend: the four primitives and its lifecycle. */

@@ -11,6 +11,7 @@ import type { Backend } from "../types.js";
 import { describeDeadLetterContract } from "./dead-letters.js";
 import { boom, entry, record, sleep, WINDOW } from "./fixtures.js";
 import { describeFlowContract } from "./flow.js";
+import { describeObservabilityContract } from "./observability.js";
 
 /** How the suite gets backends. */
 export interface ContractHarness {
@@ -300,5 +301,6 @@ export function describeBackendContract(name: string, harness: ContractHarness):
 
     describeFlowContract(create);
     describeDeadLetterContract(create);
+    describeObservabilityContract(create);
   });
 }

@@ -66,7 +66,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
 
   const wq = new GroupCommit(db, { maxBatch: options.maxBatch, windowMs: options.commitWindowMs });
   const log = new EmbeddedLog(db, wq);
-  const records = new EmbeddedRecords(db);
+  const records = new EmbeddedRecords(db, wq);
   const kv = new EmbeddedKeyValue(db, wq);
   const dead = new EmbeddedDeadLetters(db, log);
   const queue = new EmbeddedQueue(db, wq, { log, records, kv, dead });

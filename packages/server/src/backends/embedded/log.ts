@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { CloudEvent } from "eddy";
-import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent } from "../types.js";
+import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
 /** The event log on SQLite: `events` rows, `dedup` keys with expiry, and the routed `deliveries`. */
@@ -14,11 +14,14 @@ export class EmbeddedLog implements EventLog {
   readonly #debounce: Database.Statement;
   readonly #read: Database.Statement;
   readonly #getBody: Database.Statement;
+  readonly #byTrace: Database.Statement;
+  readonly #traceOf: Database.Statement;
 
   constructor(db: Database.Database, wq: GroupCommit) {
     this.#wq = wq;
     this.#insertEvent = db.prepare(
-      "INSERT INTO events (id, source, type, received_at, body) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO events (id, source, type, received_at, body, trace_id, span_id, parent_span_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#getDedup = db.prepare("SELECT seq, expires_at FROM dedup WHERE key = ?");
     this.#putDedup = db.prepare(
@@ -34,6 +37,12 @@ export class EmbeddedLog implements EventLog {
     this.#debounce = db.prepare("UPDATE deliveries SET event_seq = ?, due_at = ? WHERE id = ?");
     this.#read = db.prepare("SELECT seq, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     this.#getBody = db.prepare("SELECT body FROM events WHERE seq = ?").pluck();
+    this.#byTrace = db.prepare(
+      "SELECT seq, received_at, body, span_id, parent_span_id FROM events WHERE trace_id = ? ORDER BY seq LIMIT ?",
+    );
+    this.#traceOf = db
+      .prepare("SELECT trace_id FROM events WHERE id = ? AND trace_id IS NOT NULL ORDER BY seq LIMIT 1")
+      .pluck();
   }
 
   append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
@@ -52,7 +61,16 @@ export class EmbeddedLog implements EventLog {
       }
       const e = entry.event;
       const seq = Number(
-        this.#insertEvent.run(e.id, e.source, e.type, now, JSON.stringify(e)).lastInsertRowid,
+        this.#insertEvent.run(
+          e.id,
+          e.source,
+          e.type,
+          now,
+          JSON.stringify(e),
+          entry.trace?.traceId ?? null,
+          entry.trace?.spanId ?? null,
+          entry.trace?.parentSpanId ?? null,
+        ).lastInsertRowid,
       );
       this.#putDedup.run(entry.dedupKey, seq, now + window);
       for (const d of entry.deliveries) this.#enqueue(d, seq, now);
@@ -90,6 +108,32 @@ export class EmbeddedLog implements EventLog {
     return Promise.resolve(
       rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: JSON.parse(r.body) as CloudEvent })),
     );
+  }
+
+  byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]> {
+    const rows = this.#byTrace.all(traceId, limit) as {
+      seq: number;
+      received_at: number;
+      body: string;
+      span_id: string;
+      parent_span_id: string | null;
+    }[];
+    return Promise.resolve(
+      rows.map((r) => ({
+        seq: r.seq,
+        receivedAt: r.received_at,
+        event: JSON.parse(r.body) as CloudEvent,
+        trace: {
+          traceId,
+          spanId: r.span_id,
+          ...(r.parent_span_id ? { parentSpanId: r.parent_span_id } : {}),
+        },
+      })),
+    );
+  }
+
+  traceOf(eventId: string): Promise<string | undefined> {
+    return Promise.resolve((this.#traceOf.get(eventId) as string | undefined) ?? undefined);
   }
 
   /** The stored event body of `seq` (used when leasing deliveries). */

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { ErrorInfo, InvocationQuery, InvocationRecord, LogLine, Records } from "../types.js";
+import type { ErrorInfo, InvocationQuery, InvocationRecord, LogLine, Records, UsageRow } from "../types.js";
+import type { GroupCommit } from "./group-commit.js";
 
 interface InvocationRow {
   id: string;
@@ -19,19 +20,39 @@ interface InvocationRow {
   logs_truncated: number;
   skip_reason: string | null;
   batch: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  parent_span_id: string | null;
+  cold_start: number;
+  memory_mb: number | null;
+  billed_ms: number | null;
 }
 
 const COLUMNS =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch";
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms";
 
 /** Invocation records on SQLite. */
 export class EmbeddedRecords implements Records {
   readonly #db: Database.Database;
+  readonly #wq: GroupCommit;
+  readonly #usage: Database.Statement;
+  readonly #pruneRecords: Database.Statement;
+  readonly #pruneLogs: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #get: Database.Statement;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, wq: GroupCommit) {
     this.#db = db;
+    this.#wq = wq;
+    // Skipped attempts did not run: they are not billed.
+    this.#usage = db.prepare(
+      `SELECT fn, count(*) AS n, sum(billed_ms) AS billed, sum(billed_ms * memory_mb) AS mbms FROM invocations
+       WHERE started_at >= ? AND started_at < ? AND status != 'skipped' GROUP BY fn ORDER BY fn`,
+    );
+    this.#pruneRecords = db.prepare("DELETE FROM invocations WHERE started_at < ?");
+    this.#pruneLogs = db.prepare(
+      "UPDATE invocations SET logs = '[]', logs_truncated = 1 WHERE started_at < ? AND logs != '[]'",
+    );
     this.#insert = db.prepare(
       `INSERT OR REPLACE INTO invocations (${COLUMNS}) VALUES (${COLUMNS.split(",").fill("?").join(",")})`,
     );
@@ -58,7 +79,37 @@ export class EmbeddedRecords implements Records {
       r.logsTruncated ? 1 : 0,
       r.skipReason ?? null,
       r.batch ? JSON.stringify(r.batch) : null,
+      r.trace?.traceId ?? null,
+      r.trace?.spanId ?? null,
+      r.trace?.parentSpanId ?? null,
+      r.coldStart ? 1 : 0,
+      r.memoryMb ?? null,
+      r.billedMs ?? null,
     );
+  }
+
+  usage(since: number, until: number): Promise<UsageRow[]> {
+    const rows = this.#usage.all(since, until) as {
+      fn: string;
+      n: number;
+      billed: number | null;
+      mbms: number | null;
+    }[];
+    return Promise.resolve(
+      rows.map((r) => ({
+        fn: r.fn,
+        invocations: r.n,
+        billedMs: r.billed ?? 0,
+        gbSeconds: (r.mbms ?? 0) / 1024 / 1000,
+      })),
+    );
+  }
+
+  prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }> {
+    return this.#wq.run(() => ({
+      records: this.#pruneRecords.run(options.before).changes,
+      logs: this.#pruneLogs.run(options.logsBefore).changes,
+    }));
   }
 
   getInvocation(id: string): Promise<InvocationRecord | undefined> {
@@ -78,6 +129,8 @@ export class EmbeddedRecords implements Records {
     filter("delivery_id = ?", q.deliveryId);
     filter("status = ?", q.status);
     filter("started_at < ?", q.before);
+    filter("started_at >= ?", q.since);
+    filter("trace_id = ?", q.traceId);
     const sql = `SELECT ${COLUMNS} FROM invocations ${where.length ? "WHERE " + where.join(" AND ") : ""}
       ORDER BY started_at DESC, id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit) as InvocationRow[];
@@ -105,5 +158,15 @@ function toRecord(r: InvocationRow): InvocationRecord {
   if (r.logs_truncated) rec.logsTruncated = true;
   if (r.skip_reason !== null) rec.skipReason = r.skip_reason;
   if (r.batch !== null) rec.batch = JSON.parse(r.batch) as InvocationRecord["batch"];
+  if (r.trace_id !== null && r.span_id !== null) {
+    rec.trace = {
+      traceId: r.trace_id,
+      spanId: r.span_id,
+      ...(r.parent_span_id ? { parentSpanId: r.parent_span_id } : {}),
+    };
+  }
+  if (r.cold_start) rec.coldStart = true;
+  if (r.memory_mb !== null) rec.memoryMb = r.memory_mb;
+  if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
   return rec;
 }

@@ -79,6 +79,22 @@ const MIGRATIONS: string[] = [
   ALTER TABLE invocations ADD COLUMN skip_reason TEXT;
   ALTER TABLE invocations ADD COLUMN batch TEXT;
   `,
+  // Tracing and metering.
+  `
+  ALTER TABLE events ADD COLUMN trace_id TEXT;
+  ALTER TABLE events ADD COLUMN span_id TEXT;
+  ALTER TABLE events ADD COLUMN parent_span_id TEXT;
+  CREATE INDEX events_trace ON events (trace_id) WHERE trace_id IS NOT NULL;
+  CREATE INDEX events_id ON events (id);
+  ALTER TABLE invocations ADD COLUMN trace_id TEXT;
+  ALTER TABLE invocations ADD COLUMN span_id TEXT;
+  ALTER TABLE invocations ADD COLUMN parent_span_id TEXT;
+  ALTER TABLE invocations ADD COLUMN cold_start INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE invocations ADD COLUMN memory_mb INTEGER;
+  ALTER TABLE invocations ADD COLUMN billed_ms INTEGER;
+  CREATE INDEX invocations_trace ON invocations (trace_id) WHERE trace_id IS NOT NULL;
+  CREATE INDEX invocations_started ON invocations (started_at);
+  `,
 ];
 
 /** Brings the database to the newest schema inside one transaction. */

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import type { Backend } from "../types.js";
+import { entry, record, WINDOW } from "./fixtures.js";
+
+/** Contract of what tracing and metering read: events and records by trace, usage, retention. */
+export function describeObservabilityContract(create: () => Promise<Backend>): void {
+  describe("traces, usage and retention", () => {
+    it("finds the events and attempts of a trace", async () => {
+      const b = await create();
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+      const first = { ...entry(["t"]), trace: { traceId, spanId: "00f067aa0ba902b7" } };
+      const other = { ...entry(["t"]), trace: { traceId: "a".repeat(32), spanId: "1".repeat(16) } };
+      await b.log.append([first, other], WINDOW);
+      const [d] = await b.queue.lease("t", 1, 5_000);
+      const rec = record(d!, {
+        trace: { traceId, spanId: "b7ad6b7169203331", parentSpanId: "00f067aa0ba902b7" },
+      });
+      const emitted = {
+        ...entry(["u"]),
+        trace: { traceId, spanId: "c".repeat(16), parentSpanId: "b7ad6b7169203331" },
+      };
+      await b.queue.settle(d!, { kind: "ack" }, { invocation: rec, emit: [emitted], ...WINDOW });
+      const events = await b.log.byTrace(traceId, 10);
+      expect(events.map((e) => [e.event.id, e.trace.spanId, e.trace.parentSpanId])).toEqual([
+        [first.event.id, "00f067aa0ba902b7", undefined],
+        [emitted.event.id, "c".repeat(16), "b7ad6b7169203331"],
+      ]);
+      expect(await b.log.traceOf(emitted.event.id)).toBe(traceId);
+      expect(await b.log.traceOf("no-such-event")).toBeUndefined();
+      const attempts = await b.records.queryInvocations({ traceId, limit: 10 });
+      expect(attempts.map((a) => a.trace)).toEqual([rec.trace]);
+    });
+
+    it("sums metered usage per function, without skipped attempts", async () => {
+      const b = await create();
+      await b.log.append([entry(["m"]), entry(["m"]), entry(["m"])], WINDOW);
+      const [x, y, z] = await b.queue.lease("m", 3, 5_000);
+      const t = Date.now();
+      await b.queue.settle(
+        x!,
+        { kind: "ack" },
+        { invocation: record(x!, { startedAt: t, billedMs: 100, memoryMb: 512 }), ...WINDOW },
+      );
+      await b.queue.settle(
+        y!,
+        { kind: "ack" },
+        { invocation: record(y!, { startedAt: t, billedMs: 300, memoryMb: 1024 }), ...WINDOW },
+      );
+      await b.queue.settle(
+        z!,
+        { kind: "ack" },
+        {
+          invocation: record(z!, { startedAt: t, status: "skipped", billedMs: 0, memoryMb: 1024 }),
+          ...WINDOW,
+        },
+      );
+      const [row] = (await b.records.usage(t - 1, t + 1)).filter((r) => r.fn === "m");
+      expect(row).toEqual({ fn: "m", invocations: 2, billedMs: 400, gbSeconds: 0.1 * 0.5 + 0.3 * 1 });
+      expect(await b.records.usage(t + 1, t + 2)).toEqual([]);
+    });
+
+    it("prunes logs, then records, by age", async () => {
+      const b = await create();
+      await b.log.append([entry(["p"]), entry(["p"])], WINDOW);
+      const [old, young] = await b.queue.lease("p", 2, 5_000);
+      const now = Date.now();
+      const logs = [{ level: "info" as const, time: now, msg: "x" }];
+      await b.queue.settle(
+        old!,
+        { kind: "ack" },
+        { invocation: record(old!, { startedAt: now - 10_000, logs }), ...WINDOW },
+      );
+      await b.queue.settle(
+        young!,
+        { kind: "ack" },
+        { invocation: record(young!, { startedAt: now, logs }), ...WINDOW },
+      );
+      await b.records.prune({ before: 0, logsBefore: now - 5_000 });
+      const [y1, o1] = await b.records.queryInvocations({ fn: "p", limit: 10 });
+      expect([y1!.logs.length, o1!.logs.length, o1!.logsTruncated]).toEqual([1, 0, true]);
+      await b.records.prune({ before: now - 5_000, logsBefore: 0 });
+      expect((await b.records.queryInvocations({ fn: "p", limit: 10 })).map((r) => r.id)).toEqual([y1!.id]);
+      expect((await b.records.queryInvocations({ fn: "p", since: now + 1, limit: 10 })).length).toBe(0);
+    });
+  });
+}
