@@ -23,12 +23,12 @@ export default defineFunction(
 );
 `;
 
-async function withEddy(fn) {
+async function withEddy(fn, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   mkdirSync(join(dir, "functions"));
   writeFileSync(join(dir, "functions", "noop.ts"), NOOP);
   writeFileSync(join(dir, "functions", "probe.ts"), PROBE);
-  const eddy = await startEddy({ dir, port: 0, log: createLogger({ level: "silent" }) });
+  const eddy = await startEddy({ dir, port: 0, log: createLogger({ level: "silent" }), ...options });
   try {
     return await fn(eddy);
   } finally {
@@ -57,7 +57,7 @@ async function publish(url, events) {
 }
 
 /** Publishes `total` events in batches and waits until every one ran: events/s end to end. */
-export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4 } = {}) {
+export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4, options = {} } = {}) {
   return withEddy(async (eddy) => {
     const started = performance.now();
     let next = 0;
@@ -84,7 +84,7 @@ export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4
       eventsPerSecond: Math.round(total / ((done - started) / 1000)),
       publishPerSecond: Math.round(total / ((published - started) / 1000)),
     };
-  });
+  }, options);
 }
 
 /**

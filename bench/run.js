@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { fanout, queueThroughput } from "./delivery.js";
 import { latency, throughput } from "./e2e.js";
 import { machine } from "./machine.js";
+import { instrumentationOverhead } from "./observability.js";
 import { runRouterBench } from "./router.js";
 
 const quick = process.argv.includes("--quick");
@@ -31,6 +32,13 @@ results.queue = await queueThroughput({ total: n });
 console.log(results.queue);
 results.fifo = await queueThroughput({ total: n, fifoGroups: 100 });
 console.log(results.fifo);
+
+console.log("instrumentation overhead (metrics + trace ids + OTLP export, on vs off) …");
+results.instrumentation = await instrumentationOverhead({
+  total: quick ? 5_000 : 20_000,
+  rounds: quick ? 1 : 3,
+});
+console.log(results.instrumentation);
 
 const day = results.date.slice(0, 10);
 const dir = fileURLToPath(new URL("./results/", import.meta.url));
@@ -61,6 +69,11 @@ This machine's fsync is cheap (virtual disk): durable figures are optimistic nex
 ${r.fanout.map((f) => `| fan-out ${f.fanout} | ${f.events} events | ${f.eventsPerSecond} events/s = ${f.deliveriesPerSecond} deliveries/s |`).join("\n")}
 | standard queue → function | ${r.queue.messages} messages | ${r.queue.messagesPerSecond} messages/s |
 | FIFO queue, 100 groups → function | ${r.fifo.messages} messages | ${r.fifo.messagesPerSecond} messages/s |
+
+## Instrumentation cost
+
+Throughput with metrics, trace ids and OTLP span export on (to a local collector) against all of
+it off, ${r.instrumentation.rounds} alternating round(s) of ${r.instrumentation.events} events: on ${r.instrumentation.medianOn} events/s, off ${r.instrumentation.medianOff} events/s (median) — overhead ${r.instrumentation.overheadPercent}% (rounds on: ${r.instrumentation.on.join(", ")}; off: ${r.instrumentation.off.join(", ")}).
 
 ## Routing (compiled pattern index vs a linear scan)
 

@@ -7,6 +7,13 @@ import type { IngestOptions } from "./events/ingest.js";
 import { Ingestor } from "./events/ingest.js";
 import type { LoadedFunction, LoadFailure } from "./functions/loader.js";
 import type { Logger } from "./observability/logger.js";
+import type { ObserverOptions } from "./observability/observer.js";
+import { Observer } from "./observability/observer.js";
+import { stampTrace } from "./observability/trace-context.js";
+import type { Budget, Pricing } from "./observability/usage.js";
+import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
+
+const DAY = 86_400_000;
 import { QueueService } from "./queues/queue-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
 import { Router } from "./router/router.js";
@@ -22,6 +29,12 @@ export interface EngineOptions {
   env: Record<string, string>;
   /** Idle sandboxes stop after this long. */
   sandboxIdleMs: number;
+  /** Span export and metrics. */
+  observability?: ObserverOptions;
+  /** Price table and budgets; defaults: AWS Lambda's public prices, no budget. */
+  metering?: { pricing?: Pricing; budgets?: Budget[]; checkIntervalMs?: number };
+  /** How long invocation records and their logs are kept. Default 30 days and 7 days. */
+  retention?: { recordsMs?: number; logsMs?: number };
 }
 
 /** A deployed function version with its sandbox pool and delivery plan. */
@@ -53,6 +66,10 @@ export class Engine {
   readonly queues: QueueService;
   readonly scheduler: Scheduler;
   readonly log: Logger;
+  readonly observer: Observer;
+  readonly pricing: Pricing;
+  readonly budgets: BudgetWatcher;
+  readonly #retention: NodeJS.Timeout;
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
 
@@ -60,10 +77,29 @@ export class Engine {
     this.#options = options;
     this.backend = options.backend;
     this.log = options.log;
-    this.ingestor = new Ingestor(options.backend, this.router, options.ingest, (consumers) => {
-      this.dispatcher.wake(consumers);
-      this.queues.notify(consumers);
+    this.observer = new Observer(options.observability, {
+      functions: () =>
+        [...this.#functions.values()].map((f) => {
+          const pool = f.pool.state();
+          return {
+            name: f.name,
+            inFlight: this.dispatcher.inFlight(f.name),
+            warm: pool.warm,
+            busy: pool.busy,
+          };
+        }),
+      deliveries: (fn) => options.backend.queue.counts(this.#functions.get(fn)?.plan.consumer ?? fn),
     });
+    this.ingestor = new Ingestor(
+      options.backend,
+      this.router,
+      options.ingest,
+      (consumers) => {
+        this.dispatcher.wake(consumers);
+        this.queues.notify(consumers);
+      },
+      this.observer,
+    );
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries));
     this.scheduler = new Scheduler({
       kv: options.backend.kv,
@@ -73,17 +109,42 @@ export class Engine {
         if (r?.status === "rejected") throw new Error(r.refusal.detail);
       },
     });
+    this.pricing = options.metering?.pricing ?? DEFAULT_PRICING;
+    this.budgets = new BudgetWatcher({
+      budgets: options.metering?.budgets ?? [],
+      records: options.backend.records,
+      pricing: this.pricing,
+      intervalMs: options.metering?.checkIntervalMs ?? 60_000,
+      log: options.log,
+      publish: async (event) => {
+        await this.ingestor.ingest([event]);
+      },
+    });
+    const prune = () => {
+      const now = Date.now();
+      options.backend.records
+        .prune({
+          before: now - (options.retention?.recordsMs ?? 30 * DAY),
+          logsBefore: now - (options.retention?.logsMs ?? 7 * DAY),
+        })
+        .catch((err: unknown) => options.log.warn({ err }, "retention: pruning records failed"));
+    };
+    this.#retention = setInterval(prune, 3_600_000);
+    this.#retention.unref();
+    setImmediate(prune);
     this.dispatcher = new Dispatcher(
       {
         queue: options.backend.queue,
         kv: options.backend.kv,
         dedupWindowMs: options.ingest.dedupWindowMs,
-        prepareEmits: async (events, sends) => [
-          ...this.ingestor.prepare(events),
-          ...(await this.queues.prepareSends(sends)),
-        ],
+        prepareEmits: async (events, sends, traceparent) => {
+          const messages = await this.queues.prepareSends(sends, traceparent);
+          for (const m of messages) m.trace = stampTrace(m.event);
+          return [...this.ingestor.prepare(events), ...messages];
+        },
         emitted: (entries, results) => this.ingestor.appended(entries, results),
         log: options.log,
+        observer: this.observer,
       },
       (consumer, leased) => this.queues.enforceRedrive(consumer, leased),
     );
@@ -176,6 +237,8 @@ export class Engine {
    * attempts run again — nothing is lost, nothing is counted as a failure.
    */
   async close(graceMs = 30_000): Promise<void> {
+    this.budgets.stop();
+    clearInterval(this.#retention);
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
@@ -185,6 +248,7 @@ export class Engine {
       this.log.warn({ graceMs }, "grace period over: stopping attempts in flight; they will run again");
     }
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close(finished === "timeout")));
+    await this.observer.close().catch((err: unknown) => this.log.warn({ err }, "span export did not flush"));
     await this.backend.close();
   }
 }

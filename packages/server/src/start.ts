@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
 import { Engine } from "./engine.js";
+import type { EngineOptions } from "./engine.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
 import { createHttpServer } from "./http/server.js";
@@ -33,6 +34,14 @@ export interface EddyOptions {
   log?: Logger;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
+  /** Export spans over OTLP/HTTP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT, if set). */
+  otlpEndpoint?: string;
+  /** false: no metrics, spans or trace ids (to measure their cost). Default true. */
+  instrumentation?: boolean;
+  /** Price table and budgets for metering. */
+  metering?: EngineOptions["metering"];
+  /** How long invocation records and their logs are kept. */
+  retention?: EngineOptions["retention"];
 }
 
 /** A started server. */
@@ -71,9 +80,16 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   const backend =
     options.backend ??
     openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
+  const otlpEndpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const engine = new Engine({
     backend,
     log,
+    observability: {
+      ...(otlpEndpoint ? { otlpEndpoint } : {}),
+      ...(options.instrumentation === false ? { enabled: false } : {}),
+    },
+    ...(options.metering ? { metering: options.metering } : {}),
+    ...(options.retention ? { retention: options.retention } : {}),
     env: options.env ?? {},
     sandboxIdleMs: options.sandboxIdleMs ?? DEFAULTS.sandboxIdleMs,
     ingest: {
@@ -90,6 +106,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       closing: () => closing !== undefined,
+      pricing: engine.pricing,
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,

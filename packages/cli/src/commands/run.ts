@@ -22,6 +22,7 @@ export function registerRunCommands(program: Command): void {
       .option("--host <host>", "address to listen on", process.env.EDDY_HOST ?? DEFAULTS.host)
       .option("--data-dir <path>", "where the embedded store keeps its data (default <dir>/.eddy)")
       .option("--grace <duration>", "on SIGTERM, how long attempts in flight may take to finish", "30s")
+      .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (or OTEL_EXPORTER_OTLP_ENDPOINT)")
       .action(async (dir: string | undefined, opts: RunOptions) => {
         await run(mode, dir ?? ".", opts);
       });
@@ -33,12 +34,20 @@ interface RunOptions {
   host: string;
   dataDir?: string;
   grace: string;
+  otlpEndpoint?: string;
 }
 
 async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   const graceMs = parseDuration(opts.grace, "--grace");
   const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
-  const eddy = await startEddy({ dir, port: opts.port, host: opts.host, dataDir: opts.dataDir, log });
+  const eddy = await startEddy({
+    dir,
+    port: opts.port,
+    host: opts.host,
+    dataDir: opts.dataDir,
+    log,
+    ...(opts.otlpEndpoint ? { otlpEndpoint: opts.otlpEndpoint } : {}),
+  });
   const names = eddy.engine.functions().map((f) => f.name);
   if (mode === "dev") {
     process.stdout.write(`eddy dev: ${names.length} function(s) loaded: ${names.join(", ") || "(none)"}\n`);

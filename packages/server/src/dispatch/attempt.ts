@@ -9,6 +9,13 @@ import type {
   LeasedDelivery,
 } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
+import type { Observer } from "../observability/observer.js";
+import {
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+} from "../observability/trace-context.js";
 import type { AttemptResult, InvokeRequest, QueueSend } from "../runtime/protocol.js";
 import type { DeliveryPlan } from "./delivery-plan.js";
 import { evaluateKey } from "./expressions.js";
@@ -33,10 +40,11 @@ export interface DispatchDeps {
   kv: KeyValue;
   dedupWindowMs: number;
   /** Validates and routes emitted events and queue sends (throws on an invalid one). */
-  prepareEmits(events: CloudEvent[], sends: QueueSend[]): Promise<AppendEntry[]>;
+  prepareEmits(events: CloudEvent[], sends: QueueSend[], traceparent: string): Promise<AppendEntry[]>;
   /** Called after emitted events are durable, to wake their consumers and apply cancelOn. */
   emitted(entries: AppendEntry[], results: AppendResult[]): Promise<void>;
   log: Logger;
+  observer?: Observer;
 }
 
 /** What the scheduler learns from an attempt. */
@@ -70,14 +78,13 @@ export async function runAttempt(
         code: "EDDY_EVENT_TOO_OLD",
         message: `the delivery is ${now - d.createdAt} ms old, over retries.maxEventAge (${config.retries.maxEventAgeMs} ms)`,
       };
+      const rec = skippedRecord(target, d, "maxEventAge", "dead", error);
       await deps.queue.settle(
         d,
         { kind: "dead", error },
-        {
-          invocation: skippedRecord(target, d, "maxEventAge", "dead", error),
-          dedupWindowMs: deps.dedupWindowMs,
-        },
+        { invocation: rec, dedupWindowMs: deps.dedupWindowMs },
       );
+      deps.observer?.attempt(rec);
     } else live.push(d);
   }
   if (live.length === 0) return {};
@@ -96,7 +103,16 @@ export async function runAttempt(
   const invocationId = randomUUID();
   const timeoutMs = config.timeoutMs;
   const t0 = performance.now();
+  // The attempt's span: a child of the triggering event's span, the parent of what it emits.
+  const parent = parseTraceparent(live[0]!.event.traceparent);
+  const trace = {
+    traceId: parent?.traceId ?? newTraceId(),
+    spanId: newSpanId(),
+    ...(parent ? { parentSpanId: parent.spanId } : {}),
+  };
+  const traceparent = formatTraceparent(trace.traceId, trace.spanId, parent?.flags);
   const req: InvokeRequest = {
+    traceparent,
     event: live[0]!.event,
     info: {
       id: invocationId,
@@ -116,7 +132,7 @@ export async function runAttempt(
   let emit: AppendEntry[] = [];
   if (result.ok && (result.emits.length > 0 || result.sends.length > 0)) {
     try {
-      emit = await deps.prepareEmits(result.emits, result.sends);
+      emit = await deps.prepareEmits(result.emits, result.sends, traceparent);
     } catch (err) {
       result = { ...result, ok: false, error: { name: "InvalidEmitError", message: (err as Error).message } };
     }
@@ -134,6 +150,8 @@ export async function runAttempt(
           }
         : result;
     const { settlement, invocation } = decideOutcome(invocationId, d, config, target, itemResult, startedAt);
+    if (deps.observer?.enabled !== false) invocation.trace = trace;
+    if (result.coldStartMs !== undefined) invocation.coldStart = true;
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
     if (config.batch) {
@@ -150,6 +168,13 @@ export async function runAttempt(
       dedupWindowMs: deps.dedupWindowMs,
       kv,
     });
+    if (i === 0) {
+      deps.observer?.attempt(invocation, {
+        ...(d.attempt === 1 && d.redrives === 0 ? { queueWaitMs: Math.max(0, startedAt - d.createdAt) } : {}),
+        ...(result.coldStartMs !== undefined ? { coldStartMs: result.coldStartMs } : {}),
+        ...(settlement.kind === "retry" ? { retryAt: settlement.dueAt } : {}),
+      });
+    }
     if (settled.emitted.length > 0) await deps.emitted(emit, settled.emitted);
     if (settlement.kind === "retry") dueAgainAt = Math.min(dueAgainAt ?? Infinity, settlement.dueAt);
     if (!settled.settled) {
@@ -169,19 +194,8 @@ async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchD
   if (target.rateLimit) {
     const key = (plan.rateLimitKey && evaluateKey(plan.rateLimitKey, d.event)) ?? "";
     if (!target.rateLimit.admit(key)) {
-      await deps.queue.settle(
-        d,
-        { kind: "ack" },
-        {
-          invocation: skippedRecord(
-            target,
-            d,
-            `rateLimit (${config.rateLimit!.limit} per ${config.rateLimit!.periodMs} ms)`,
-            "ack",
-          ),
-          dedupWindowMs: deps.dedupWindowMs,
-        },
-      );
+      const reason = `rateLimit (${config.rateLimit!.limit} per ${config.rateLimit!.periodMs} ms)`;
+      await skip(target, d, deps, reason);
       return { kind: "settled", report: {} };
     }
   }
@@ -206,19 +220,7 @@ async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchD
         config.idempotency.windowMs,
       );
       if (claim.kind === "done") {
-        await deps.queue.settle(
-          d,
-          { kind: "ack" },
-          {
-            invocation: skippedRecord(
-              target,
-              d,
-              `idempotencyKey ${JSON.stringify(key)} already succeeded`,
-              "ack",
-            ),
-            dedupWindowMs: deps.dedupWindowMs,
-          },
-        );
+        await skip(target, d, deps, `idempotencyKey ${JSON.stringify(key)} already succeeded`);
         return { kind: "settled", report: {} };
       }
       if (claim.kind === "busy") {
@@ -229,4 +231,16 @@ async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchD
     }
   }
   return { kind: "run" };
+}
+
+/** Acks a delivery that a guard decided not to run, with a "skipped" record. */
+async function skip(
+  target: DispatchTarget,
+  d: LeasedDelivery,
+  deps: DispatchDeps,
+  reason: string,
+): Promise<void> {
+  const rec = skippedRecord(target, d, reason, "ack");
+  await deps.queue.settle(d, { kind: "ack" }, { invocation: rec, dedupWindowMs: deps.dedupWindowMs });
+  deps.observer?.attempt(rec);
 }

@@ -42,6 +42,8 @@ export function decideOutcome(
     startedAt,
     durationMs: Math.round(result.durationMs * 1000) / 1000,
     logs: result.logs,
+    memoryMb: config.memoryMb,
+    billedMs: Math.max(1, Math.ceil(result.durationMs)),
   };
   if (settlement.kind !== "ack") invocation.error = settlement.error;
   if (result.logsTruncated) invocation.logsTruncated = true;

@@ -1,5 +1,7 @@
 import type { CloudEvent } from "eddy";
 import type { AppendEntry, DeliveryQueue, EventLog } from "../backends/types.js";
+import type { Observer } from "../observability/observer.js";
+import { stampTrace } from "../observability/trace-context.js";
 import type { Router } from "../router/router.js";
 import type { EventLimits, Refusal } from "./envelope.js";
 import { checkEvent, isRefusal } from "./envelope.js";
@@ -24,7 +26,8 @@ export class Ingestor {
   readonly #queue: DeliveryQueue;
   readonly #router: Router;
   readonly #options: IngestOptions;
-  readonly #onAppended: (functions: Iterable<string>) => void;
+  readonly #onAppended: (consumers: Iterable<string>) => void;
+  readonly #observer: Observer | undefined;
 
   /** @param onAppended told which consumers got new deliveries, after they are durable. */
   constructor(
@@ -32,7 +35,9 @@ export class Ingestor {
     router: Router,
     options: IngestOptions,
     onAppended: (consumers: Iterable<string>) => void,
+    observer?: Observer,
   ) {
+    this.#observer = observer;
     this.#log = backend.log;
     this.#queue = backend.queue;
     this.#router = router;
@@ -48,17 +53,18 @@ export class Ingestor {
    * Ingests candidates; resolves after the accepted ones are durable. Refused candidates are
    * reported, never stored; they do not affect the others.
    */
-  async ingest(candidates: unknown[]): Promise<IngestResult[]> {
+  async ingest(candidates: unknown[], traceparent?: string): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array(candidates.length);
     const entries: AppendEntry[] = [];
     const positions: number[] = [];
     candidates.forEach((value, i) => {
       const checked = checkEvent(value, this.#options);
       if (isRefusal(checked)) {
+        this.#observer?.refused(checked.code);
         results[i] = { status: "rejected", refusal: checked, ...identity(value) };
         return;
       }
-      entries.push(this.#entry(checked.event, checked.dedupKey));
+      entries.push(this.#entry(checked.event, checked.dedupKey, traceparent));
       positions.push(i);
     });
     if (entries.length > 0) {
@@ -88,10 +94,12 @@ export class Ingestor {
     });
   }
 
-  /** Appends entries made elsewhere (queue messages), then does what follows an append. */
+  /** Appends entries, then does what follows an append. */
   async #append(entries: AppendEntry[]) {
+    if (this.#observer?.enabled !== false) for (const e of entries) e.trace ??= stampTrace(e.event);
+    const start = Date.now();
     const appended = await this.#log.append(entries, this.#options);
-    await this.appended(entries, appended);
+    await this.appended(entries, appended, start);
     return appended;
   }
 
@@ -99,7 +107,8 @@ export class Ingestor {
    * What follows a durable append (of ingested or emitted events): cancels the queued runs that
    * accepted events cancel (cancelOn), and wakes the consumers that got deliveries.
    */
-  async appended(entries: AppendEntry[], results: { status: string }[]): Promise<void> {
+  async appended(entries: AppendEntry[], results: { status: string }[], start = Date.now()): Promise<void> {
+    this.#observer?.appended(entries, results, start, Date.now());
     const consumers = new Set<string>();
     for (let k = 0; k < results.length; k++) {
       if (results[k]!.status !== "accepted") continue;
@@ -116,8 +125,10 @@ export class Ingestor {
     return this.#append(entries);
   }
 
-  #entry(event: CloudEvent, key: string): AppendEntry {
-    return { event, dedupKey: key, deliveries: this.#router.route(event) };
+  #entry(event: CloudEvent, key: string, traceparent?: string): AppendEntry {
+    const entry: AppendEntry = { event, dedupKey: key, deliveries: this.#router.route(event) };
+    if (this.#observer?.enabled !== false) entry.trace = stampTrace(event, traceparent);
+    return entry;
   }
 }
 

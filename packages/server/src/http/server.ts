@@ -8,8 +8,12 @@ import { eventRoutes } from "./routes/events.js";
 import { functionRoutes } from "./routes/functions.js";
 import { healthRoutes } from "./routes/health.js";
 import { invocationRoutes } from "./routes/invocations.js";
+import { logRoutes } from "./routes/logs.js";
+import { observabilityRoutes } from "./routes/observability.js";
 import { patternRoutes } from "./routes/patterns.js";
 import { queueRoutes } from "./routes/queues.js";
+import { usageRoutes } from "./routes/usage.js";
+import type { Pricing } from "../observability/usage.js";
 
 /** Limits of the HTTP API. */
 export interface HttpOptions {
@@ -17,6 +21,7 @@ export interface HttpOptions {
   maxBodyBytes: number;
   /** True once shutdown began: new requests get 503 while the ones in flight finish. */
   closing: () => boolean;
+  pricing: Pricing;
 }
 
 /**
@@ -98,5 +103,8 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(deadLetterRoutes, { engine });
   void app.register(deliveryRoutes, { engine });
   void app.register(queueRoutes, { engine });
+  void app.register(observabilityRoutes, { engine });
+  void app.register(logRoutes, { engine });
+  void app.register(usageRoutes, { engine, pricing: options.pricing });
   return app;
 }

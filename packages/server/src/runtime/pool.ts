@@ -63,14 +63,20 @@ export class SandboxPool {
   /** Runs one attempt in a sandbox of this pool. Never rejects. */
   async invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult> {
     let sandbox: ThreadSandbox;
+    let coldStartMs: number | undefined;
+    const t0 = performance.now();
     try {
-      sandbox = await this.#acquire();
+      const acquired = await this.#acquire();
+      sandbox = acquired.sandbox;
+      // This attempt started the sandbox it runs in: a cold start.
+      if (acquired.cold) coldStartMs = performance.now() - t0;
     } catch (err) {
       return { ok: false, error: serializeError(err), logs: [], logsTruncated: false, durationMs: 0 };
     }
     this.#busy++;
     try {
-      return await sandbox.invoke(req, timeoutMs);
+      const result = await sandbox.invoke(req, timeoutMs);
+      return coldStartMs !== undefined ? { ...result, coldStartMs } : result;
     } finally {
       this.#busy--;
       this.#release(sandbox);
@@ -96,12 +102,12 @@ export class SandboxPool {
     );
   }
 
-  async #acquire(): Promise<ThreadSandbox> {
+  async #acquire(): Promise<{ sandbox: ThreadSandbox; cold: boolean }> {
     if (this.#closed) throw new SandboxCrashedError("the pool is closed");
     const idle = this.#idle.pop();
     if (idle) {
       clearTimeout(idle.timer);
-      return idle.sandbox;
+      return { sandbox: idle.sandbox, cold: false };
     }
     if (this.#live < this.#options.max) {
       this.#live++;
@@ -109,14 +115,14 @@ export class SandboxPool {
       try {
         const { sandbox } = await ThreadSandbox.start(this.#options.spec);
         this.#all.add(sandbox);
-        return sandbox;
+        return { sandbox, cold: true };
       } catch (err) {
         this.#live--;
         throw err;
       }
     }
-    return new Promise<ThreadSandbox>((resolve, reject) => {
-      this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve(s)));
+    return new Promise<{ sandbox: ThreadSandbox; cold: boolean }>((resolve, reject) => {
+      this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve({ sandbox: s, cold: false })));
     });
   }
 
@@ -127,7 +133,7 @@ export class SandboxPool {
       if (!sandbox.dead) void sandbox.terminate();
       // A waiter may now start a fresh sandbox in the freed slot.
       const waiter = this.#waiters.shift();
-      if (waiter) void this.#acquire().then(waiter, waiter);
+      if (waiter) void this.#acquire().then((a) => waiter(a.sandbox), waiter);
       return;
     }
     const waiter = this.#waiters.shift();

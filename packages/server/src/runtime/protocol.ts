@@ -33,6 +33,8 @@ export interface InvokeRequest {
   emitSource: string;
   /** Emitted events without an id get `<prefix>.<n>`: stable across retries, so repeats dedupe. */
   emitIdPrefix: string;
+  /** The attempt's span: the parent of the events it emits. */
+  traceparent?: string;
 }
 
 /** Engine → sandbox. */
@@ -74,5 +76,14 @@ export type AttemptResult =
       logs: LogLine[];
       logsTruncated: boolean;
       durationMs: number;
+      /** Set when the attempt had to start its sandbox: how long that took. */
+      coldStartMs?: number;
     }
-  | { ok: false; error: SandboxError; logs: LogLine[]; logsTruncated: boolean; durationMs: number };
+  | {
+      ok: false;
+      error: SandboxError;
+      logs: LogLine[];
+      logsTruncated: boolean;
+      durationMs: number;
+      coldStartMs?: number;
+    };

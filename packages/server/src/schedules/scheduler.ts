@@ -137,7 +137,7 @@ export class Scheduler {
         { fn: spec.fn, tick: latest.toISOString() },
         "scheduler: running a tick missed while down",
       );
-      await this.#fire(spec, latest);
+      await this.#fire(spec, latest, true);
     }
   }
 
@@ -158,7 +158,7 @@ export class Scheduler {
     this.#timers.set(key, timer);
   }
 
-  async #fire(spec: ScheduleSpec, tick: Date): Promise<void> {
+  async #fire(spec: ScheduleSpec, tick: Date, missed = false): Promise<void> {
     if (this.#leaderVersion === undefined || this.#stopped) return;
     const iso = tick.toISOString();
     const event: CloudEvent = {
@@ -167,7 +167,8 @@ export class Scheduler {
       source: scheduleSource(spec.fn),
       type: TICK_TYPE,
       time: iso,
-      data: { cron: spec.trigger.cron, tz: spec.trigger.tz ?? "UTC", scheduledAt: iso },
+      // `missed`: fired late, at start, for a tick that passed while no node was running.
+      data: { cron: spec.trigger.cron, tz: spec.trigger.tz ?? "UTC", scheduledAt: iso, missed },
     };
     try {
       await this.#deps.publish(event);

@@ -21,7 +21,9 @@ export const eventRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     const decoded = decodeEvents({ headers: req.headers, body });
     if ("status" in decoded) return sendProblem(reply, fromRefusal(decoded));
     const candidates = decoded.items.map((i) => ("value" in i ? i.value : undefined));
-    const results = await engine.ingestor.ingest(candidates);
+    // An incoming W3C traceparent is the parent of events that carry none of their own.
+    const traceparent = typeof req.headers.traceparent === "string" ? req.headers.traceparent : undefined;
+    const results = await engine.ingestor.ingest(candidates, traceparent);
     // Items the binding already refused (e.g. bad percent-encoding) keep that refusal.
     decoded.items.forEach((item, i) => {
       if ("refusal" in item) results[i] = { status: "rejected", refusal: item.refusal };

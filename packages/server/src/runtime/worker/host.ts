@@ -108,9 +108,9 @@ function completeEmit(input: EventInput, msg: Extract<ToSandbox, { t: "invoke" }
     id: input.id ?? `${msg.emitIdPrefix}.${n}`,
     source: input.source ?? msg.emitSource,
   } as CloudEvent;
-  if (msg.event.traceparent !== undefined && event.traceparent === undefined) {
-    event.traceparent = msg.event.traceparent;
-  }
+  // The emitted event continues the trace as a child of this attempt's span.
+  const parent = msg.traceparent ?? msg.event.traceparent;
+  if (parent !== undefined && event.traceparent === undefined) event.traceparent = parent;
   const problems = validateCloudEvent(event);
   if (problems.length > 0) {
     // Thrown inside the handler, where the author can see which emit was wrong.

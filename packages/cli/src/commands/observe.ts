@@ -1,0 +1,149 @@
+import type { Command } from "commander";
+import { DEFAULT_URL, explainRequestError } from "../options.js";
+
+interface LogLine {
+  time: number;
+  level: string;
+  msg: string;
+  fields?: Record<string, unknown>;
+  fn: string;
+  attempt: number;
+}
+
+interface TraceNode {
+  kind: string;
+  name: string;
+  id: string;
+  start: number;
+  durationMs: number;
+  status?: string;
+  attempt?: number;
+  outcome?: string;
+  coldStart?: boolean;
+  error?: string;
+  children: TraceNode[];
+}
+
+/** `eddy logs`, `eddy trace`, `eddy usage`: looking at what ran. */
+export function registerObserveCommands(program: Command): void {
+  program
+    .command("logs <function>")
+    .description("a function's log lines (ctx.log), oldest first")
+    .option("-f, --follow", "keep streaming new lines")
+    .option("--level <level>", "debug, info, warn or error: this level and above")
+    .option("--since <time>", 'from this time: "15m" (ago), an ISO date, or epoch ms', "1h")
+    .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
+    .action(async (fn: string, o: { follow?: boolean; level?: string; since: string; url: string }) => {
+      const q = new URLSearchParams({ function: fn, since: o.since });
+      if (o.level) q.set("level", o.level);
+      if (o.follow) q.set("follow", "true");
+      await explainRequestError(o.url, async () => {
+        const res = await fetch(`${base(o.url)}/v1/logs?${q}`);
+        if (!res.ok)
+          throw new Error(
+            `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
+          );
+        if (!o.follow) {
+          for (const l of ((await res.json()) as { lines: LogLine[] }).lines) print(l);
+          return;
+        }
+        // Server-Sent Events: one JSON line per "data:" message.
+        let buffer = "";
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body!) {
+          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+          let at: number;
+          while ((at = buffer.indexOf("\n\n")) >= 0) {
+            const message = buffer.slice(0, at);
+            buffer = buffer.slice(at + 2);
+            for (const line of message.split("\n"))
+              if (line.startsWith("data: ")) print(JSON.parse(line.slice(6)) as LogLine);
+          }
+        }
+      });
+    });
+
+  program
+    .command("trace <eventId>")
+    .description("the tree of events and invocations that an event started, with timings")
+    .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
+    .action(async (eventId: string, o: { url: string }) => {
+      await explainRequestError(o.url, async () => {
+        const res = await fetch(`${base(o.url)}/v1/traces?eventId=${encodeURIComponent(eventId)}`);
+        if (!res.ok)
+          throw new Error(
+            `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
+          );
+        const view = (await res.json()) as { traceId: string; durationMs: number; roots: TraceNode[] };
+        process.stdout.write(`trace ${view.traceId}  ${view.durationMs.toFixed(1)} ms\n`);
+        const t0 = Math.min(...view.roots.map((r) => r.start));
+        const walk = (n: TraceNode, prefix: string, last: boolean) => {
+          const branch = prefix + (last ? "└─ " : "├─ ");
+          const at = `+${(n.start - t0).toFixed(0)}ms`;
+          const what =
+            n.kind === "event"
+              ? `event ${n.name} (${n.id})`
+              : `${n.name} #${n.attempt} ${n.status} ${n.durationMs.toFixed(1)}ms${n.coldStart ? " cold" : ""}${n.outcome && n.outcome !== "ack" ? ` → ${n.outcome}` : ""}${n.error ? `  ${n.error}` : ""}`;
+          process.stdout.write(`${branch}${what}  ${at}\n`);
+          n.children.forEach((c, i) => walk(c, prefix + (last ? "   " : "│  "), i === n.children.length - 1));
+        };
+        view.roots.forEach((r, i) => walk(r, "", i === view.roots.length - 1));
+      });
+    });
+
+  program
+    .command("usage")
+    .description("invocations, GB-seconds and cost per function")
+    .option("--since <time>", 'from this time: "24h" (ago), an ISO date, or epoch ms', "30d")
+    .option("--until <time>", "until this time (default now)")
+    .option("--by <what>", "function (a line each) or total", "function")
+    .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
+    .action(async (o: { since: string; until?: string; by: string; url: string }) => {
+      if (o.by !== "function" && o.by !== "total")
+        throw new Error(`--by is "function" or "total", got ${o.by}`);
+      const q = new URLSearchParams({ since: o.since });
+      if (o.until) q.set("until", o.until);
+      await explainRequestError(o.url, async () => {
+        const res = await fetch(`${base(o.url)}/v1/usage?${q}`);
+        if (!res.ok)
+          throw new Error(
+            `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
+          );
+        const u = (await res.json()) as {
+          since: string;
+          until: string;
+          pricing: { currency: string };
+          total: Row;
+          functions: Row[];
+        };
+        process.stdout.write(`usage ${u.since} → ${u.until}\n`);
+        process.stdout.write(
+          `${"function".padEnd(24)}${"invocations".padStart(12)}${"GB-s".padStart(14)}${`cost ${u.pricing.currency}`.padStart(16)}\n`,
+        );
+        const row = (r: Row, name: string) =>
+          process.stdout.write(
+            `${name.padEnd(24)}${String(r.invocations).padStart(12)}${r.gbSeconds.toFixed(6).padStart(14)}${r.cost.toFixed(8).padStart(16)}\n`,
+          );
+        if (o.by === "function") for (const f of u.functions) row(f, f.fn);
+        row(u.total, "total");
+      });
+    });
+}
+
+interface Row {
+  fn: string;
+  invocations: number;
+  gbSeconds: number;
+  cost: number;
+}
+
+function print(l: LogLine): void {
+  const fields = l.fields && Object.keys(l.fields).length ? " " + JSON.stringify(l.fields) : "";
+  process.stdout.write(
+    `${new Date(l.time).toISOString()} ${l.level.toUpperCase().padEnd(5)} [${l.fn}#${l.attempt}] ${l.msg}${fields}\n`,
+  );
+}
+
+function base(url: string): string {
+  return url.replace(/\/+$/, "");
+}

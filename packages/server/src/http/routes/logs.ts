@@ -1,0 +1,101 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { InvocationRecord, LogLine } from "../../backends/types.js";
+import type { Engine } from "../../engine.js";
+import { problem, sendProblem } from "../problem.js";
+import { parseTime } from "../time.js";
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+/** A function's log line, with where it came from. */
+interface Line extends LogLine {
+  fn: string;
+  invocationId: string;
+  attempt: number;
+}
+
+interface LogsQuery {
+  function?: string;
+  level?: string;
+  since?: string;
+  limit?: string;
+  follow?: string;
+}
+
+/**
+ * Functions' logs: `GET /v1/invocations/:id/logs`, and `GET /v1/logs?function=&level=&since=`,
+ * which with `follow=true` streams new lines as Server-Sent Events (after the backlog since
+ * `since`). Following is fed by this node's attempts.
+ */
+export const logRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  app.get<{ Params: { id: string } }>("/v1/invocations/:id/logs", async (req, reply) => {
+    const rec = await engine.backend.records.getInvocation(req.params.id);
+    if (!rec)
+      return sendProblem(
+        reply,
+        problem("EDDY_NOT_FOUND", "No such invocation", `no invocation ${req.params.id}`),
+      );
+    return {
+      invocationId: rec.id,
+      fn: rec.fn,
+      attempt: rec.attempt,
+      logs: rec.logs,
+      logsTruncated: rec.logsTruncated ?? false,
+    };
+  });
+
+  app.get<{ Querystring: LogsQuery }>("/v1/logs", async (req, reply) => {
+    const q = req.query;
+    const min = q.level === undefined ? 0 : LEVELS[q.level as keyof typeof LEVELS];
+    if (min === undefined)
+      return sendProblem(
+        reply,
+        bad(`level must be debug, info, warn or error, got ${JSON.stringify(q.level)}`),
+      );
+    const since = q.since === undefined ? undefined : parseTime(q.since);
+    if (q.since !== undefined && since === undefined) {
+      return sendProblem(reply, bad('since is a time: "15m" (ago), an ISO 8601 date, or epoch ms'));
+    }
+    const limit = q.limit === undefined ? 200 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      return sendProblem(reply, bad("limit must be from 1 to 10000"));
+    const keep = (rec: InvocationRecord) => q.function === undefined || rec.fn === q.function;
+    const lines = (recs: InvocationRecord[]) =>
+      recs
+        .filter(keep)
+        .flatMap((r) => r.logs.map((l): Line => ({ ...l, fn: r.fn, invocationId: r.id, attempt: r.attempt })))
+        .filter((l) => LEVELS[l.level] >= min);
+    const backlog = lines(
+      await engine.backend.records.queryInvocations({
+        ...(q.function !== undefined ? { fn: q.function } : {}),
+        ...(since !== undefined ? { since } : {}),
+        limit: Math.min(limit, 1000),
+      }),
+    )
+      .sort((a, b) => a.time - b.time)
+      .slice(-limit);
+    if (q.follow !== "true" && q.follow !== "1") return { lines: backlog };
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    const send = (l: Line) => res.write(`data: ${JSON.stringify(l)}\n\n`);
+    for (const l of backlog) send(l);
+    const unsubscribe = engine.observer.follow((rec) => {
+      for (const l of lines([rec])) send(l);
+    });
+    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+    heartbeat.unref();
+    req.raw.on("close", () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+  });
+};
+
+function bad(detail: string) {
+  return problem("EDDY_INVALID_REQUEST", "Bad request", detail);
+}

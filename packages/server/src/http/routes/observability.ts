@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Engine } from "../../engine.js";
+import { buildTraceView } from "../../observability/trace-view.js";
+import { problem, sendProblem } from "../problem.js";
+
+const MAX_TRACE_ITEMS = 10_000;
+
+/** `/metrics` (Prometheus), `/readyz`, and the built-in trace view under `/v1/traces`. */
+export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  app.get("/metrics", async (_req, reply) => {
+    const text = await engine.observer.metrics.text();
+    return reply.type(engine.observer.metrics.contentType).send(text);
+  });
+
+  app.get("/readyz", async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    try {
+      await engine.backend.kv.get("eddy", "readyz");
+      checks.backend = "ok";
+    } catch (err) {
+      checks.backend = `unreachable: ${(err as Error).message}`;
+    }
+    checks.functions = `${engine.functions().length} loaded`;
+    const ready = checks.backend === "ok";
+    if (ready) return { status: "ready", backend: engine.backend.name, checks };
+    return sendProblem(
+      reply,
+      problem("EDDY_NOT_READY", "Not ready", `the ${engine.backend.name} backend is not reachable`, {
+        checks,
+      }),
+    );
+  });
+
+  app.get<{ Params: { traceId: string } }>("/v1/traces/:traceId", async (req, reply) => {
+    const traceId = req.params.traceId.toLowerCase();
+    if (!/^[0-9a-f]{32}$/.test(traceId)) {
+      return sendProblem(
+        reply,
+        problem("EDDY_INVALID_REQUEST", "Bad request", "a trace id is 32 hex digits"),
+      );
+    }
+    const [events, invocations] = await Promise.all([
+      engine.backend.log.byTrace(traceId, MAX_TRACE_ITEMS),
+      engine.backend.records.queryInvocations({ traceId, limit: MAX_TRACE_ITEMS }),
+    ]);
+    if (events.length === 0 && invocations.length === 0) {
+      return sendProblem(
+        reply,
+        problem("EDDY_NOT_FOUND", "No such trace", `nothing is recorded for trace ${traceId}`),
+      );
+    }
+    return buildTraceView(traceId, events, invocations);
+  });
+
+  app.get<{ Querystring: { eventId?: string } }>("/v1/traces", async (req, reply) => {
+    if (!req.query.eventId) {
+      return sendProblem(
+        reply,
+        problem("EDDY_INVALID_REQUEST", "Bad request", "give ?eventId=ID to find its trace"),
+      );
+    }
+    const traceId = await engine.backend.log.traceOf(req.query.eventId);
+    if (!traceId) {
+      return sendProblem(
+        reply,
+        problem("EDDY_NOT_FOUND", "No such event", `no event with id ${req.query.eventId}`),
+      );
+    }
+    return reply.redirect(`/v1/traces/${traceId}`, 303);
+  });
+};
