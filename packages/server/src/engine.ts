@@ -55,6 +55,7 @@ export class Engine {
   readonly log: Logger;
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
+  readonly #unwatch: (() => void) | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -87,6 +88,11 @@ export class Engine {
       },
       (consumer, leased) => this.queues.enforceRedrive(consumer, leased),
     );
+    // Cluster mode: deliveries appended on other nodes wake this node's dispatchers and queues too.
+    this.#unwatch = options.backend.onDeliveries?.((consumers) => {
+      this.dispatcher.wake(consumers);
+      this.queues.notify(consumers);
+    });
   }
 
   /**
@@ -176,6 +182,7 @@ export class Engine {
    * attempts run again — nothing is lost, nothing is counted as a failure.
    */
   async close(graceMs = 30_000): Promise<void> {
+    this.#unwatch?.();
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
