@@ -1,4 +1,6 @@
 // Several `eddy start --backend cluster` processes on the machine's NATS and PostgreSQL.
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import type { EddyProcess } from "../../cli/test/helpers.js";
 import type { ClusterSpec } from "./nodes.js";
@@ -78,4 +80,34 @@ it("gives work to a node that joins", async () => {
   const done = await waitAllSucceeded(spec, ids, 40_000);
   const byJoiner = [...done.values()].filter((p) => p.includes(joiner.child.pid!)).length;
   expect(byJoiner, "the node that joined ran nothing").toBeGreaterThan(0);
+}, 90_000);
+
+it("fires a schedule exactly once per tick across three nodes", async () => {
+  const spec = newCluster();
+  writeFileSync(
+    join(app.dir, "functions", "tick.ts"),
+    `import { defineFunction, on } from "eddy";
+export default defineFunction({ name: "tick", triggers: [on.schedule("* * * * * *")] }, async () => {});
+`,
+  );
+  try {
+    nodes = await Promise.all([0, 1, 2].map(() => startNode(spec, app.dir)));
+    await new Promise((r) => setTimeout(r, 4_500));
+    const rows = await query<{ event_id: string; n: number }>(
+      spec,
+      "SELECT event_id, count(*)::int AS n FROM invocations WHERE fn = 'tick' AND status = 'succeeded' GROUP BY event_id",
+    );
+    expect(rows.length, "ticks in 4.5 s of every-second schedule").toBeGreaterThanOrEqual(3);
+    expect(
+      rows.filter((r) => r.n !== 1),
+      "ticks that ran more than once",
+    ).toEqual([]);
+    // One event per second: no tick fired twice under two ids, none skipped between the first and last.
+    const seconds = rows
+      .map((r) => Date.parse(r.event_id.slice(r.event_id.indexOf("@") + 1)) / 1000)
+      .sort((a, b) => a - b);
+    expect(seconds[seconds.length - 1]! - seconds[0]!).toBe(seconds.length - 1);
+  } finally {
+    rmSync(join(app.dir, "functions", "tick.ts"));
+  }
 }, 90_000);
