@@ -106,7 +106,10 @@ function startNode(args, app) {
   });
   let out = "";
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL"); // never leave a node behind
+      reject(new Error(`node did not start:\n${out}`));
+    }, 30_000);
     const onData = (chunk) => {
       out += chunk;
       const m = /"url":"(http:\/\/[\d.:]+)"/.exec(out);
