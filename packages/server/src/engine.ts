@@ -72,6 +72,7 @@ export class Engine {
   readonly #retention: NodeJS.Timeout;
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
+  readonly #unwatch: (() => void) | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -148,6 +149,11 @@ export class Engine {
       },
       (consumer, leased) => this.queues.enforceRedrive(consumer, leased),
     );
+    // Cluster mode: deliveries appended on other nodes wake this node's dispatchers and queues too.
+    this.#unwatch = options.backend.onDeliveries?.((consumers) => {
+      this.dispatcher.wake(consumers);
+      this.queues.notify(consumers);
+    });
   }
 
   /**
@@ -229,7 +235,6 @@ export class Engine {
     };
   }
 
-  /** Stops dispatching, lets attempts in flight settle, stops the sandboxes, closes the backend. */
   /**
    * Stops the scheduler and dispatching, gives back leased-ahead work, and waits up to `graceMs`
    * for attempts in flight to settle. Past the grace period their sandboxes are terminated without
@@ -239,6 +244,7 @@ export class Engine {
   async close(graceMs = 30_000): Promise<void> {
     this.budgets.stop();
     clearInterval(this.#retention);
+    this.#unwatch?.();
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));

@@ -1,7 +1,33 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { Option } from "commander";
 import { createLogger, DEFAULTS, startEddy } from "@eddy/server";
 import { parseDuration } from "eddy";
+import type { BackendChoice } from "../backend.js";
+import { openBackend } from "../backend.js";
 import { integer } from "../options.js";
+
+interface RunOptions extends BackendChoice {
+  port: number;
+  host: string;
+  dataDir?: string;
+  grace: string;
+  otlpEndpoint?: string;
+}
+
+/** The file in an app folder that may hold the same settings as the options (flags and env win). */
+export const CONFIG_FILE = "eddy.config.json";
+const CONFIG_KEYS = [
+  "port",
+  "host",
+  "dataDir",
+  "backend",
+  "nats",
+  "postgres",
+  "clusterPrefix",
+  "otlpEndpoint",
+] as const;
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
 export function registerRunCommands(program: Command): void {
@@ -13,48 +39,90 @@ export function registerRunCommands(program: Command): void {
           ? "run the app in a folder for development (readable logs)"
           : "run the app in a folder in production (JSON logs)",
       )
-      .option(
-        "-p, --port <port>",
-        `HTTP port (0: any free port)`,
-        integer("--port"),
-        Number(process.env.EDDY_PORT ?? DEFAULTS.port),
+      .addOption(
+        new Option("-p, --port <port>", "HTTP port (0: any free port)")
+          .argParser(integer("--port"))
+          .env("EDDY_PORT")
+          .default(DEFAULTS.port),
       )
-      .option("--host <host>", "address to listen on", process.env.EDDY_HOST ?? DEFAULTS.host)
-      .option("--data-dir <path>", "where the embedded store keeps its data (default <dir>/.eddy)")
+      .addOption(new Option("--host <host>", "address to listen on").env("EDDY_HOST").default(DEFAULTS.host))
+      .option("--data-dir <path>", "where the embedded store and the bundles live (default <dir>/.eddy)")
       .option("--grace <duration>", "on SIGTERM, how long attempts in flight may take to finish", "30s")
-      .option("--otlp-endpoint <url>", "export spans over OTLP/HTTP (or OTEL_EXPORTER_OTLP_ENDPOINT)")
-      .action(async (dir: string | undefined, opts: RunOptions) => {
-        await run(mode, dir ?? ".", opts);
+      .addOption(
+        new Option("--otlp-endpoint <url>", "export spans over OTLP/HTTP").env("OTEL_EXPORTER_OTLP_ENDPOINT"),
+      )
+      .addOption(
+        new Option("--backend <kind>", "where events and state live")
+          .choices(["embedded", "cluster"])
+          .env("EDDY_BACKEND")
+          .default("embedded"),
+      )
+      .addOption(new Option("--nats <url>", "cluster: NATS server with JetStream").env("EDDY_NATS_URL"))
+      .addOption(
+        new Option("--postgres <url>", "cluster: PostgreSQL connection URL").env("EDDY_POSTGRES_URL"),
+      )
+      .addOption(
+        new Option(
+          "--cluster-prefix <name>",
+          "cluster: names its streams, subjects and schema (default eddy)",
+        ).env("EDDY_CLUSTER_PREFIX"),
+      )
+      .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
+        applyConfigFile(dir ?? ".", cmd);
+        await run(mode, dir ?? ".", cmd.opts<RunOptions>());
       });
   }
 }
 
-interface RunOptions {
-  port: number;
-  host: string;
-  dataDir?: string;
-  grace: string;
-  otlpEndpoint?: string;
+/**
+ * Reads `<dir>/eddy.config.json`, if any, into the options that neither a flag nor an environment
+ * variable set. Unknown keys are refused, so that a typo does not pass silently.
+ */
+function applyConfigFile(dir: string, cmd: Command): void {
+  const path = join(resolve(dir), CONFIG_FILE);
+  if (!existsSync(path)) return;
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  for (const [key, value] of Object.entries(config)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      throw new Error(`${path}: unknown setting "${key}" (known: ${CONFIG_KEYS.join(", ")})`);
+    }
+    const source = cmd.getOptionValueSource(key);
+    if (source === "cli" || source === "env") continue;
+    if (key === "backend" && value !== "embedded" && value !== "cluster") {
+      throw new Error(`${path}: backend must be "embedded" or "cluster", got ${JSON.stringify(value)}`);
+    }
+    if (key === "port" && !Number.isInteger(value)) {
+      throw new Error(`${path}: port must be an integer, got ${JSON.stringify(value)}`);
+    }
+    cmd.setOptionValueWithSource(key, value, "config");
+  }
 }
 
 async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   const graceMs = parseDuration(opts.grace, "--grace");
   const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
+  const backend = await openBackend(opts, log);
   const eddy = await startEddy({
     dir,
     port: opts.port,
     host: opts.host,
     dataDir: opts.dataDir,
     log,
+    backend,
     ...(opts.otlpEndpoint ? { otlpEndpoint: opts.otlpEndpoint } : {}),
   });
   const names = eddy.engine.functions().map((f) => f.name);
   if (mode === "dev") {
     process.stdout.write(`eddy dev: ${names.length} function(s) loaded: ${names.join(", ") || "(none)"}\n`);
     for (const f of eddy.failures) process.stdout.write(`  ✗ ${f.file}: ${f.message}\n`);
-    process.stdout.write(`eddy dev: ready on ${eddy.url}\n`);
+    process.stdout.write(`eddy dev: ready on ${eddy.url} (${eddy.engine.backend.name} backend)\n`);
   } else {
-    log.info({ url: eddy.url, functions: names }, "ready");
+    log.info({ url: eddy.url, functions: names, backend: eddy.engine.backend.name }, "ready");
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -253,7 +253,12 @@ export interface DeliveryQueue {
    * (or at `dueAt`) and the lease does not count as an attempt. Leases no longer held are ignored.
    */
   release(leases: LeasedDelivery[], dueAt?: number): Promise<void>;
-  /** Earliest time a delivery of `fn` becomes leasable (due, or its lease expires); undefined if none. */
+  /**
+   * Earliest time a delivery of `fn` becomes leasable (due, or its lease expires); undefined if none.
+   * A backend that cannot know exactly (cluster: JetStream holds the timers of other nodes' leases
+   * and retries) answers the time at which it is worth looking again; it must never answer
+   * undefined while deliveries of `fn` are waiting or leased.
+   */
   nextDueAt(fn: string): Promise<number | undefined>;
   counts(fn: string): Promise<QueueCounts>;
   /** Dead letters of `fn`, oldest first. */
@@ -341,6 +346,13 @@ export interface Backend {
   readonly queue: DeliveryQueue;
   readonly kv: KeyValue;
   readonly records: Records;
+  /**
+   * Tells `listener` the functions that got new deliveries appended by another process, so that
+   * their dispatchers wake at once instead of at their next poll; returns the unsubscribe function.
+   * Optional: a backend that only this process writes to (embedded) has nothing to tell, since the
+   * engine already wakes dispatchers after its own appends.
+   */
+  onDeliveries?(listener: (fns: string[]) => void): () => void;
   /** Flushes pending writes and releases resources. */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it as vitestIt } from "vitest";
+import type { ContractTest } from "./index.js";
 import type { Backend, LeasedDelivery } from "../types.js";
 import { entry, WINDOW } from "./fixtures.js";
 
@@ -7,7 +8,10 @@ async function kill(b: Backend, d: LeasedDelivery, name = "Error", message = "bo
 }
 
 /** Contract of the dead-letter queue and the admin view of deliveries. */
-export function describeDeadLetterContract(create: () => Promise<Backend>): void {
+export function describeDeadLetterContract(
+  create: () => Promise<Backend>,
+  it: ContractTest = vitestIt,
+): void {
   describe("dead letters", () => {
     it("lists with filters and pages, oldest first", async () => {
       const b = await create();

@@ -1,9 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it as vitestIt } from "vitest";
+import type { ContractTest } from "./index.js";
 import type { Backend } from "../types.js";
 import { boom, entry, record, sleep, WINDOW } from "./fixtures.js";
 
 /** Contract of the flow-control primitives: groups, FIFO, priority, batches, debounce, cancel, kv on settle. */
-export function describeFlowContract(create: () => Promise<Backend>): void {
+export function describeFlowContract(create: () => Promise<Backend>, it: ContractTest = vitestIt): void {
   describe("flow control", () => {
     it("limits leases per group and leaves ungrouped deliveries free", async () => {
       const b = await create();

@@ -1,9 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it as vitestIt } from "vitest";
+import type { ContractTest } from "./index.js";
 import type { Backend } from "../types.js";
 import { entry, record, WINDOW } from "./fixtures.js";
 
 /** Contract of what tracing and metering read: events and records by trace, usage, retention. */
-export function describeObservabilityContract(create: () => Promise<Backend>): void {
+export function describeObservabilityContract(
+  create: () => Promise<Backend>,
+  it: ContractTest = vitestIt,
+): void {
   describe("traces, usage and retention", () => {
     it("finds the events and attempts of a trace", async () => {
       const b = await create();

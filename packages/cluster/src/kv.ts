@@ -1,0 +1,75 @@
+import type pg from "pg";
+import type { KeyValue, KvEntry } from "@eddy/server";
+
+const LIVE = "(kv.expires_at IS NULL OR kv.expires_at > now_ms())";
+const EXPIRES = "CASE WHEN $4::bigint IS NULL THEN NULL ELSE now_ms() + $4::bigint END";
+
+/**
+ * Key-value with compare-and-set and TTL in PostgreSQL, with the embedded store's semantics: an
+ * expired or deleted entry reads as absent (version 0 for compare-and-set) but keeps its row, so
+ * its version keeps counting and a stale `ifVersion` can never match a new entry. Each write is
+ * one statement, so concurrent compare-and-sets from many nodes are decided by the row lock, and
+ * TTLs by PostgreSQL's clock rather than by each node's.
+ */
+export class ClusterKeyValue implements KeyValue {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async get(ns: string, key: string): Promise<KvEntry | undefined> {
+    const { rows } = await this.#pool.query<{ value: string; version: number; expires_at: number | null }>(
+      `SELECT value, version, expires_at FROM kv WHERE ns = $1 AND key = $2 AND ${LIVE}`,
+      [ns, key],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      value: JSON.parse(row.value) as unknown,
+      version: row.version,
+      expiresAt: row.expires_at ?? undefined,
+    };
+  }
+
+  async set(
+    ns: string,
+    key: string,
+    value: unknown,
+    options: { ttlMs?: number; ifVersion?: number } = {},
+  ): Promise<number | undefined> {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError("kv values must be JSON-serializable");
+    const args = [ns, key, json, options.ttlMs ?? null];
+    let sql: string;
+    if (options.ifVersion === undefined || options.ifVersion === 0) {
+      // Insert, or overwrite: always (no condition), or only a dead entry (ifVersion 0).
+      const onlyDead = options.ifVersion === 0 ? `WHERE NOT ${LIVE}` : "";
+      sql = `INSERT INTO kv AS kv (ns, key, value, version, expires_at) VALUES ($1, $2, $3, 1, ${EXPIRES})
+             ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = kv.version + 1,
+               expires_at = excluded.expires_at ${onlyDead}
+             RETURNING version`;
+    } else {
+      args.push(options.ifVersion);
+      sql = `UPDATE kv SET value = $3, version = kv.version + 1, expires_at = ${EXPIRES}
+             WHERE ns = $1 AND key = $2 AND version = $5 AND ${LIVE} RETURNING version`;
+    }
+    const { rows } = await this.#pool.query<{ version: number }>(sql, args);
+    return rows[0]?.version;
+  }
+
+  async delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {
+    const args: unknown[] = [ns, key];
+    let cond = "";
+    if (options.ifVersion !== undefined) {
+      args.push(options.ifVersion);
+      cond = "AND version = $3";
+    }
+    // A delete expires the entry instead of removing it, so that its version keeps counting.
+    const { rowCount } = await this.#pool.query(
+      `UPDATE kv SET expires_at = now_ms() WHERE ns = $1 AND key = $2 AND ${LIVE} ${cond}`,
+      args,
+    );
+    return rowCount === 1;
+  }
+}

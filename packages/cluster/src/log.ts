@@ -1,0 +1,247 @@
+import { createHash } from "node:crypto";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type pg from "pg";
+import type { CloudEvent } from "eddy";
+import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "@eddy/server";
+import type { ResolvedClusterOptions } from "./options.js";
+import { workSubject } from "./options.js";
+import type { ScheduledDelivery, ScheduledDeliveries } from "./scheduled.js";
+import { LOG_DUPLICATE_WINDOW_MS } from "./streams.js";
+
+/** A message of the log stream. */
+interface LogMessage {
+  /** Received at (epoch ms, by the clock of the node that appended). */
+  r: number;
+  e: CloudEvent;
+  /** The consumers it was routed to. */
+  d: string[];
+}
+
+/** A message of the work stream: one delivery of an event to one function. */
+export interface WorkMessage {
+  /** Log sequence of the event. */
+  s: number;
+  /** Created at (epoch ms). */
+  c: number;
+  e: CloudEvent;
+  /** Attempts used before this copy was published (a released lease re-publishes with it). */
+  a?: number;
+  /** Times the delivery was redriven from the dead-letter queue. */
+  r?: number;
+}
+
+/**
+ * The event log on JetStream, with the dedup window in PostgreSQL.
+ *
+ * JetStream and PostgreSQL share no transaction, and JetStream cannot publish several messages
+ * atomically, so an append is a sequence of idempotent steps in an order where a crash anywhere
+ * only repeats work when the producer sends again (it got no answer, so it must):
+ *
+ * 1. PostgreSQL: which dedup keys are live (→ `duplicate`, with their sequence). An expired key
+ *    gives the next message id a new generation (its old sequence), so a repeat after the window
+ *    is a new event even while JetStream still remembers the old id.
+ * 2. JetStream log: one message per event, message id `hash(source, id):generation`. Two nodes
+ *    appending the same event at once get the same sequence: one of them is told `duplicate`.
+ * 3. JetStream work: one message per routed function, message id `<sequence>.<function>`,
+ *    published also when step 2 said `duplicate`: that repairs a node that crashed between 2 and
+ *    3, and is dropped by JetStream's deduplication otherwise. Deliveries not due yet (delayed,
+ *    debounced) are stored in PostgreSQL instead, to be published when due (scheduled.ts).
+ * 4. PostgreSQL: record the live dedup keys (only if the key is absent or expired).
+ *
+ * Only then is the producer told `accepted`: an acknowledged event has its deliveries.
+ */
+export class ClusterLog implements EventLog {
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #pool: pg.Pool;
+  readonly #o: ResolvedClusterOptions;
+  readonly #scheduled: ScheduledDeliveries;
+  readonly #appended: (fns: Set<string>) => void;
+
+  /** @param appended told which functions got deliveries (to wake other nodes). */
+  constructor(
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    pool: pg.Pool,
+    o: ResolvedClusterOptions,
+    scheduled: ScheduledDeliveries,
+    appended: (fns: Set<string>) => void,
+  ) {
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#pool = pool;
+    this.#o = o;
+    this.#scheduled = scheduled;
+    this.#appended = appended;
+  }
+
+  async append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
+    for (const e of entries) for (const d of e.deliveries) refuseUnsupported(d);
+    const results: AppendResult[] = new Array(entries.length);
+    // Entries with the same key in one call: the first wins, the others repeat its result.
+    const first = new Map<string, number>();
+    const repeats: [number, number][] = [];
+    entries.forEach((e, i) => {
+      const j = first.get(e.dedupKey);
+      if (j === undefined) first.set(e.dedupKey, i);
+      else repeats.push([i, j]);
+    });
+    // Keys are stored hashed: they hold a NUL (PostgreSQL text cannot) and may be long.
+    const hashes = new Map([...first.keys()].map((k) => [k, hash(k)]));
+    const { rows } = await this.#pool.query<{ key: string; seq: number; live: boolean }>(
+      "SELECT key, seq, expires_at > now_ms() AS live FROM dedup WHERE key = ANY($1::text[])",
+      [[...hashes.values()]],
+    );
+    const known = new Map(rows.map((r) => [r.key, r]));
+    const row = (key: string) => known.get(hashes.get(key)!);
+    const fresh: number[] = [];
+    for (const [key, i] of first) {
+      const seen = row(key);
+      if (seen?.live) results[i] = { status: "duplicate", seq: seen.seq };
+      else fresh.push(i);
+    }
+    const now = Date.now();
+    const later: ScheduledDelivery[] = [];
+    const published = await Promise.all(
+      fresh.map(async (i) => {
+        const entry = entries[i]!;
+        const key = hashes.get(entry.dedupKey)!;
+        const generation = row(entry.dedupKey)?.seq ?? 0;
+        const body: LogMessage = { r: now, e: entry.event, d: entry.deliveries.map((d) => d.fn) };
+        const ack = await this.#js.publish(this.#o.logSubject, JSON.stringify(body), {
+          msgID: `${key}:${generation}`,
+        });
+        const work: WorkMessage = { s: ack.seq, c: now, e: entry.event };
+        const text = JSON.stringify(work);
+        const due: NewDelivery[] = [];
+        for (const d of entry.deliveries) {
+          if (d.debounce || (d.dueAt !== undefined && d.dueAt > now)) {
+            const dueAt = d.debounce ? now + d.debounce.periodMs : d.dueAt!;
+            const debounce = d.debounce && { key: d.debounce.key, maxWaitMs: d.debounce.maxWaitMs };
+            later.push({
+              id: `${ack.seq}.${d.fn}`,
+              fn: d.fn,
+              dueAt,
+              body: work,
+              ...(debounce ? { debounce } : {}),
+            });
+          } else due.push(d);
+        }
+        await Promise.all(
+          due.map((d) => this.#js.publish(workSubject(this.#o, d.fn), text, { msgID: `${ack.seq}.${d.fn}` })),
+        );
+        results[i] = { status: ack.duplicate ? "duplicate" : "accepted", seq: ack.seq };
+        return { key, seq: ack.seq, windowMs: entry.dedupWindowMs ?? options.dedupWindowMs, entry };
+      }),
+    );
+    await this.#scheduled.add(later);
+    const traced = published.filter((p) => p.entry.trace);
+    if (traced.length > 0) {
+      await this.#pool.query(
+        `INSERT INTO event_traces (seq, event_id, trace_id, span_id, parent_span_id)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT (seq) DO NOTHING`,
+        [
+          traced.map((p) => p.seq),
+          traced.map((p) => p.entry.event.id),
+          traced.map((p) => p.entry.trace!.traceId),
+          traced.map((p) => p.entry.trace!.spanId),
+          traced.map((p) => p.entry.trace!.parentSpanId ?? null),
+        ],
+      );
+    }
+    if (published.length > 0) {
+      await this.#pool.query(
+        `INSERT INTO dedup (key, seq, expires_at)
+         SELECT k, s, now_ms() + w FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(k, s, w)
+         ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at
+         WHERE dedup.expires_at <= now_ms()`,
+        [published.map((p) => p.key), published.map((p) => p.seq), published.map((p) => p.windowMs)],
+      );
+    }
+    for (const [i, j] of repeats) results[i] = { status: "duplicate", seq: results[j]!.seq };
+    const fns = new Set<string>();
+    for (const i of fresh) {
+      if (results[i]!.status === "accepted") for (const d of entries[i]!.deliveries) fns.add(d.fn);
+    }
+    if (fns.size > 0) this.#appended(fns);
+    return results;
+  }
+
+  async read(after: number, limit: number): Promise<StoredEvent[]> {
+    const { state } = await this.#jsm.streams.info(this.#o.logStream);
+    const from = Math.max(after + 1, state.first_seq);
+    const to = Math.min(state.last_seq, from + limit - 1);
+    const seqs = Array.from({ length: Math.max(0, to - from + 1) }, (_, k) => from + k);
+    return (await this.#bySeq(seqs)).filter((e): e is StoredEvent => e !== undefined);
+  }
+
+  async byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]> {
+    const { rows } = await this.#pool.query<{ seq: number; span_id: string; parent_span_id: string | null }>(
+      "SELECT seq, span_id, parent_span_id FROM event_traces WHERE trace_id = $1 ORDER BY seq LIMIT $2",
+      [traceId, limit],
+    );
+    const events = await this.#bySeq(rows.map((r) => r.seq));
+    return rows.flatMap((r, k) => {
+      const e = events[k];
+      if (!e) return [];
+      const trace: TraceIds = { traceId, spanId: r.span_id };
+      if (r.parent_span_id) trace.parentSpanId = r.parent_span_id;
+      return [{ ...e, trace }];
+    });
+  }
+
+  async traceOf(eventId: string): Promise<string | undefined> {
+    const { rows } = await this.#pool.query<{ trace_id: string }>(
+      "SELECT trace_id FROM event_traces WHERE event_id = $1 ORDER BY seq LIMIT 1",
+      [eventId],
+    );
+    return rows[0]?.trace_id;
+  }
+
+  /** Events by log sequence (undefined where the log no longer has one). */
+  async #bySeq(seqs: number[]): Promise<(StoredEvent | undefined)[]> {
+    const msgs = await Promise.all(
+      seqs.map((seq) => this.#jsm.streams.getMessage(this.#o.logStream, { seq }).catch(() => null)),
+    );
+    return msgs.map((m) => {
+      if (!m) return undefined;
+      const body = m.json<LogMessage>();
+      return { seq: m.seq, receivedAt: body.r, event: body.e };
+    });
+  }
+
+  /** Removes dedup keys whose window ended long enough ago that JetStream forgot their ids too. */
+  async sweep(): Promise<void> {
+    await this.#pool.query("DELETE FROM dedup WHERE expires_at < now_ms() - $1::bigint", [
+      2 * LOG_DUPLICATE_WINDOW_MS,
+    ]);
+  }
+}
+
+/**
+ * The flow-control attributes that JetStream work queues cannot honour as they stand (per-group
+ * limits and FIFO groups, priority, batches, cancel keys) are refused when the event is appended,
+ * with a message, rather than ignored: running such deliveries without their limits or order
+ * would break a promise silently.
+ */
+function refuseUnsupported(d: NewDelivery): void {
+  const what =
+    d.groupKey !== undefined
+      ? "per-key concurrency and FIFO groups"
+      : d.priority
+        ? "priority"
+        : d.batchKey !== undefined
+          ? "batches"
+          : d.cancelKey !== undefined
+            ? "cancellation keys"
+            : undefined;
+  if (what) {
+    throw new Error(
+      `[cluster] ${what} (deliveries to "${d.fn}") are not supported by the cluster backend yet; run this app on the embedded backend, or remove the option`,
+    );
+  }
+}
+
+function hash(key: string): string {
+  return createHash("sha256").update(key).digest("base64url");
+}

@@ -1,0 +1,162 @@
+import type pg from "pg";
+import type { ErrorInfo, InvocationQuery, InvocationRecord, LogLine, Records, UsageRow } from "@eddy/server";
+
+/** An `invocations` row; the keys are the column names (see `toRow`, used with json_populate_recordset). */
+export interface InvocationRow {
+  id: string;
+  fn: string;
+  version: string;
+  delivery_id: string;
+  event_id: string;
+  event_source: string;
+  event_type: string;
+  attempt: number;
+  status: InvocationRecord["status"];
+  outcome: InvocationRecord["outcome"];
+  started_at: number;
+  duration_ms: number;
+  error: string | null;
+  logs: string;
+  logs_truncated: boolean;
+  skip_reason: string | null;
+  batch: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  parent_span_id: string | null;
+  cold_start: boolean;
+  memory_mb: number | null;
+  billed_ms: number | null;
+}
+
+const COLUMNS =
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms";
+
+/** Invocation records in PostgreSQL; they are written by the queue's settle (see settle-writer.ts). */
+export class ClusterRecords implements Records {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async getInvocation(id: string): Promise<InvocationRecord | undefined> {
+    const { rows } = await this.#pool.query<InvocationRow>(
+      `SELECT ${COLUMNS} FROM invocations WHERE id = $1`,
+      [id],
+    );
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async queryInvocations(q: InvocationQuery): Promise<InvocationRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const filter = (column: string, value: unknown) => {
+      if (value === undefined) return;
+      args.push(value);
+      where.push(`${column} $${args.length}`);
+    };
+    filter("fn =", q.fn);
+    filter("delivery_id =", q.deliveryId);
+    filter("status =", q.status);
+    filter("started_at <", q.before);
+    filter("started_at >=", q.since);
+    filter("trace_id =", q.traceId);
+    args.push(q.limit);
+    const { rows } = await this.#pool.query<InvocationRow>(
+      `SELECT ${COLUMNS} FROM invocations ${where.length ? "WHERE " + where.join(" AND ") : ""}
+       ORDER BY started_at DESC, id DESC LIMIT $${args.length}`,
+      args,
+    );
+    return rows.map(toRecord);
+  }
+
+  async usage(since: number, until: number): Promise<UsageRow[]> {
+    const { rows } = await this.#pool.query<{
+      fn: string;
+      n: number;
+      billed: number | null;
+      mbms: number | null;
+    }>(
+      `SELECT fn, count(*)::int AS n, sum(billed_ms)::bigint AS billed, sum(billed_ms::bigint * memory_mb)::bigint AS mbms
+       FROM invocations WHERE started_at >= $1 AND started_at < $2 AND status <> 'skipped' GROUP BY fn ORDER BY fn`,
+      [since, until],
+    );
+    return rows.map((r) => ({
+      fn: r.fn,
+      invocations: r.n,
+      billedMs: r.billed ?? 0,
+      gbSeconds: (r.mbms ?? 0) / 1024 / 1000,
+    }));
+  }
+
+  async prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }> {
+    const records = await this.#pool.query("DELETE FROM invocations WHERE started_at < $1", [options.before]);
+    const logs = await this.#pool.query(
+      "UPDATE invocations SET logs = '[]', logs_truncated = true WHERE started_at < $1 AND logs <> '[]'",
+      [options.logsBefore],
+    );
+    return { records: records.rowCount ?? 0, logs: logs.rowCount ?? 0 };
+  }
+}
+
+/** The row of a record. */
+export function toRow(r: InvocationRecord): InvocationRow {
+  return {
+    id: r.id,
+    fn: r.fn,
+    version: r.version,
+    delivery_id: r.deliveryId,
+    event_id: r.eventId,
+    event_source: r.eventSource,
+    event_type: r.eventType,
+    attempt: r.attempt,
+    status: r.status,
+    outcome: r.outcome,
+    started_at: r.startedAt,
+    duration_ms: r.durationMs,
+    error: r.error ? JSON.stringify(r.error) : null,
+    logs: JSON.stringify(r.logs),
+    logs_truncated: r.logsTruncated === true,
+    skip_reason: r.skipReason ?? null,
+    batch: r.batch ? JSON.stringify(r.batch) : null,
+    trace_id: r.trace?.traceId ?? null,
+    span_id: r.trace?.spanId ?? null,
+    parent_span_id: r.trace?.parentSpanId ?? null,
+    cold_start: r.coldStart === true,
+    memory_mb: r.memoryMb ?? null,
+    billed_ms: r.billedMs ?? null,
+  };
+}
+
+function toRecord(r: InvocationRow): InvocationRecord {
+  const rec: InvocationRecord = {
+    id: r.id,
+    fn: r.fn,
+    version: r.version,
+    deliveryId: r.delivery_id,
+    eventId: r.event_id,
+    eventSource: r.event_source,
+    eventType: r.event_type,
+    attempt: r.attempt,
+    status: r.status,
+    outcome: r.outcome,
+    startedAt: r.started_at,
+    durationMs: r.duration_ms,
+    logs: JSON.parse(r.logs) as LogLine[],
+  };
+  if (r.error) rec.error = JSON.parse(r.error) as ErrorInfo;
+  if (r.logs_truncated) rec.logsTruncated = true;
+  if (r.skip_reason !== null) rec.skipReason = r.skip_reason;
+  if (r.batch !== null) rec.batch = JSON.parse(r.batch) as InvocationRecord["batch"];
+  if (r.trace_id !== null && r.span_id !== null) {
+    rec.trace = {
+      traceId: r.trace_id,
+      spanId: r.span_id,
+      ...(r.parent_span_id ? { parentSpanId: r.parent_span_id } : {}),
+    };
+  }
+  if (r.cold_start) rec.coldStart = true;
+  if (r.memory_mb !== null) rec.memoryMb = r.memory_mb;
+  if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
+  return rec;
+}

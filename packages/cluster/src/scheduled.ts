@@ -1,0 +1,195 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type pg from "pg";
+import type { WorkMessage } from "./log.js";
+import type { ResolvedClusterOptions } from "./options.js";
+import { workSubject } from "./options.js";
+
+/** A delivery to hold back until `dueAt`. */
+export interface ScheduledDelivery {
+  id: string;
+  fn: string;
+  dueAt: number;
+  body: WorkMessage;
+  /** Debounce: a waiting delivery of `fn` with this key takes the new body instead. */
+  debounce?: { key: string; maxWaitMs: number };
+}
+
+/**
+ * Deliveries that are not due yet (delayed, released to a later time, debounced). JetStream 2.9
+ * cannot hold a message back without counting a delivery, so they wait in PostgreSQL and are
+ * published to the work stream once due, by whichever node gets there first: every node looks
+ * every `pollMs`, and a node also sets a timer for the due times it knows of.
+ *
+ * Publishing is idempotent (message id `<id>~d<due>`) and happens before the row is deleted, in
+ * the transaction that locked it, so a crash in between publishes again, deduplicated.
+ */
+export class ScheduledDeliveries {
+  readonly #pool: pg.Pool;
+  readonly #js: JetStreamClient;
+  readonly #o: ResolvedClusterOptions;
+  readonly #published: (fns: Set<string>) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #poll: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+
+  constructor(
+    pool: pg.Pool,
+    js: JetStreamClient,
+    o: ResolvedClusterOptions,
+    published: (fns: Set<string>) => void,
+  ) {
+    this.#pool = pool;
+    this.#js = js;
+    this.#o = o;
+    this.#published = published;
+    this.#poll = setInterval(() => this.promoteSoon(), o.pollMs);
+    this.#poll.unref();
+  }
+
+  /** Stores deliveries to publish later; debounced ones merge into a waiting one with their key. */
+  async add(items: ScheduledDelivery[]): Promise<void> {
+    if (items.length === 0) return;
+    const rows = (list: ScheduledDelivery[]) =>
+      JSON.stringify(
+        list.map((d) => ({
+          id: d.id,
+          fn: d.fn,
+          due_at: d.dueAt,
+          debounce_key: d.debounce?.key ?? null,
+          max_wait: d.debounce?.maxWaitMs ?? null,
+          body: JSON.stringify(d.body),
+        })),
+      );
+    const select = `SELECT id, fn, due_at, now_ms() + max_wait, debounce_key, body FROM json_to_recordset($1::json)
+       AS t(id text, fn text, due_at bigint, debounce_key text, max_wait bigint, body text)`;
+    const plain = items.filter((d) => !d.debounce);
+    const debounced = items.filter((d) => d.debounce);
+    // A repeat (a producer's retry repairing a crashed append) finds its row already there.
+    if (plain.length > 0) {
+      await this.#pool.query(
+        `INSERT INTO scheduled (id, fn, due_at, max_due, debounce_key, body) ${select} ON CONFLICT (id) DO NOTHING`,
+        [rows(plain)],
+      );
+    }
+    // One statement per debounced delivery: two with the same key in one statement would
+    // conflict with each other.
+    for (const d of debounced) {
+      await this.#pool.query(
+        `INSERT INTO scheduled AS s (id, fn, due_at, max_due, debounce_key, body) ${select}
+         ON CONFLICT (fn, debounce_key) WHERE debounce_key IS NOT NULL DO UPDATE
+           SET id = excluded.id, body = excluded.body, due_at = LEAST(excluded.due_at, s.max_due)`,
+        [rows([d])],
+      );
+    }
+    this.#arm(Math.min(...items.map((d) => d.dueAt)));
+  }
+
+  /** Earliest due time of `fn`'s waiting deliveries, if any. */
+  async nextDueAt(fn: string): Promise<number | undefined> {
+    const { rows } = await this.#pool.query<{ due: number | null }>(
+      "SELECT min(due_at) AS due FROM scheduled WHERE fn = $1",
+      [fn],
+    );
+    const due = rows[0]?.due ?? undefined;
+    if (due !== undefined) this.#arm(due);
+    return due;
+  }
+
+  /** How many deliveries of `fn` wait. */
+  async count(fn: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM scheduled WHERE fn = $1",
+      [fn],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Publishes what is due, if this node knows something is (cheap to call before every lease). */
+  async promoteIfDue(): Promise<void> {
+    if (this.#running) await this.#running;
+    else if (this.#timerAt <= Date.now()) await this.promote();
+  }
+
+  /** Starts a promotion unless one runs; errors are logged (the next poll retries). */
+  promoteSoon(): void {
+    if (this.#closed) return;
+    this.promote().catch((err: unknown) =>
+      this.#o.log?.warn({ err }, "[cluster] publishing due deliveries failed"),
+    );
+  }
+
+  /** Publishes every due delivery to the work stream and removes it here. */
+  promote(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#promote();
+        } while (this.#again && !this.#closed);
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  async #promote(): Promise<void> {
+    if (this.#timerAt <= Date.now()) this.#timerAt = Infinity;
+    const client = await this.#pool.connect();
+    const fns = new Set<string>();
+    try {
+      for (;;) {
+        await client.query("BEGIN");
+        const { rows } = await client.query<{ id: string; fn: string; due_at: number; body: string }>(
+          `SELECT id, fn, due_at, body FROM scheduled WHERE due_at <= now_ms()
+           ORDER BY due_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+        );
+        await Promise.all(
+          rows.map((r) =>
+            this.#js.publish(workSubject(this.#o, r.fn), r.body, { msgID: `${r.id}~d${r.due_at}` }),
+          ),
+        );
+        if (rows.length > 0) {
+          await client.query("DELETE FROM scheduled WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
+        }
+        await client.query("COMMIT");
+        for (const r of rows) fns.add(r.fn);
+        if (rows.length < 500) break;
+      }
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    if (fns.size > 0) this.#published(fns);
+    // Whatever waits longer (a debounce pushed later, another node's rows) gets its own timer.
+    const { rows } = await this.#pool.query<{ due: number | null }>(
+      "SELECT min(due_at) AS due FROM scheduled",
+    );
+    if (rows[0]?.due != null) this.#arm(rows[0].due);
+  }
+
+  #arm(at: number): void {
+    if (this.#closed || (this.#timerAt > Date.now() && at >= this.#timerAt)) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.promoteSoon(), Math.max(0, at - Date.now()));
+    this.#timer.unref();
+  }
+
+  /** Stops the timers and waits for a promotion in progress. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#poll);
+    await this.#running?.catch(() => undefined);
+  }
+}

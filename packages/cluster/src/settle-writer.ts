@@ -1,0 +1,97 @@
+import type pg from "pg";
+import type { InvocationRecord } from "@eddy/server";
+import type { InvocationRow } from "./records.js";
+import { toRow } from "./records.js";
+
+/** A `dead_letters` row. */
+export interface DeadLetterRow {
+  id: string;
+  fn: string;
+  event_seq: number;
+  event_type: string;
+  event: string;
+  attempts: number;
+  redrives: number;
+  created_at: number;
+  dead_at: number;
+  error: string;
+}
+
+/** What one settle writes to PostgreSQL. */
+export interface SettleWrite {
+  invocation?: InvocationRecord;
+  /** Park this delivery in its dead-letter queue. */
+  dead?: DeadLetterRow;
+  /**
+   * Remove a dead letter of this delivery, if any: a delivery dead-lettered by a node that then
+   * crashed before acking it runs again, and if it then succeeds its dead letter is stale.
+   */
+  clearDead?: string;
+}
+
+interface Pending {
+  write: SettleWrite;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for settles: every settle issued while the previous statement runs is written by
+ * the next one, a single statement (one transaction, one WAL flush) however many there are.
+ */
+export class SettleWriter {
+  readonly #pool: pg.Pool;
+  #pending: Pending[] = [];
+  #running: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Resolves once `write` is committed. */
+  write(write: SettleWrite): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ write, resolve, reject });
+      this.#running ??= this.#drain();
+    });
+  }
+
+  /** Resolves when everything written so far is committed (or failed). */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    await new Promise((r) => setImmediate(r)); // let the writes of this turn join the batch
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      try {
+        await this.#commit(batch.map((p) => p.write));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.#running = undefined;
+  }
+
+  async #commit(writes: SettleWrite[]): Promise<void> {
+    const invocations: InvocationRow[] = writes.flatMap((w) => (w.invocation ? [toRow(w.invocation)] : []));
+    const dead = new Map<string, DeadLetterRow>();
+    for (const w of writes) if (w.dead) dead.set(w.dead.id, w.dead);
+    const clear = writes.flatMap((w) => (w.clearDead && !dead.has(w.clearDead) ? [w.clearDead] : []));
+    await this.#pool.query(
+      `WITH ins AS (
+         INSERT INTO invocations SELECT * FROM json_populate_recordset(NULL::invocations, $1::json)
+         ON CONFLICT (id) DO NOTHING
+       ), dl AS (
+         INSERT INTO dead_letters SELECT * FROM json_populate_recordset(NULL::dead_letters, $2::json)
+         ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, dead_at = excluded.dead_at,
+           error = excluded.error, redrives = excluded.redrives
+       ), del AS (
+         DELETE FROM dead_letters WHERE id = ANY($3::text[])
+       ) SELECT 1`,
+      [JSON.stringify(invocations), JSON.stringify([...dead.values()]), clear],
+    );
+  }
+}
