@@ -30,6 +30,12 @@ export interface EddyOptions {
   sandboxIdleMs?: number;
   /** `ctx.env` of every function. */
   env?: Record<string, string>;
+  /** "process": run every function in a process sandbox, whatever it declares (untrusted code). Default "thread". */
+  isolation?: "thread" | "process";
+  /** A function module that takes longer to load fails. Default 10 s. */
+  loadTimeoutMs?: number;
+  /** `region` of EventBridge-shaped events (`compat: "aws"`). Default "local". */
+  region?: string;
   log?: Logger;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
@@ -53,6 +59,7 @@ export const DEFAULTS = {
   maxEventBytes: 256 * 1024,
   maxBodyBytes: 4 * 1024 * 1024,
   sandboxIdleMs: 60_000,
+  loadTimeoutMs: 10_000,
 } as const;
 
 /**
@@ -76,6 +83,10 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     log,
     env: options.env ?? {},
     sandboxIdleMs: options.sandboxIdleMs ?? DEFAULTS.sandboxIdleMs,
+    isolation: options.isolation ?? "thread",
+    loadTimeoutMs: options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs,
+    runtimeDir: join(dataDir, "runtime"),
+    region: options.region,
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
@@ -83,7 +94,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
   try {
-    const loaded = await loadFunctions(dir, join(dataDir, "bundles"), options.env ?? {});
+    const loaded = await loadFunctions(dir, join(dataDir, "bundles"), engine.inspectOptions());
     const failures = [...loaded.failures, ...(await engine.deploy(loaded.functions)).failures];
     for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
     let closing: Promise<void> | undefined;

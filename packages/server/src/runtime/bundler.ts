@@ -25,9 +25,12 @@ export interface BundleFailure {
 const require = createRequire(import.meta.url);
 const SDK_ENTRY = require.resolve("eddy");
 
-// ESM bundles on Node have no `require`; CommonJS dependencies of user code need one.
+// ESM bundles on Node have no `require`; CommonJS dependencies of user code need one. A process
+// sandbox imports the bundle from a data: URL, which createRequire does not take: any file URL
+// serves there, since the bundle holds all its code and only requires Node's built-ins.
 const BANNER =
-  "import { createRequire as __eddyCreateRequire } from 'node:module';\nconst require = __eddyCreateRequire(import.meta.url);";
+  "import { createRequire as __eddyCreateRequire } from 'node:module';\n" +
+  "const require = __eddyCreateRequire(import.meta.url.startsWith('file:') ? import.meta.url : 'file:///');";
 
 /**
  * Bundles each entry file into one self-contained ES module under `outDir`, named by content hash.
