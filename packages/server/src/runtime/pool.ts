@@ -72,6 +72,7 @@ export class SandboxPool {
   #live = 0;
   #starting = 0;
   #closed = false;
+  #abortReason: string | undefined;
   readonly #cold = {
     count: 0,
     total: 0,
@@ -123,7 +124,10 @@ export class SandboxPool {
     }
     this.#busy.add(sandbox);
     try {
-      return await sandbox.invoke(req, timeoutMs);
+      const result = sandbox.invoke(req, timeoutMs);
+      // Shutdown began while this attempt was still getting its sandbox: it is aborted from the start.
+      if (this.#abortReason !== undefined) sandbox.abort(this.#abortReason);
+      return await result;
     } finally {
       this.#busy.delete(sandbox);
       this.#release(sandbox);
@@ -132,6 +136,7 @@ export class SandboxPool {
 
   /** Aborts `ctx.signal` of every attempt in flight (the server is shutting down). */
   abortAll(reason: string): void {
+    this.#abortReason = reason;
     for (const s of this.#busy) s.abort(reason);
   }
 
