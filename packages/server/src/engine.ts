@@ -159,6 +159,23 @@ export class Engine {
     return { failures };
   }
 
+  /**
+   * What {@link deploy} would refuse of `loaded` (a trigger or flow-control option the engine
+   * cannot use), without deploying anything: an all-or-nothing deploy checks first.
+   */
+  check(loaded: LoadedFunction[]): LoadFailure[] {
+    const failures: LoadFailure[] = [];
+    for (const fn of loaded) {
+      try {
+        new DeliveryPlan(fn.name, fn.config);
+        for (const t of fn.config.triggers) if (t.kind === "schedule") Scheduler.check(t);
+      } catch (err) {
+        failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
+      }
+    }
+    return failures;
+  }
+
   /** What reading a module's configuration in a sandbox needs (see the loader). */
   inspectOptions(): InspectOptions {
     const o = this.#options;
@@ -190,6 +207,17 @@ export class Engine {
       this.blanks,
       fn.warm,
     );
+  }
+
+  /** The running set as the loader made it: what a partial deploy starts from. */
+  deployed(): LoadedFunction[] {
+    return [...this.#functions.values()].map(({ name, file, version, bundlePath, config }) => ({
+      name,
+      file,
+      version,
+      bundlePath,
+      config,
+    }));
   }
 
   /** The deployed functions, by name. */

@@ -1,9 +1,11 @@
 import { join, resolve } from "node:path";
 import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
+import { Deployer } from "./deploy/deployer.js";
 import { Engine } from "./engine.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
+import { adminKeyAuthenticator } from "./http/auth.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
@@ -39,12 +41,20 @@ export interface EddyOptions {
   log?: Logger;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
+  /** Bearer key that allows deploys over HTTP (16+ characters). Without one, deploys are refused. */
+  adminKey?: string;
 }
 
 /** A started server. */
 export interface RunningEddy {
   url: string;
   engine: Engine;
+  /** Versions and deploys: `eddy dev` reloads through it. */
+  deployer: Deployer;
+  /** The app folder. */
+  dir: string;
+  /** Where bundles are stored. */
+  bundleDir: string;
   /** Function files that failed to bundle or load; the others run. */
   failures: LoadFailure[];
   /** Stops intake, lets attempts in flight settle (up to `graceMs`, default 30 s), closes the store. */
@@ -75,6 +85,8 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   const dir = resolve(options.dir);
   const dataDir = resolve(options.dataDir ?? join(dir, ".eddy"));
   const log = options.log ?? createLogger();
+  const auth = adminKeyAuthenticator(options.adminKey);
+  const bundleDir = join(dataDir, "bundles");
   const backend =
     options.backend ??
     openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
@@ -94,13 +106,16 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
   try {
-    const loaded = await loadFunctions(dir, join(dataDir, "bundles"), engine.inspectOptions());
-    const failures = [...loaded.failures, ...(await engine.deploy(loaded.functions)).failures];
+    const deployer = new Deployer(engine, bundleDir);
+    const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
+    const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];
     for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
     let closing: Promise<void> | undefined;
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       closing: () => closing !== undefined,
+      deployer,
+      auth,
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,
@@ -111,6 +126,9 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     return {
       url,
       engine,
+      deployer,
+      dir,
+      bundleDir,
       failures,
       close: (graceMs?: number) =>
         (closing ??= (async () => {

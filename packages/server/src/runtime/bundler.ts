@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, extname, join, relative } from "node:path";
+import { basename, extname, join, relative, resolve, sep } from "node:path";
 import * as esbuild from "esbuild";
 
 /** One bundled function module. */
@@ -12,6 +12,8 @@ export interface Bundle {
   version: string;
   /** Where the bundle is stored (content-addressed, never overwritten). */
   path: string;
+  /** The app's own source files in it (absolute; not node_modules): what `eddy dev` watches. */
+  inputs?: string[];
 }
 
 /** A source file that failed to bundle, with esbuild's messages. */
@@ -32,6 +34,16 @@ const BANNER =
   "import { createRequire as __eddyCreateRequire } from 'node:module';\n" +
   "const require = __eddyCreateRequire(import.meta.url.startsWith('file:') ? import.meta.url : 'file:///');";
 
+/** The version of a bundle: the first 16 hex digits of the SHA-256 of its code. */
+export function versionOf(code: Uint8Array): string {
+  return createHash("sha256").update(code).digest("hex").slice(0, 16);
+}
+
+/** Where a bundle is stored, by source file and version: `<name>.<version>.mjs`. */
+export function bundleFileName(file: string, version: string): string {
+  return `${basename(file, extname(file))}.${version}.mjs`;
+}
+
 /**
  * Bundles each entry file into one self-contained ES module under `outDir`, named by content hash.
  * Failures are reported per file; the others still bundle.
@@ -42,7 +54,8 @@ export async function bundleFunctions(
   outDir: string,
 ): Promise<{ bundles: Bundle[]; failures: BundleFailure[] }> {
   mkdirSync(outDir, { recursive: true });
-  const results = await Promise.all(files.map((f) => bundleOne(appDir, f, outDir)));
+  const root = resolve(appDir);
+  const results = await Promise.all(files.map((f) => bundleOne(root, resolve(f), outDir)));
   return {
     bundles: results.filter((r): r is Bundle => "version" in r),
     failures: results.filter((r): r is BundleFailure => "message" in r),
@@ -65,12 +78,16 @@ async function bundleOne(appDir: string, file: string, outDir: string): Promise<
       alias: { eddy: SDK_ENTRY },
       banner: { js: BANNER },
       logLevel: "silent",
+      metafile: true,
     });
     const code = out.outputFiles[0]!.contents;
-    const version = createHash("sha256").update(code).digest("hex").slice(0, 16);
-    const path = join(outDir, `${basename(file, extname(file))}.${version}.mjs`);
+    const version = versionOf(code);
+    const path = join(outDir, bundleFileName(rel, version));
     if (!existsSync(path)) writeFileSync(path, code);
-    return { file: rel, version, path };
+    const inputs = Object.keys(out.metafile.inputs)
+      .map((p) => resolve(appDir, p))
+      .filter((p) => !p.includes(`${sep}node_modules${sep}`) && p.startsWith(appDir));
+    return { file: rel, version, path, inputs };
   } catch (err) {
     const failure = err as { errors?: esbuild.Message[] };
     if (failure.errors?.length) {
