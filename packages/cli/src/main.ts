@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerDlqCommand } from "./commands/dlq.js";
+import { registerDeployCommands } from "./commands/deploy.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerSendCommand } from "./commands/send.js";
 
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRunCommands(program);
   registerSendCommand(program);
   registerDlqCommand(program);
+  registerDeployCommands(program);
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
