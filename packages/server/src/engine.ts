@@ -5,6 +5,7 @@ import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
 import { Ingestor } from "./events/ingest.js";
+import { kvConfigCache } from "./functions/config-cache.js";
 import type { InspectOptions } from "./functions/inspect.js";
 import { effectiveIsolation } from "./functions/inspect.js";
 import type { LoadedFunction, LoadFailure } from "./functions/loader.js";
@@ -185,6 +186,7 @@ export class Engine {
       env: o.env,
       region: o.region,
       loadTimeoutMs: o.loadTimeoutMs,
+      cache: kvConfigCache(this.backend.kv),
     };
   }
 

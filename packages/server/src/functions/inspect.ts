@@ -4,6 +4,7 @@ import type { ResolvedFunctionConfig } from "eddy";
 import type { BlankPool } from "../runtime/blank-pool.js";
 import type { SandboxKind } from "../runtime/channel.js";
 import type { Bundle } from "../runtime/bundler.js";
+import { FunctionLoadError } from "../runtime/errors.js";
 import type { Sandbox } from "../runtime/sandbox.js";
 
 /** A function ready to run: its code (a content-hashed bundle) and its resolved configuration. */
@@ -38,6 +39,17 @@ export interface InspectOptions {
   loadTimeoutMs: number;
   /** Sandboxes reading configurations at once. Default 4. */
   parallel?: number;
+  /**
+   * Configurations already read, by version. A version is the hash of the bundle's code, so the
+   * same version declares the same configuration: a restart does not run a thousand modules again.
+   */
+  cache?: ConfigCache;
+}
+
+/** Configurations by bundle version (see {@link InspectOptions.cache}). */
+export interface ConfigCache {
+  get(version: string): Promise<ResolvedFunctionConfig | undefined>;
+  set(version: string, config: ResolvedFunctionConfig): Promise<void>;
 }
 
 /** Heap limit of the sandbox that reads a module's configuration: the default `memoryMb`. */
@@ -59,9 +71,30 @@ export async function inspectBundles(
 ): Promise<{ functions: LoadedFunction[]; failures: LoadFailure[] }> {
   const functions: LoadedFunction[] = [];
   const failures: LoadFailure[] = [];
-  const queue = [...bundles];
+  const unknown: Bundle[] = [];
+  for (const b of bundles) {
+    const cached = await options.cache?.get(b.version);
+    if (cached) functions.push(loaded(b, cached));
+    else unknown.push(b);
+  }
+  // Trusted code (thread floor) is read in batches, one sandbox per batch; untrusted code (process
+  // floor) one module per sandbox, so that no module shares a realm with another's code.
+  const batched = options.isolation === "thread" && unknown.length > 1;
+  const queue: Bundle[][] = batched ? chunks(unknown, BATCH) : unknown.map((b) => [b]);
   const worker = async () => {
-    for (let b = queue.shift(); b; b = queue.shift()) {
+    for (let batch = queue.shift(); batch; batch = queue.shift()) {
+      if (batch.length > 1) {
+        const read = await inspectBatch(batch, options);
+        if (read) {
+          functions.push(...read.functions);
+          failures.push(...read.failures);
+          continue;
+        }
+        // The batch did not finish (a module hangs at import, or crashes its sandbox): one by one.
+        queue.push(...batch.map((b) => [b]));
+        continue;
+      }
+      const b = batch[0]!;
       try {
         functions.push(await inspectOne(b, options));
       } catch (err) {
@@ -82,6 +115,48 @@ export async function inspectBundles(
   return { functions, failures };
 }
 
+/** Modules whose configuration one sandbox reads at a time (thread floor). */
+const BATCH = 25;
+
+async function inspectBatch(
+  batch: Bundle[],
+  options: InspectOptions,
+): Promise<{ functions: LoadedFunction[]; failures: LoadFailure[] } | undefined> {
+  const { sandbox } = await options.blanks.take("thread", INSPECT_MB, { demand: false });
+  let results;
+  try {
+    const items = batch.map((b) => ({
+      file: b.file,
+      bundlePath: b.path,
+      env: options.env,
+      region: options.region,
+    }));
+    results = await sandbox.inspect(items, options.loadTimeoutMs);
+  } catch {
+    return undefined;
+  }
+  const out = { functions: [] as LoadedFunction[], failures: [] as LoadFailure[] };
+  const cached: Promise<void>[] = [];
+  for (const [i, r] of results.entries()) {
+    const b = batch[i]!;
+    if (!r.ok) {
+      out.failures.push({ file: b.file, message: new FunctionLoadError(b.file, r.error.message).message });
+      continue;
+    }
+    // All at once: the store writes them in one commit.
+    if (options.cache) cached.push(options.cache.set(b.version, r.config));
+    out.functions.push(loaded(b, r.config));
+  }
+  await Promise.all(cached);
+  return out;
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
 async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFunction> {
   const { sandbox } = await options.blanks.take(options.isolation, INSPECT_MB, { demand: false });
   const { config } = await sandbox.load(
@@ -95,7 +170,7 @@ async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFun
     },
     options.loadTimeoutMs,
   );
-  const name = config.name ?? basename(b.file, extname(b.file));
+  await options.cache?.set(b.version, config);
   // Keep the sandbox for the pool only if it is what the pool would start, and the pool wants one
   // warm: a thousand idle functions must not hold a thousand sandboxes.
   let warm: Sandbox | undefined = sandbox;
@@ -105,5 +180,10 @@ async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFun
     void sandbox.terminate();
     warm = undefined;
   }
+  return loaded(b, config, warm);
+}
+
+function loaded(b: Bundle, config: ResolvedFunctionConfig, warm?: Sandbox): LoadedFunction {
+  const name = config.name ?? basename(b.file, extname(b.file));
   return { name, file: b.file, version: b.version, bundlePath: b.path, config, warm };
 }

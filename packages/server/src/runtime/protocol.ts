@@ -50,6 +50,9 @@ export interface LoadRequest {
   region?: string;
 }
 
+/** The configuration one module declared, or why it did not load. */
+export type InspectResult = { ok: true; config: ResolvedFunctionConfig } | { ok: false; error: ErrorInfo };
+
 /** A `ctx.kv` operation, run by the engine on the backend in the function's namespace. */
 export type KvCall =
   | { op: "get"; key: string }
@@ -60,6 +63,8 @@ export type KvCall =
 export type ToSandbox =
   | ({ t: "load" } & LoadRequest)
   | ({ t: "invoke"; id: string } & InvokeRequest)
+  /** Reads the configuration of many modules in one sandbox (trusted code only); it is discarded after. */
+  | { t: "inspect"; items: LoadRequest[] }
   /** Aborts `ctx.signal` of the attempt in flight (shutdown). */
   | { t: "abort"; id: string; reason: string }
   | { t: "kv-reply"; rpc: number; ok: true; value: unknown }
@@ -71,6 +76,7 @@ export type FromSandbox =
   | { t: "ready" }
   | { t: "loaded"; config: ResolvedFunctionConfig; loadMs: number }
   | { t: "load-failed"; error: ErrorInfo }
+  | { t: "inspected"; results: InspectResult[] }
   | ({ t: "kv"; rpc: number; id: string } & KvCall)
   | {
       t: "result";

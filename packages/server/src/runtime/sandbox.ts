@@ -10,6 +10,7 @@ import {
 import type {
   AttemptResult,
   FromSandbox,
+  InspectResult,
   InvokeRequest,
   KvCall,
   LoadRequest,
@@ -118,6 +119,32 @@ export class Sandbox {
     } catch (err) {
       void this.terminate();
       throw err;
+    }
+  }
+
+  /**
+   * Reads the configurations of many modules in this one sandbox, which is stopped afterwards:
+   * cheaper than a sandbox per module when the code is trusted (the modules share a realm while
+   * their configuration is read). Rejects if it takes longer than `timeoutMs` or the sandbox dies.
+   */
+  async inspect(items: LoadRequest[], timeoutMs: number): Promise<InspectResult[]> {
+    await this.#ready;
+    if (this.#loading) throw new Error("Sandbox loads one bundle");
+    const done = new Promise<InspectResult[]>((resolve, reject) => {
+      this.#loading = (msg) => {
+        if ("oom" in msg) reject(new SandboxCrashedError(`${msg.detail} while reading configurations`));
+        else if (msg.t === "inspected") resolve(msg.results);
+      };
+    });
+    this.#channel.send({ t: "inspect", items } satisfies ToSandbox);
+    try {
+      return await withTimeout(
+        done,
+        timeoutMs,
+        () => new SandboxCrashedError(`reading configurations took over ${timeoutMs} ms`),
+      );
+    } finally {
+      void this.terminate();
     }
   }
 

@@ -6,7 +6,7 @@
 import type { CloudEvent, EventInput, FunctionContext, FunctionKv, KvItem, SendOptions } from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
 import type { ErrorInfo } from "../../backends/types.js";
-import type { FromSandbox, KvCall, QueueSend, ToSandbox } from "../protocol.js";
+import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
 import { captureConsole, LogBuffer } from "./logs.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
@@ -112,10 +112,25 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     }
   };
 
+  const inspect = async (items: LoadRequest[]) => {
+    const results: InspectResult[] = [];
+    for (const item of items) {
+      try {
+        results.push({ ok: true, config: (await loadModule(item)).config });
+      } catch (err) {
+        results.push({ ok: false, error: redactError(serializeError(err), redactor(item.env)) });
+      }
+    }
+    send({ t: "inspected", results });
+  };
+
   return (msg) => {
     switch (msg.t) {
       case "load":
         void load(msg);
+        return;
+      case "inspect":
+        void inspect(msg.items);
         return;
       case "invoke":
         void invoke(msg);

@@ -29,9 +29,19 @@ export function stackMapper(source: string, file: string): (stack: string) => st
         originalColumn?: number;
       };
       if (e.originalSource === undefined || e.originalLine === undefined) return whole;
-      return `${e.originalSource}:${e.originalLine + 1}:${(e.originalColumn ?? 0) + 1}`;
+      return `${appRelative(e.originalSource)}:${e.originalLine + 1}:${(e.originalColumn ?? 0) + 1}`;
     });
   };
+}
+
+/**
+ * Source map paths are relative to where the bundler placed the output, `<app>/.eddy-out/functions/`
+ * (see bundler.ts): shown relative to the app folder, as `functions/x.ts`.
+ */
+function appRelative(source: string): string {
+  if (!source.startsWith("../")) return source;
+  const path = new URL(source, "file:///app/.eddy-out/functions/").pathname;
+  return path.startsWith("/app/") ? path.slice("/app/".length) : source;
 }
 
 function escape(s: string): string {
