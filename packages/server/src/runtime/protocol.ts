@@ -6,6 +6,9 @@
 import type { CloudEvent, InvocationInfo, ResolvedFunctionConfig } from "eddy";
 import type { ErrorInfo, LogLine } from "../backends/types.js";
 
+/** The global (`Symbol.for`) under which a sandbox provides the eddy SDK to bundles (see bundler.ts). */
+export const SDK_GLOBAL = "eddy.sdk";
+
 /** An error as it crosses the sandbox boundary, with the delivery hints read off its brands. */
 export interface SandboxError extends ErrorInfo {
   /** Thrown as `NonRetriableError`: dead-letter now. */

@@ -4,9 +4,11 @@
  * sandbox wire it to their own channel.
  */
 import type { CloudEvent, EventInput, FunctionContext, FunctionKv, KvItem, SendOptions } from "eddy";
+import * as sdk from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
 import type { ErrorInfo } from "../../backends/types.js";
 import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
+import { SDK_GLOBAL } from "../protocol.js";
 import { captureConsole, LogBuffer } from "./logs.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
@@ -26,6 +28,8 @@ interface Attempt {
 
 /** Handles engine messages; `send` posts replies back. */
 export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) => void {
+  // Bundles take the SDK from here instead of carrying a copy (see bundler.ts).
+  (globalThis as Record<symbol, unknown>)[Symbol.for(SDK_GLOBAL)] = sdk;
   let fn: LoadedModule | undefined;
   let env: Record<string, string> = {};
   let redact = (text: string) => text;
