@@ -5,6 +5,7 @@ import { fanout, queueThroughput } from "./delivery.js";
 import { latency, throughput } from "./e2e.js";
 import { machine } from "./machine.js";
 import { runRouterBench } from "./router.js";
+import { coldStart, coldStartFloor, devReload, idleFunctionsRss, warmOverhead } from "./runtime.js";
 
 const quick = process.argv.includes("--quick");
 const results = { date: new Date().toISOString(), machine: machine(), quick };
@@ -31,6 +32,18 @@ results.queue = await queueThroughput({ total: n });
 console.log(results.queue);
 results.fifo = await queueThroughput({ total: n, fifoGroups: 100 });
 console.log(results.fifo);
+console.log("runtime: cold start of never-run functions, against a bare Worker / fork …");
+const cold = quick ? 20 : 60;
+results.runtime = { coldStart: {}, floor: {}, warm: {} };
+for (const kind of ["thread", "process"]) {
+  results.runtime.coldStart[kind] = await coldStart({ kind, count: cold });
+  results.runtime.floor[kind] = await coldStartFloor({ kind, count: Math.ceil(cold / 2) });
+  results.runtime.warm[kind] = await warmOverhead({ kind, iterations: quick ? 2_000 : 10_000 });
+}
+console.log("runtime: resident memory with 1,000 deployed idle functions; dev reload …");
+results.runtime.idle = await idleFunctionsRss({ count: 1000 });
+results.runtime.reload = await devReload({ count: quick ? 5 : 20 });
+console.log(JSON.stringify(results.runtime, null, 2));
 
 const day = results.date.slice(0, 10);
 const dir = fileURLToPath(new URL("./results/", import.meta.url));
@@ -38,6 +51,10 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(`${dir}${day}.json`, JSON.stringify(results, null, 2) + "\n");
 writeFileSync(`${dir}${day}.md`, markdown(results));
 console.log(`results: bench/results/${day}.md`);
+
+function ms(s) {
+  return `${s.p50} / ${s.p99} ms`;
+}
 
 function markdown(r) {
   const m = r.machine;
@@ -61,6 +78,25 @@ This machine's fsync is cheap (virtual disk): durable figures are optimistic nex
 ${r.fanout.map((f) => `| fan-out ${f.fanout} | ${f.events} events | ${f.eventsPerSecond} events/s = ${f.deliveriesPerSecond} deliveries/s |`).join("\n")}
 | standard queue → function | ${r.queue.messages} messages | ${r.queue.messagesPerSecond} messages/s |
 | FIFO queue, 100 groups → function | ${r.fifo.messages} messages | ${r.fifo.messagesPerSecond} messages/s |
+
+## Runtime (sandboxes)
+
+Cold start: a never-run function is invoked once; time from the invoke call to its handler's first
+line, on the same clock. Cold starts arrive one at a time, 100 ms apart. The floor is a bare
+\`new Worker\` / \`child_process.fork\` of the same bundle, until its code has run (the fork without
+the permission model's flags). Warm overhead: the round trip of an attempt whose handler does nothing.
+
+| measure | thread | process | target |
+| --- | --- | --- | --- |
+| cold start p50 / p99 | ${ms(r.runtime.coldStart.thread)} | ${ms(r.runtime.coldStart.process)} | p50 ≤ 10 ms (thread), ≤ 60 ms (process) |
+| floor: bare Worker / fork p50 / p99 | ${ms(r.runtime.floor.thread)} | ${ms(r.runtime.floor.process)} | |
+| warm overhead p50 / p99 | ${ms(r.runtime.warm.thread)} | ${ms(r.runtime.warm.process)} | p50 ≤ 0.3 ms |
+
+| measure | value | target |
+| --- | --- | --- |
+| RSS of the server with ${r.runtime.idle.functions} deployed idle functions (every pool at zero, ${r.runtime.idle.blankSandboxes} blank sandbox) | ${r.runtime.idle.rssMiB} MiB (${r.runtime.idle.rssBeforeStartMiB} MiB before start) | ≤ 300 MB |
+| time to load those ${r.runtime.idle.functions} functions (bundle + read configurations) | ${r.runtime.idle.loadSeconds} s | |
+| \`eddy dev\` reload, file written → new version running, p50 / max | ${r.runtime.reload.p50} / ${r.runtime.reload.max} ms | < 500 ms |
 
 ## Routing (compiled pattern index vs a linear scan)
 
