@@ -5,7 +5,8 @@ import { afterAll, expect, it } from "vitest";
 import { fnSource, startTestEddy, tempApp } from "./helpers.js";
 
 const app = tempApp({
-  "functions/first.ts": fnSource("first", { type: ["a"] }),
+  // A debounce without maxWait resolves to maxWaitMs: Infinity, which JSON cannot hold.
+  "functions/first.ts": fnSource("first", { type: ["a"] }, "", `debounce: { period: "1s" }`),
   "functions/hangs.ts": `for (;;) {}\nexport default 1;\n`,
   "functions/second.ts": fnSource(
     "second",
@@ -40,7 +41,8 @@ it("reports a module that never finishes loading, and loads the others", async (
   try {
     const version = again.engine.function("first")!.version;
     const cached = await again.engine.inspectOptions().cache!.get(version);
-    expect(cached).toMatchObject({ name: "first" });
+    expect(cached).toMatchObject({ name: "first", debounce: { periodMs: 1000, maxWaitMs: Infinity } });
+    expect(again.engine.function("first")!.config).toEqual(cached);
   } finally {
     await again.close();
   }
