@@ -1,5 +1,7 @@
-// `npm run bench [-- --quick]`: runs the benchmarks and records the results under bench/results/.
-import { mkdirSync, writeFileSync } from "node:fs";
+// `npm run bench [-- --quick] [-- --only router,e2e,delivery,runtime,cluster,instrumentation]`: runs the benchmarks and
+// records the results under bench/results/. With --only, the other sections are kept from the
+// day's results file, so one section can be measured again without rerunning the rest.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { clusterBench, clusterServicesDown } from "./cluster.js";
 import { fanout, queueThroughput } from "./delivery.js";
@@ -7,57 +9,105 @@ import { latency, throughput } from "./e2e.js";
 import { machine } from "./machine.js";
 import { instrumentationOverhead } from "./observability.js";
 import { runRouterBench } from "./router.js";
+import { coldStart, coldStartFloor, devReload, idleFunctionsRss, warmOverhead } from "./runtime.js";
 
 const quick = process.argv.includes("--quick");
-const results = { date: new Date().toISOString(), machine: machine(), quick };
+const onlyArg = process.argv[process.argv.indexOf("--only") + 1];
+const only = process.argv.includes("--only") ? new Set(onlyArg.split(",")) : undefined;
+const want = (section) => !only || only.has(section);
+const now = new Date().toISOString();
+const day = now.slice(0, 10);
+const dir = fileURLToPath(new URL("./results/", import.meta.url));
+const earlier =
+  only && existsSync(`${dir}${day}.json`) ? JSON.parse(readFileSync(`${dir}${day}.json`, "utf8")) : {};
+const results = { ...earlier, date: now, machine: machine(), quick: quick || Boolean(earlier.quick) };
+if (only) {
+  const run = { at: now, quick };
+  results.measured = { ...earlier.measured, ...Object.fromEntries([...only].map((s) => [s, run])) };
+}
 
 console.log(`machine: ${JSON.stringify(results.machine)}`);
-console.log("router: cost per event with 1,000 and 10,000 rules …");
-results.router = await runRouterBench({ print: true, targetMs: quick ? 500 : 1500 });
-console.log("end-to-end durable throughput (embedded, no-op function) …");
-results.throughput = await throughput({ total: quick ? 10_000 : 50_000 });
-console.log(results.throughput);
-console.log("publish → handler latency at a fixed rate …");
-results.latency = await latency({ rate: 1_000, seconds: quick ? 3 : 10 });
-console.log(results.latency);
-
-const n = quick ? 5_000 : 20_000;
-results.fanout = [];
-for (const f of [1, 5, 20]) {
-  console.log(`fan-out ${f} …`);
-  results.fanout.push(await fanout({ fanout: f, total: f === 20 ? n / 4 : n }));
-  console.log(results.fanout.at(-1));
+if (want("router")) {
+  console.log("router: cost per event with 1,000 and 10,000 rules …");
+  results.router = await runRouterBench({ print: true, targetMs: quick ? 500 : 1500 });
 }
-console.log("queue throughput (standard, then FIFO with 100 groups) …");
-results.queue = await queueThroughput({ total: n });
-console.log(results.queue);
-results.fifo = await queueThroughput({ total: n, fifoGroups: 100 });
-console.log(results.fifo);
-console.log("embedded vs cluster (1 and 3 nodes), each as eddy start processes …");
-const down = await clusterServicesDown();
-if (down) console.log(`cluster benchmark not run: ${down}`);
-else
-  results.cluster = await clusterBench(quick ? { total: 5_000, seconds: 3 } : { total: 20_000, seconds: 5 });
+if (want("e2e")) {
+  console.log("end-to-end durable throughput (embedded, no-op function) …");
+  results.throughput = await throughput({ total: quick ? 10_000 : 50_000 });
+  console.log(results.throughput);
+  console.log("publish → handler latency at a fixed rate …");
+  results.latency = await latency({ rate: 1_000, seconds: quick ? 3 : 10 });
+  console.log(results.latency);
+}
 
-console.log("instrumentation overhead (metrics + trace ids + OTLP export, on vs off) …");
-results.instrumentation = await instrumentationOverhead({
-  total: quick ? 5_000 : 20_000,
-  rounds: quick ? 1 : 3,
-});
-console.log(results.instrumentation);
+if (want("delivery")) {
+  const n = quick ? 5_000 : 20_000;
+  results.fanout = [];
+  for (const f of [1, 5, 20]) {
+    console.log(`fan-out ${f} …`);
+    results.fanout.push(await fanout({ fanout: f, total: f === 20 ? n / 4 : n }));
+    console.log(results.fanout.at(-1));
+  }
+  console.log("queue throughput (standard, then FIFO with 100 groups) …");
+  results.queue = await queueThroughput({ total: n });
+  console.log(results.queue);
+  results.fifo = await queueThroughput({ total: n, fifoGroups: 100 });
+  console.log(results.fifo);
+}
+if (want("runtime")) await runtime();
+if (want("cluster")) {
+  console.log("embedded vs cluster (1 and 3 nodes), each as eddy start processes …");
+  const down = await clusterServicesDown();
+  if (down) console.log(`cluster benchmark not run: ${down}`);
+  else
+    results.cluster = await clusterBench(
+      quick ? { total: 5_000, seconds: 3 } : { total: 20_000, seconds: 5 },
+    );
+}
+if (want("instrumentation")) {
+  console.log("instrumentation overhead (metrics + trace ids + OTLP export, on vs off) …");
+  results.instrumentation = await instrumentationOverhead({
+    total: quick ? 5_000 : 20_000,
+    rounds: quick ? 1 : 3,
+  });
+  console.log(results.instrumentation);
+}
 
-const day = results.date.slice(0, 10);
-const dir = fileURLToPath(new URL("./results/", import.meta.url));
 mkdirSync(dir, { recursive: true });
 writeFileSync(`${dir}${day}.json`, JSON.stringify(results, null, 2) + "\n");
 writeFileSync(`${dir}${day}.md`, markdown(results));
 console.log(`results: bench/results/${day}.md`);
 
+async function runtime() {
+  console.log("runtime: cold start of never-run functions, against a bare Worker / fork …");
+  const cold = quick ? 20 : 60;
+  results.runtime = { coldStart: {}, floor: {}, warm: {} };
+  for (const kind of ["thread", "process"]) {
+    results.runtime.coldStart[kind] = await coldStart({ kind, count: cold });
+    results.runtime.floor[kind] = await coldStartFloor({ kind, count: Math.ceil(cold / 2) });
+    results.runtime.warm[kind] = await warmOverhead({ kind, iterations: quick ? 2_000 : 10_000 });
+  }
+  console.log("runtime: resident memory with 1,000 deployed idle functions; dev reload …");
+  results.runtime.idle = await idleFunctionsRss({ count: 1000 });
+  results.runtime.reload = await devReload({ count: quick ? 5 : 20 });
+  console.log(JSON.stringify(results.runtime, null, 2));
+}
+
+function ms(s) {
+  return `${s.p50} / ${s.p99} ms`;
+}
+
 function markdown(r) {
   const m = r.machine;
   return `# Benchmarks ${day}
 
-Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}.${r.quick ? " Quick run." : ""}
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}.${r.quick ? " Quick run." : ""}${
+    r.measured
+      ? `\nSections measured separately: ${Object.entries(r.measured)
+          .map(([k, v]) => `${k} at ${v.at.slice(11, 16)} UTC${v.quick ? " (quick)" : " (full run)"}`)
+          .join(", ")}.`
+      : ""
+  }
 This machine's fsync is cheap (virtual disk): durable figures are optimistic next to a real SSD.
 
 ## End to end (embedded backend, fsync per commit, no-op function in a worker-thread sandbox)
@@ -76,11 +126,34 @@ ${r.fanout.map((f) => `| fan-out ${f.fanout} | ${f.events} events | ${f.eventsPe
 | standard queue → function | ${r.queue.messages} messages | ${r.queue.messagesPerSecond} messages/s |
 | FIFO queue, 100 groups → function | ${r.fifo.messages} messages | ${r.fifo.messagesPerSecond} messages/s |
 
-## Instrumentation cost
+## Runtime (sandboxes)
+
+Cold start: a never-run function is invoked once; time from the invoke call to its handler's first
+line, on the same clock. Cold starts arrive one at a time, 100 ms apart. The floor is a bare
+\`new Worker\` / \`child_process.fork\` of the same bundle, until its code has run (the fork without
+the permission model's flags). Warm overhead: the round trip of an attempt whose handler does nothing.
+
+| measure | thread | process | target |
+| --- | --- | --- | --- |
+| cold start p50 / p99 | ${ms(r.runtime.coldStart.thread)} | ${ms(r.runtime.coldStart.process)} | p50 ≤ 10 ms (thread), ≤ 60 ms (process) |
+| floor: bare Worker / fork p50 / p99 | ${ms(r.runtime.floor.thread)} | ${ms(r.runtime.floor.process)} | |
+| warm overhead p50 / p99 | ${ms(r.runtime.warm.thread)} | ${ms(r.runtime.warm.process)} | p50 ≤ 0.3 ms |
+
+| measure | value | target |
+| --- | --- | --- |
+| RSS of the server with ${r.runtime.idle.functions} deployed idle functions (every pool at zero, ${r.runtime.idle.blankSandboxes} blank sandbox) | ${r.runtime.idle.rssMiB} MiB (${r.runtime.idle.rssBeforeStartMiB} MiB before start) | ≤ 300 MB |
+| time to load those ${r.runtime.idle.functions} functions (bundle + read configurations) | ${r.runtime.idle.loadSeconds} s | |
+| \`eddy dev\` reload, file written → new version running, p50 / max | ${r.runtime.reload.p50} / ${r.runtime.reload.max} ms | < 500 ms |
+
+${
+  r.instrumentation
+    ? `## Instrumentation cost
 
 Throughput with metrics, trace ids and OTLP span export on (to a local collector) against all of
 it off, ${r.instrumentation.rounds} alternating round(s) of ${r.instrumentation.events} events: on ${r.instrumentation.medianOn} events/s, off ${r.instrumentation.medianOff} events/s (median) — overhead ${r.instrumentation.overheadPercent}% (rounds on: ${r.instrumentation.on.join(", ")}; off: ${r.instrumentation.off.join(", ")}).
-
+`
+    : ""
+}
 ${r.cluster ? clusterTable(r.cluster) : "## Cluster\n\nNot run: NATS or PostgreSQL was down.\n"}
 ## Routing (compiled pattern index vs a linear scan)
 

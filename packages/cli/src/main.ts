@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDlqCommand } from "./commands/dlq.js";
 import { registerObserveCommands } from "./commands/observe.js";
+import { registerDeployCommands } from "./commands/deploy.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerSendCommand } from "./commands/send.js";
 
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSendCommand(program);
   registerDlqCommand(program);
   registerObserveCommands(program);
+  registerDeployCommands(program);
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

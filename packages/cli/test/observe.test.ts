@@ -48,7 +48,9 @@ describe("eddy trace, logs, usage", () => {
     expect(r.code, r.out).toBe(0);
     const lines = r.out.trim().split("\n");
     expect(lines[0]).toMatch(/^trace [0-9a-f]{32} {2}[\d.]+ ms$/);
-    const shape = lines.slice(1).map((l) => l.replace(/ {2}\+\d+ms$/, "").replace(/ [\d.]+ms$/, " Nms"));
+    const shape = lines
+      .slice(1)
+      .map((l) => l.replace(/ {2}\+\d+ms$/, "").replace(/ [\d.]+ms( cold)?$/, " Nms"));
     expect(shape).toEqual([
       "└─ event order.placed (traced-1)",
       "   └─ reserve-stock #1 succeeded Nms",

@@ -81,6 +81,16 @@ export class EddyRequestError extends EddyError {
   }
 }
 
+/** What a deploy or a rollback did to one function. */
+export interface DeployChange {
+  name: string;
+  change: "added" | "updated" | "unchanged" | "removed";
+  /** The version running now (undefined once removed). */
+  version?: string;
+  /** The version that ran before (undefined when added). */
+  previous?: string;
+}
+
 /** Options of {@link EddyClient}. */
 export interface EddyClientOptions {
   /** Base URL of an Eddy server, e.g. http://127.0.0.1:8080 */
@@ -216,6 +226,26 @@ export class EddyClient {
       "DELETE",
       `/v1/queues/${encodeURIComponent(queue)}/messages/${encodeURIComponent(receiptHandle)}`,
     );
+  }
+
+  /**
+   * Deploys an app: its bundled functions become the server's whole running set, atomically, or
+   * nothing changes (the error's `problem.errors` names each module that failed). Needs the admin
+   * key as `apiKey`. `eddy deploy` bundles and calls this.
+   */
+  async deploy(functions: { file: string; code: string }[]): Promise<DeployChange[]> {
+    return ((await this.#request("POST", "/v1/deploy", { functions })) as { functions: DeployChange[] })
+      .functions;
+  }
+
+  /** Rolls a function back to its previous version, or to `version`. Needs the admin key as `apiKey`. */
+  async rollback(name: string, version?: string): Promise<DeployChange> {
+    const body = version === undefined ? {} : { version };
+    return (await this.#request(
+      "POST",
+      `/v1/functions/${encodeURIComponent(name)}/rollback`,
+      body,
+    )) as DeployChange;
   }
 
   #complete(e: EventInput): CloudEvent {

@@ -2,6 +2,7 @@ import type { CloudEvent, EventInput } from "./cloudevents.js";
 import type { Duration } from "./duration.js";
 import { parseDuration } from "./duration.js";
 import { InvalidFunctionConfigError } from "./errors.js";
+import type { FunctionKv } from "./kv.js";
 import { validatePattern } from "./patterns/index.js";
 import type { Trigger } from "./triggers.js";
 
@@ -52,6 +53,8 @@ export interface FunctionContext {
   /** Aborted when the attempt times out or the server shuts down. */
   signal: AbortSignal;
   invocation: InvocationInfo;
+  /** This function's durable key-value state (see {@link FunctionKv}). */
+  kv: FunctionKv;
 }
 
 /** A function's code. Its return value is recorded with the invocation; a throw fails the attempt. */
@@ -121,12 +124,16 @@ export interface FunctionConfig {
   /** Heap limit of the sandbox. Default 128. */
   memoryMb?: number;
   concurrency?: {
-    /** Attempts running at once. Default 10. */
+    /** Attempts running at once ("reserved" concurrency). Default 10. */
     max?: number;
     /** CEL expression over `event` (e.g. "event.data.customerId"): limits runs per value… */
     key?: string;
     /** …to this many at once. Default 1. */
     perKey?: number;
+    /** Sandboxes kept loaded and warm even when idle ("provisioned" concurrency). Default 0. */
+    min?: number;
+    /** A sandbox above `min` is stopped after this long without work. Default: the server's (60s). */
+    idleTimeout?: Duration;
   };
   /** Event types this function emits (documentation and, later, schema checks). */
   emits?: string[];
@@ -150,6 +157,18 @@ export interface FunctionConfig {
    * `match` (a path such as "data.orderId") equals the triggering event's value at the same path.
    */
   cancelOn?: { event: string; match: string }[];
+  /**
+   * Where attempts run. "thread" (default): a worker thread, fast, for trusted code. "process": a
+   * child process under Node's permission model, for code the operator trusts less. A server
+   * started with `--isolation process` runs every function in a process whatever this says.
+   */
+  isolation?: "thread" | "process";
+  /**
+   * "aws": the module is a Lambda-style handler (`export const handler = async (event, context)`),
+   * declared by `export const config = { compat: "aws", triggers: [...] }` beside it. The handler
+   * gets the event in EventBridge's shape and a Lambda-like context.
+   */
+  compat?: "aws";
 }
 
 /** A function's configuration with every default filled in: what the server works with. JSON only. */
@@ -164,7 +183,7 @@ export interface ResolvedFunctionConfig {
   };
   timeoutMs: number;
   memoryMb: number;
-  concurrency: { max: number; key?: string; perKey?: number };
+  concurrency: { max: number; key?: string; perKey?: number; min: number; idleTimeoutMs?: number };
   emits: string[];
   idempotency?: { key: string; windowMs: number };
   throttle?: { limit: number; periodMs: number; burst: number; key?: string };
@@ -173,6 +192,8 @@ export interface ResolvedFunctionConfig {
   batch?: { maxSize: number; timeoutMs: number; key?: string };
   priority?: { run: string };
   cancelOn: { event: string; match: string }[];
+  isolation: "thread" | "process";
+  compat?: "aws";
 }
 
 const FUNCTION_BRAND = Symbol.for("eddy.function");
@@ -287,15 +308,17 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     },
     timeoutMs: duration(config.timeout ?? "30s", "timeout"),
     memoryMb: integer(config.memoryMb ?? 128, "memoryMb", 16, 16_384),
-    concurrency: { max: integer(config.concurrency?.max ?? 10, "concurrency.max", 1, 10_000) },
+    concurrency: { max: integer(config.concurrency?.max ?? 10, "concurrency.max", 1, 10_000), min: 0 },
     emits: config.emits ?? [],
     cancelOn: [],
+    isolation: "thread",
   };
   if (retries.maxEventAge !== undefined) {
     resolved.retries.maxEventAgeMs = duration(retries.maxEventAge, "retries.maxEventAge");
   }
   resolveFlowControl(config, resolved);
   if (resolved.timeoutMs < 1) throw new InvalidFunctionConfigError("timeout", "must be at least 1ms");
+  resolveRuntimeOptions(config, resolved);
   return resolved;
 }
 
@@ -388,6 +411,17 @@ function expression(value: unknown, path: string): string {
 function positive(ms: number, path: string): number {
   if (ms <= 0) throw new InvalidFunctionConfigError(path, "must be longer than 0");
   return ms;
+}
+
+/** The runtime options (sandbox kind, warm pool, compatibility), checked and filled into `out`. */
+function resolveRuntimeOptions(config: FunctionConfig, out: ResolvedFunctionConfig): void {
+  const c = config.concurrency ?? {};
+  out.concurrency.min = integer(c.min ?? 0, "concurrency.min", 0, out.concurrency.max);
+  if (c.idleTimeout !== undefined) {
+    out.concurrency.idleTimeoutMs = duration(c.idleTimeout, "concurrency.idleTimeout");
+  }
+  out.isolation = oneOf(config.isolation ?? "thread", "isolation", ["thread", "process"] as const);
+  if (config.compat !== undefined) out.compat = oneOf(config.compat, "compat", ["aws"] as const);
 }
 
 function duration(value: unknown, path: string): number {

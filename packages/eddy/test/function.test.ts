@@ -32,6 +32,10 @@ describe("defineFunction", () => {
     [{ timeout: -1 }, "timeout"],
     [{ memoryMb: 1.5 }, "memoryMb"],
     [{ concurrency: { max: 0 } }, "concurrency.max"],
+    [{ concurrency: { max: 2, min: 3 } }, "concurrency.min"],
+    [{ concurrency: { idleTimeout: "a while" } }, "concurrency.idleTimeout"],
+    [{ isolation: "vm" }, "isolation"],
+    [{ compat: "gcp" }, "compat"],
   ])("refuses %j naming %s", (bad, path) => {
     const make = () => defineFunction({ triggers: [], ...(bad as object) }, () => undefined);
     expect(make).toThrow(InvalidFunctionConfigError);
@@ -46,6 +50,24 @@ describe("defineFunction", () => {
   it("says what it got", () => {
     expect(() => defineFunction({ triggers: [], retries: { maxAttempts: 0 } }, () => 1)).toThrow(
       "retries.maxAttempts: must be an integer from 1 to 1000, got 0",
+    );
+  });
+
+  it("resolves the runtime options: sandbox kind, warm pool, compatibility", () => {
+    const fn = defineFunction(
+      { triggers: [], isolation: "process", concurrency: { max: 4, min: 1, idleTimeout: "5m" } },
+      () => 1,
+    );
+    expect(fn.config).toMatchObject({
+      isolation: "process",
+      concurrency: { max: 4, min: 1, idleTimeoutMs: 300_000 },
+    });
+    expect(defineFunction({ triggers: [] }, () => 1).config).toMatchObject({
+      isolation: "thread",
+      concurrency: { min: 0 },
+    });
+    expect(() => defineFunction({ triggers: [], concurrency: { max: 2, min: 3 } }, () => 1)).toThrow(
+      "concurrency.min: must be an integer from 0 to 2, got 3",
     );
   });
 

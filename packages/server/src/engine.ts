@@ -5,6 +5,9 @@ import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
 import { Ingestor } from "./events/ingest.js";
+import { kvConfigCache } from "./functions/config-cache.js";
+import type { InspectOptions } from "./functions/inspect.js";
+import { effectiveIsolation } from "./functions/inspect.js";
 import type { LoadedFunction, LoadFailure } from "./functions/loader.js";
 import type { Logger } from "./observability/logger.js";
 import type { ObserverOptions } from "./observability/observer.js";
@@ -12,13 +15,16 @@ import { Observer } from "./observability/observer.js";
 import { stampTrace } from "./observability/trace-context.js";
 import type { Budget, Pricing } from "./observability/usage.js";
 import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
-
-const DAY = 86_400_000;
 import { QueueService } from "./queues/queue-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
 import { Router } from "./router/router.js";
+import { BlankPool } from "./runtime/blank-pool.js";
+import type { SandboxKind } from "./runtime/channel.js";
+import { kvService } from "./runtime/kv-service.js";
 import type { PoolState } from "./runtime/pool.js";
 import { SandboxPool } from "./runtime/pool.js";
+
+const DAY = 86_400_000;
 
 /** Options of the engine. */
 export interface EngineOptions {
@@ -27,7 +33,7 @@ export interface EngineOptions {
   log: Logger;
   /** `ctx.env` of every function. */
   env: Record<string, string>;
-  /** Idle sandboxes stop after this long. */
+  /** Idle sandboxes stop after this long, unless a function sets `concurrency.idleTimeout`. */
   sandboxIdleMs: number;
   /** Span export and metrics. */
   observability?: ObserverOptions;
@@ -35,6 +41,14 @@ export interface EngineOptions {
   metering?: { pricing?: Pricing; budgets?: Budget[]; checkIntervalMs?: number };
   /** How long invocation records and their logs are kept. Default 30 days and 7 days. */
   retention?: { recordsMs?: number; logsMs?: number };
+  /** The least isolation of every function: "process" when the code is not trusted. */
+  isolation: SandboxKind;
+  /** A module that takes longer to load fails. */
+  loadTimeoutMs: number;
+  /** Where the process sandbox's host file is built. */
+  runtimeDir: string;
+  /** `region` of EventBridge-shaped events for `compat: "aws"` functions. Default "local". */
+  region?: string;
 }
 
 /** A deployed function version with its sandbox pool and delivery plan. */
@@ -70,6 +84,8 @@ export class Engine {
   readonly pricing: Pricing;
   readonly budgets: BudgetWatcher;
   readonly #retention: NodeJS.Timeout;
+  /** Pre-started blank sandboxes shared by every function. */
+  readonly blanks: BlankPool;
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
   readonly #unwatch: (() => void) | undefined;
@@ -78,6 +94,10 @@ export class Engine {
     this.#options = options;
     this.backend = options.backend;
     this.log = options.log;
+    this.blanks = new BlankPool({
+      runtimeDir: options.runtimeDir,
+      onError: (err) => this.log.error({ err }, "could not start a blank sandbox; retrying"),
+    });
     this.observer = new Observer(options.observability, {
       functions: () =>
         [...this.#functions.values()].map((f) => {
@@ -167,7 +187,7 @@ export class Engine {
     for (const fn of loaded) {
       const old = previous.get(fn.name);
       if (old && old.version === fn.version && sameConfig(old, fn)) {
-        void fn.warm?.sandbox.terminate();
+        void fn.warm?.terminate();
         next.set(fn.name, old);
         continue;
       }
@@ -179,26 +199,20 @@ export class Engine {
           if (t.kind === "schedule") Scheduler.check(t);
         }
       } catch (err) {
-        void fn.warm?.sandbox.terminate();
+        void fn.warm?.terminate();
         failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
         continue;
       }
-      const pool = new SandboxPool(
-        {
-          spec: {
-            bundlePath: fn.bundlePath,
-            file: fn.file,
-            memoryMb: fn.config.memoryMb,
-            env: this.#options.env,
-          },
-          max: fn.config.concurrency.max,
-          idleMs: this.#options.sandboxIdleMs,
-        },
-        fn.warm,
-      );
+      const pool = this.#pool(fn);
       next.set(fn.name, { ...fn, warm: undefined, pool, plan, target: target(fn, plan, pool) });
     }
     this.#functions = next;
+    this.blanks.setInUse(
+      [...next.values()].map((f) => ({
+        kind: effectiveIsolation(f.config, this.#options.isolation),
+        memoryMb: f.config.memoryMb,
+      })),
+    );
     this.router.setFunctions([...next.values()].map((f) => f.plan));
     await this.dispatcher.sync([...next.values()].map((f) => f.target));
     await this.scheduler.set(
@@ -211,6 +225,68 @@ export class Engine {
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
     await Promise.all(retired.map((f) => f.pool.close()));
     return { failures };
+  }
+
+  /**
+   * What {@link deploy} would refuse of `loaded` (a trigger or flow-control option the engine
+   * cannot use), without deploying anything: an all-or-nothing deploy checks first.
+   */
+  check(loaded: LoadedFunction[]): LoadFailure[] {
+    const failures: LoadFailure[] = [];
+    for (const fn of loaded) {
+      try {
+        new DeliveryPlan(fn.name, fn.config);
+        for (const t of fn.config.triggers) if (t.kind === "schedule") Scheduler.check(t);
+      } catch (err) {
+        failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
+      }
+    }
+    return failures;
+  }
+
+  /** What reading a module's configuration in a sandbox needs (see the loader). */
+  inspectOptions(): InspectOptions {
+    const o = this.#options;
+    return {
+      blanks: this.blanks,
+      isolation: o.isolation,
+      env: o.env,
+      region: o.region,
+      loadTimeoutMs: o.loadTimeoutMs,
+      cache: kvConfigCache(this.backend.kv),
+    };
+  }
+
+  #pool(fn: LoadedFunction): SandboxPool {
+    const o = this.#options;
+    const c = fn.config;
+    return new SandboxPool(
+      {
+        kind: effectiveIsolation(c, o.isolation),
+        load: { file: fn.file, bundlePath: fn.bundlePath, env: o.env, region: o.region },
+        memoryMb: c.memoryMb,
+        max: c.concurrency.max,
+        min: c.concurrency.min,
+        idleMs: c.concurrency.idleTimeoutMs ?? o.sandboxIdleMs,
+        loadTimeoutMs: o.loadTimeoutMs,
+        kv: kvService(this.backend.kv, fn.name),
+        onError: (err) =>
+          this.log.warn({ err, fn: fn.name }, "could not keep concurrency.min sandboxes warm"),
+      },
+      this.blanks,
+      fn.warm,
+    );
+  }
+
+  /** The running set as the loader made it: what a partial deploy starts from. */
+  deployed(): LoadedFunction[] {
+    return [...this.#functions.values()].map(({ name, file, version, bundlePath, config }) => ({
+      name,
+      file,
+      version,
+      bundlePath,
+      config,
+    }));
   }
 
   /** The deployed functions, by name. */
@@ -236,10 +312,11 @@ export class Engine {
   }
 
   /**
-   * Stops the scheduler and dispatching, gives back leased-ahead work, and waits up to `graceMs`
-   * for attempts in flight to settle. Past the grace period their sandboxes are terminated without
-   * settling: their leases are released by the next start (embedded) or expire (cluster), so the
-   * attempts run again — nothing is lost, nothing is counted as a failure.
+   * Stops the scheduler and dispatching, gives back leased-ahead work, aborts `ctx.signal` of the
+   * attempts in flight, and waits up to `graceMs` for them to settle. Past the grace period their
+   * sandboxes are terminated without settling: their leases are released by the next start
+   * (embedded) or expire (cluster), so the attempts run again — nothing is lost, nothing is counted
+   * as a failure.
    */
   async close(graceMs = 30_000): Promise<void> {
     this.budgets.stop();
@@ -248,12 +325,15 @@ export class Engine {
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
-    const finished = await Promise.race([this.dispatcher.stop().then(() => "done" as const), graceOver]);
+    const stopping = this.dispatcher.stop().then(() => "done" as const);
+    for (const f of this.#functions.values()) f.pool.abortAll("the server is shutting down");
+    const finished = await Promise.race([stopping, graceOver]);
     clearTimeout(timer);
     if (finished === "timeout") {
       this.log.warn({ graceMs }, "grace period over: stopping attempts in flight; they will run again");
     }
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close(finished === "timeout")));
+    await this.blanks.close();
     await this.observer.close().catch((err: unknown) => this.log.warn({ err }, "span export did not flush"));
     await this.backend.close();
   }

@@ -1,10 +1,12 @@
 import { join, resolve } from "node:path";
 import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
+import { Deployer } from "./deploy/deployer.js";
 import { Engine } from "./engine.js";
 import type { EngineOptions } from "./engine.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
+import { adminKeyAuthenticator } from "./http/auth.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
@@ -31,6 +33,12 @@ export interface EddyOptions {
   sandboxIdleMs?: number;
   /** `ctx.env` of every function. */
   env?: Record<string, string>;
+  /** "process": run every function in a process sandbox, whatever it declares (untrusted code). Default "thread". */
+  isolation?: "thread" | "process";
+  /** A function module that takes longer to load fails. Default 10 s. */
+  loadTimeoutMs?: number;
+  /** `region` of EventBridge-shaped events (`compat: "aws"`). Default "local". */
+  region?: string;
   log?: Logger;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
@@ -42,12 +50,20 @@ export interface EddyOptions {
   metering?: EngineOptions["metering"];
   /** How long invocation records and their logs are kept. */
   retention?: EngineOptions["retention"];
+  /** Bearer key that allows deploys over HTTP (16+ characters). Without one, deploys are refused. */
+  adminKey?: string;
 }
 
 /** A started server. */
 export interface RunningEddy {
   url: string;
   engine: Engine;
+  /** Versions and deploys: `eddy dev` reloads through it. */
+  deployer: Deployer;
+  /** The app folder. */
+  dir: string;
+  /** Where bundles are stored. */
+  bundleDir: string;
   /** Function files that failed to bundle or load; the others run. */
   failures: LoadFailure[];
   /** Stops intake, lets attempts in flight settle (up to `graceMs`, default 30 s), closes the store. */
@@ -62,6 +78,7 @@ export const DEFAULTS = {
   maxEventBytes: 256 * 1024,
   maxBodyBytes: 4 * 1024 * 1024,
   sandboxIdleMs: 60_000,
+  loadTimeoutMs: 10_000,
 } as const;
 
 /**
@@ -77,6 +94,8 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   const dir = resolve(options.dir);
   const dataDir = resolve(options.dataDir ?? join(dir, ".eddy"));
   const log = options.log ?? createLogger();
+  const auth = adminKeyAuthenticator(options.adminKey);
+  const bundleDir = join(dataDir, "bundles");
   const backend =
     options.backend ??
     openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
@@ -92,6 +111,10 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     ...(options.retention ? { retention: options.retention } : {}),
     env: options.env ?? {},
     sandboxIdleMs: options.sandboxIdleMs ?? DEFAULTS.sandboxIdleMs,
+    isolation: options.isolation ?? "thread",
+    loadTimeoutMs: options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs,
+    runtimeDir: join(dataDir, "runtime"),
+    region: options.region,
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
@@ -99,14 +122,17 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
   try {
-    const loaded = await loadFunctions(dir, join(dataDir, "bundles"), options.env ?? {});
-    const failures = [...loaded.failures, ...(await engine.deploy(loaded.functions)).failures];
+    const deployer = new Deployer(engine, bundleDir);
+    const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
+    const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];
     for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
     let closing: Promise<void> | undefined;
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       closing: () => closing !== undefined,
       pricing: engine.pricing,
+      deployer,
+      auth,
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,
@@ -117,6 +143,9 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     return {
       url,
       engine,
+      deployer,
+      dir,
+      bundleDir,
       failures,
       close: (graceMs?: number) =>
         (closing ??= (async () => {

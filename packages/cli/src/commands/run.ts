@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseEnv } from "node:util";
 import type { Command } from "commander";
-import { Option } from "commander";
-import { createLogger, DEFAULTS, startEddy } from "@eddy/server";
+import { InvalidArgumentError, Option } from "commander";
+import type { ReloadReport, RunningEddy } from "@eddy/server";
+import { createLogger, DEFAULTS, startEddy, watchFunctions } from "@eddy/server";
 import { parseDuration } from "eddy";
 import type { BackendChoice } from "../backend.js";
 import { openBackend } from "../backend.js";
@@ -14,6 +16,9 @@ interface RunOptions extends BackendChoice {
   dataDir?: string;
   grace: string;
   otlpEndpoint?: string;
+  adminKey?: string;
+  isolation: "thread" | "process";
+  envFile?: string;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -27,6 +32,8 @@ const CONFIG_KEYS = [
   "postgres",
   "clusterPrefix",
   "otlpEndpoint",
+  "isolation",
+  "envFile",
 ] as const;
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
@@ -36,7 +43,7 @@ export function registerRunCommands(program: Command): void {
       .command(`${mode} [dir]`)
       .description(
         mode === "dev"
-          ? "run the app in a folder for development (readable logs)"
+          ? "run the app in a folder for development: readable logs, reload on change"
           : "run the app in a folder in production (JSON logs)",
       )
       .addOption(
@@ -67,6 +74,21 @@ export function registerRunCommands(program: Command): void {
           "cluster: names its streams, subjects and schema (default eddy)",
         ).env("EDDY_CLUSTER_PREFIX"),
       )
+      .addOption(
+        new Option("--admin-key <key>", "allow deploys over HTTP with this key, 16+ characters").env(
+          "EDDY_ADMIN_KEY",
+        ),
+      )
+      .addOption(
+        new Option(
+          "--isolation <kind>",
+          'least isolation of every function: "thread", or "process" for untrusted code',
+        )
+          .argParser(isolation)
+          .env("EDDY_ISOLATION")
+          .default("thread"),
+      )
+      .option("--env-file <path>", "ctx.env of every function, from a KEY=value file (kept out of logs)")
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
@@ -103,10 +125,18 @@ function applyConfigFile(dir: string, cmd: Command): void {
   }
 }
 
+function isolation(value: string): "thread" | "process" {
+  if (value !== "thread" && value !== "process") {
+    throw new InvalidArgumentError(`--isolation must be "thread" or "process", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   const graceMs = parseDuration(opts.grace, "--grace");
   const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
   const backend = await openBackend(opts, log);
+  const env = opts.envFile === undefined ? {} : readEnvFile(opts.envFile);
   const eddy = await startEddy({
     dir,
     port: opts.port,
@@ -115,18 +145,28 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     log,
     backend,
     ...(opts.otlpEndpoint ? { otlpEndpoint: opts.otlpEndpoint } : {}),
+    // An empty EDDY_ADMIN_KEY means none, as an unset one does.
+    adminKey: opts.adminKey || undefined,
+    isolation: opts.isolation,
+    env,
   });
   const names = eddy.engine.functions().map((f) => f.name);
+  let watcher: { close(): void } | undefined;
   if (mode === "dev") {
     process.stdout.write(`eddy dev: ${names.length} function(s) loaded: ${names.join(", ") || "(none)"}\n`);
     for (const f of eddy.failures) process.stdout.write(`  ✗ ${f.file}: ${f.message}\n`);
+    watcher = watch(eddy);
     process.stdout.write(`eddy dev: ready on ${eddy.url} (${eddy.engine.backend.name} backend)\n`);
   } else {
-    log.info({ url: eddy.url, functions: names, backend: eddy.engine.backend.name }, "ready");
+    log.info(
+      { url: eddy.url, functions: names, backend: eddy.engine.backend.name, deploys: Boolean(opts.adminKey) },
+      "ready",
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, "shutting down: finishing attempts in flight");
+      watcher?.close();
       eddy.close(graceMs).then(resolve, (err: unknown) => {
         log.error({ err }, "shutdown failed");
         resolve();
@@ -135,4 +175,30 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+}
+
+/** Reloads changed functions and says what happened, one line per function. */
+function watch(eddy: RunningEddy): { close(): void } {
+  return watchFunctions({
+    dir: eddy.dir,
+    bundleDir: eddy.bundleDir,
+    engine: eddy.engine,
+    deployer: eddy.deployer,
+    onReload: (r: ReloadReport) => {
+      const ms = Math.round(r.ms);
+      for (const c of r.changes) process.stdout.write(`  ↻ ${c.name} ${c.change} in ${ms} ms\n`);
+      for (const f of r.failures) {
+        process.stdout.write(`  ✗ ${f.file}: ${f.message}\n    (the previous version keeps running)\n`);
+      }
+    },
+    onError: (err) => process.stdout.write(`  ✗ reload failed: ${(err as Error).message}\n`),
+  });
+}
+
+function readEnvFile(path: string): Record<string, string> {
+  try {
+    return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
+  } catch (err) {
+    throw new Error(`--env-file ${path}: ${(err as Error).message}`);
+  }
 }

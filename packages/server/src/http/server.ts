@@ -1,9 +1,12 @@
 import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { Deployer } from "../deploy/deployer.js";
 import type { Engine } from "../engine.js";
+import type { Authenticator } from "./auth.js";
 import { problem, sendProblem } from "./problem.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
+import { deployRoutes } from "./routes/deploy.js";
 import { eventRoutes } from "./routes/events.js";
 import { functionRoutes } from "./routes/functions.js";
 import { healthRoutes } from "./routes/health.js";
@@ -22,6 +25,10 @@ export interface HttpOptions {
   /** True once shutdown began: new requests get 503 while the ones in flight finish. */
   closing: () => boolean;
   pricing: Pricing;
+  /** Versions and deploys. */
+  deployer: Deployer;
+  /** Who may deploy. */
+  auth: Authenticator;
 }
 
 /**
@@ -98,7 +105,8 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(healthRoutes, { engine });
   void app.register(eventRoutes, { engine });
   void app.register(patternRoutes);
-  void app.register(functionRoutes, { engine });
+  void app.register(functionRoutes, { engine, deployer: options.deployer });
+  void app.register(deployRoutes, { deployer: options.deployer, auth: options.auth });
   void app.register(invocationRoutes, { engine });
   void app.register(deadLetterRoutes, { engine });
   void app.register(deliveryRoutes, { engine });

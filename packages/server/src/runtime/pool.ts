@@ -1,153 +1,266 @@
-import type { AttemptResult, InvokeRequest } from "./protocol.js";
-import type { SandboxSpec, StartedSandbox } from "./thread-sandbox.js";
-import { ThreadSandbox } from "./thread-sandbox.js";
+import { readFileSync } from "node:fs";
+import type { BlankPool } from "./blank-pool.js";
+import type { SandboxKind } from "./channel.js";
 import { SandboxCrashedError } from "./errors.js";
-import { serializeError } from "./worker/host.js";
+import type { AttemptResult, InvokeRequest, LoadRequest } from "./protocol.js";
+import type { KvService, Sandbox } from "./sandbox.js";
+import { serializeError } from "./worker/serialize.js";
 
-/** Options of one function's pool. */
+/** Options of one function version's pool. */
 export interface PoolOptions {
-  spec: SandboxSpec;
-  /** Sandboxes at most: the function's `concurrency.max`. */
+  kind: SandboxKind;
+  /** The bundle to load; process sandboxes get its code (they may not read files). */
+  load: Omit<LoadRequest, "source">;
+  memoryMb: number;
+  /** Sandboxes at most: the function's `concurrency.max` ("reserved"). */
   max: number;
-  /** An idle sandbox is stopped after this long; at zero load the pool holds none. */
+  /** Sandboxes kept loaded even when idle: `concurrency.min` ("provisioned"). */
+  min: number;
+  /** A sandbox above `min` is stopped after this long without work. */
   idleMs: number;
+  /** A module that takes longer to load fails with FunctionLoadError. */
+  loadTimeoutMs: number;
+  kv?: KvService;
+  /** Told when keeping `min` sandboxes warm fails (it is retried on the next attempt). */
+  onError?: (err: unknown) => void;
+}
+
+/** Cold starts of a function: counted and timed. */
+export interface ColdStartStats {
+  count: number;
+  /** Of the last cold start: waiting for a sandbox + loading the module, in ms. */
+  lastMs: number | undefined;
+  meanMs: number | undefined;
+  /** Mean time to get a sandbox (about 0 with a pre-started blank one). */
+  meanSandboxMs: number | undefined;
+  /** Mean time to import and evaluate the module inside the sandbox. */
+  meanInitMs: number | undefined;
+  /** Cold starts that found no pre-started sandbox and had to start one. */
+  withoutPrewarm: number;
 }
 
 /** A snapshot of a pool, for the API. */
 export interface PoolState {
+  kind: SandboxKind;
   warm: number;
   busy: number;
+  starting: number;
+  min: number;
   max: number;
-  coldStarts: number;
+  coldStarts: ColdStartStats;
 }
 
 interface Idle {
-  sandbox: ThreadSandbox;
-  timer: NodeJS.Timeout;
+  sandbox: Sandbox;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
- * The sandboxes of one function version. Attempts take an idle sandbox or start one (a cold start)
- * up to `max`; a sandbox returns to the idle list after its attempt, unless it died, and is stopped
- * after `idleMs` without work, so an idle function costs nothing.
+ * The sandboxes of one function version. An attempt takes an idle sandbox or, below `max`, makes
+ * one (a cold start: a blank sandbox from the shared {@link BlankPool}, then the module load); so
+ * the pool scales up with the work in flight. A sandbox returns to the idle list after its attempt
+ * unless it died (then it is replaced when needed), and is stopped after `idleMs` without work
+ * unless that would leave fewer than `min`: a function without `min` costs nothing when idle.
  */
 export class SandboxPool {
   readonly #options: PoolOptions;
+  readonly #blanks: BlankPool;
   readonly #idle: Idle[] = [];
-  readonly #waiters: ((s: ThreadSandbox | Error) => void)[] = [];
+  readonly #busy = new Set<Sandbox>();
+  readonly #waiters: ((s: Sandbox | Error) => void)[] = [];
+  #source: string | undefined;
   #live = 0;
-  /** Every started sandbox, idle or busy. */
-  readonly #all = new Set<ThreadSandbox>();
-  #busy = 0;
-  #coldStarts = 0;
+  #starting = 0;
+  /** Sandboxes started for an attempt that has not taken them yet (to flag its cold start). */
+  readonly #fresh = new WeakSet<Sandbox>();
   #closed = false;
+  #abortReason: string | undefined;
+  readonly #cold = {
+    count: 0,
+    total: 0,
+    sandbox: 0,
+    init: 0,
+    last: undefined as number | undefined,
+    miss: 0,
+  };
 
-  constructor(options: PoolOptions, warm?: StartedSandbox) {
+  /** @param warm a sandbox that already loaded this bundle (the one that read its configuration). */
+  constructor(options: PoolOptions, blanks: BlankPool, warm?: Sandbox) {
     this.#options = options;
+    this.#blanks = blanks;
     if (warm) {
       this.#live++;
-      this.#all.add(warm.sandbox);
-      this.#release(warm.sandbox);
+      this.#release(warm);
     }
+    this.#keepMin();
   }
 
   state(): PoolState {
+    const c = this.#cold;
+    const mean = (v: number) => (c.count ? round(v / c.count) : undefined);
     return {
+      kind: this.#options.kind,
       warm: this.#idle.length,
-      busy: this.#busy,
+      busy: this.#busy.size,
+      starting: this.#starting,
+      min: this.#options.min,
       max: this.#options.max,
-      coldStarts: this.#coldStarts,
+      coldStarts: {
+        count: c.count,
+        lastMs: c.last === undefined ? undefined : round(c.last),
+        meanMs: mean(c.total),
+        meanSandboxMs: mean(c.sandbox),
+        meanInitMs: mean(c.init),
+        withoutPrewarm: c.miss,
+      },
     };
   }
 
   /** Runs one attempt in a sandbox of this pool. Never rejects. */
   async invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult> {
-    let sandbox: ThreadSandbox;
+    let sandbox: Sandbox;
     let coldStartMs: number | undefined;
     const t0 = performance.now();
     try {
-      const acquired = await this.#acquire();
-      sandbox = acquired.sandbox;
-      // This attempt started the sandbox it runs in: a cold start.
-      if (acquired.cold) coldStartMs = performance.now() - t0;
+      sandbox = await this.#acquire();
+      // This attempt waited for its sandbox to start: a cold start, reported on its record.
+      if (this.#fresh.delete(sandbox)) coldStartMs = performance.now() - t0;
     } catch (err) {
       return { ok: false, error: serializeError(err), logs: [], logsTruncated: false, durationMs: 0 };
     }
-    this.#busy++;
+    this.#busy.add(sandbox);
     try {
-      const result = await sandbox.invoke(req, timeoutMs);
-      return coldStartMs !== undefined ? { ...result, coldStartMs } : result;
+      const result = sandbox.invoke(req, timeoutMs);
+      // Shutdown began while this attempt was still getting its sandbox: it is aborted from the start.
+      if (this.#abortReason !== undefined) sandbox.abort(this.#abortReason);
+      const r = await result;
+      return coldStartMs !== undefined ? { ...r, coldStartMs } : r;
     } finally {
-      this.#busy--;
+      this.#busy.delete(sandbox);
       this.#release(sandbox);
     }
   }
 
+  /** Aborts `ctx.signal` of every attempt in flight (the server is shutting down). */
+  abortAll(reason: string): void {
+    this.#abortReason = reason;
+    for (const s of this.#busy) s.abort(reason);
+  }
+
   /**
-   * Stops the idle sandboxes, and the busy ones when they finish; with `force`, the busy ones now
-   * (their attempts fail with SandboxCrashedError).
+   * Stops idle sandboxes now and busy ones as their attempts end (their own timeouts bound that);
+   * with `force`, the busy ones now too (their attempts fail with SandboxCrashedError).
    */
   async close(force = false): Promise<void> {
     this.#closed = true;
-    if (force) await Promise.all([...this.#all].map((s) => s.terminate()));
+    if (force) await Promise.all([...this.#busy].map((s) => s.terminate()));
     const idle = this.#idle.splice(0);
     for (const w of this.#waiters.splice(0)) w(new SandboxCrashedError("the pool is closing"));
     await Promise.all(
       idle.map((i) => {
         clearTimeout(i.timer);
         this.#live--;
-        this.#all.delete(i.sandbox);
         return i.sandbox.terminate();
       }),
     );
   }
 
-  async #acquire(): Promise<{ sandbox: ThreadSandbox; cold: boolean }> {
+  async #acquire(): Promise<Sandbox> {
     if (this.#closed) throw new SandboxCrashedError("the pool is closed");
-    const idle = this.#idle.pop();
-    if (idle) {
+    // Most recently used first (its caches are warm); one that died while idle (a timer threw after
+    // its attempt returned) is dropped here rather than failing the attempt that would get it.
+    for (let idle = this.#idle.pop(); idle; idle = this.#idle.pop()) {
       clearTimeout(idle.timer);
-      return { sandbox: idle.sandbox, cold: false };
+      if (!idle.sandbox.dead) return idle.sandbox;
+      this.#live--;
     }
-    if (this.#live < this.#options.max) {
-      this.#live++;
-      this.#coldStarts++;
-      try {
-        const { sandbox } = await ThreadSandbox.start(this.#options.spec);
-        this.#all.add(sandbox);
-        return { sandbox, cold: true };
-      } catch (err) {
-        this.#live--;
-        throw err;
-      }
-    }
-    return new Promise<{ sandbox: ThreadSandbox; cold: boolean }>((resolve, reject) => {
-      this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve({ sandbox: s, cold: false })));
+    if (this.#live < this.#options.max) return this.#coldStart(true);
+    return new Promise<Sandbox>((resolve, reject) => {
+      this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve(s)));
     });
   }
 
-  #release(sandbox: ThreadSandbox): void {
+  /**
+   * A new loaded sandbox; counts toward `live` from the start, so `max` holds while it loads.
+   * `measured`: an attempt waits on it (a cold start), rather than keeping `min` warm.
+   */
+  async #coldStart(measured: boolean): Promise<Sandbox> {
+    this.#live++;
+    this.#starting++;
+    const t0 = performance.now();
+    try {
+      const { sandbox, startMs, prewarmed } = await this.#blanks.take(
+        this.#options.kind,
+        this.#options.memoryMb,
+      );
+      const o = this.#options;
+      const req: LoadRequest = o.kind === "process" ? { ...o.load, source: this.#bundleSource() } : o.load;
+      const { loadMs } = await sandbox.load(req, o.loadTimeoutMs, o.kv);
+      if (!measured) return sandbox;
+      this.#fresh.add(sandbox);
+      const c = this.#cold;
+      c.count++;
+      c.last = performance.now() - t0;
+      c.total += c.last;
+      c.sandbox += startMs;
+      c.init += loadMs;
+      if (!prewarmed) c.miss++;
+      return sandbox;
+    } catch (err) {
+      this.#live--;
+      throw err;
+    } finally {
+      this.#starting--;
+    }
+  }
+
+  #bundleSource(): string {
+    return (this.#source ??= readFileSync(this.#options.load.bundlePath!, "utf8"));
+  }
+
+  #release(sandbox: Sandbox): void {
     if (sandbox.dead || this.#closed) {
       this.#live--;
-      this.#all.delete(sandbox);
       if (!sandbox.dead) void sandbox.terminate();
       // A waiter may now start a fresh sandbox in the freed slot.
       const waiter = this.#waiters.shift();
-      if (waiter) void this.#acquire().then((a) => waiter(a.sandbox), waiter);
+      if (waiter) void this.#acquire().then(waiter, waiter);
+      else this.#keepMin();
       return;
     }
     const waiter = this.#waiters.shift();
     if (waiter) return waiter(sandbox);
-    const timer = setTimeout(() => {
-      const i = this.#idle.findIndex((x) => x.sandbox === sandbox);
-      if (i >= 0) {
-        this.#idle.splice(i, 1);
-        this.#live--;
-        this.#all.delete(sandbox);
-        void sandbox.terminate();
-      }
-    }, this.#options.idleMs);
-    timer.unref();
-    this.#idle.push({ sandbox, timer });
+    const entry: Idle = { sandbox, timer: undefined };
+    entry.timer = setTimeout(() => this.#reap(entry), this.#options.idleMs);
+    entry.timer.unref();
+    this.#idle.push(entry);
   }
+
+  /** An idle sandbox timed out: stop it, unless the pool would drop below `min`. */
+  #reap(entry: Idle): void {
+    const i = this.#idle.indexOf(entry);
+    if (i < 0) return;
+    if (this.#live <= this.#options.min) {
+      entry.timer = setTimeout(() => this.#reap(entry), this.#options.idleMs);
+      entry.timer.unref();
+      return;
+    }
+    this.#idle.splice(i, 1);
+    this.#live--;
+    void entry.sandbox.terminate();
+  }
+
+  /** Starts sandboxes in the background until `min` are live ("provisioned" concurrency). */
+  #keepMin(): void {
+    while (!this.#closed && this.#live < this.#options.min) {
+      this.#coldStart(false).then(
+        (s) => this.#release(s),
+        (err: unknown) => this.#options.onError?.(err),
+      );
+    }
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }

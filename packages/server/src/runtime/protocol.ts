@@ -1,9 +1,13 @@
 /**
- * Messages between the engine and a sandbox. Plain structured-cloneable data only: a sandbox is a
- * separate realm (thread) or process, so classes and symbols do not cross.
+ * Messages between the engine and a sandbox. Plain structured-cloneable (thread) or JSON (process)
+ * data only: a sandbox is a separate realm or process, so classes and symbols do not cross, and
+ * `undefined` members may be dropped.
  */
 import type { CloudEvent, InvocationInfo, ResolvedFunctionConfig } from "eddy";
 import type { ErrorInfo, LogLine } from "../backends/types.js";
+
+/** The global (`Symbol.for`) under which a sandbox provides the eddy SDK to bundles (see bundler.ts). */
+export const SDK_GLOBAL = "eddy.sdk";
 
 /** An error as it crosses the sandbox boundary, with the delivery hints read off its brands. */
 export interface SandboxError extends ErrorInfo {
@@ -37,15 +41,48 @@ export interface InvokeRequest {
   traceparent?: string;
 }
 
+/** What a sandbox loads: one function's bundle. */
+export interface LoadRequest {
+  /** Source file, relative to the app folder: shown in errors. */
+  file: string;
+  /** Thread sandboxes import the bundle from here. */
+  bundlePath?: string;
+  /** Process sandboxes may not read files: they get the bundle's code instead. */
+  source?: string;
+  /** `ctx.env`; its values are masked in captured logs and errors. */
+  env: Record<string, string>;
+  /** `region` of EventBridge-shaped events (compat "aws"). */
+  region?: string;
+}
+
+/** The configuration one module declared, or why it did not load. */
+export type InspectResult = { ok: true; config: ResolvedFunctionConfig } | { ok: false; error: ErrorInfo };
+
+/** A `ctx.kv` operation, run by the engine on the backend in the function's namespace. */
+export type KvCall =
+  | { op: "get"; key: string }
+  | { op: "set"; key: string; value: unknown; ttlMs?: number; ifVersion?: number }
+  | { op: "delete"; key: string; ifVersion?: number };
+
 /** Engine → sandbox. */
 export type ToSandbox =
-  | { t: "load"; bundlePath: string; env: Record<string, string> }
-  | ({ t: "invoke"; id: string } & InvokeRequest);
+  | ({ t: "load" } & LoadRequest)
+  | ({ t: "invoke"; id: string } & InvokeRequest)
+  /** Reads the configuration of many modules in one sandbox (trusted code only); it is discarded after. */
+  | { t: "inspect"; items: LoadRequest[] }
+  /** Aborts `ctx.signal` of the attempt in flight (shutdown). */
+  | { t: "abort"; id: string; reason: string }
+  | { t: "kv-reply"; rpc: number; ok: true; value: unknown }
+  | { t: "kv-reply"; rpc: number; ok: false; error: ErrorInfo };
 
 /** Sandbox → engine. */
 export type FromSandbox =
+  /** The sandbox is up, its host loaded, no function yet: a blank one, ready to load. */
+  | { t: "ready" }
   | { t: "loaded"; config: ResolvedFunctionConfig; loadMs: number }
   | { t: "load-failed"; error: ErrorInfo }
+  | { t: "inspected"; results: InspectResult[] }
+  | ({ t: "kv"; rpc: number; id: string } & KvCall)
   | {
       t: "result";
       id: string;

@@ -1,9 +1,16 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { Deployer } from "../../deploy/deployer.js";
 import type { Engine, FunctionView } from "../../engine.js";
 import { problem, sendProblem } from "../problem.js";
 
-/** `GET /v1/functions` and `GET /v1/functions/:name`: what is deployed, with queue and pool state. */
-export const functionRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+/**
+ * `GET /v1/functions` and `GET /v1/functions/:name` (what is deployed, with queue, pool and cold
+ * start state; one function also lists its versions), and `GET /v1/runtime` (the blank sandboxes).
+ */
+export const functionRoutes: FastifyPluginAsync<{ engine: Engine; deployer: Deployer }> = async (
+  app,
+  { engine, deployer },
+) => {
   const view = async (f: FunctionView) => ({
     name: f.name,
     file: f.file,
@@ -14,6 +21,8 @@ export const functionRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app
     timeoutMs: f.config.timeoutMs,
     memoryMb: f.config.memoryMb,
     concurrency: f.config.concurrency,
+    isolation: f.pool.kind,
+    compat: f.config.compat,
     emits: f.config.emits,
     pool: f.pool,
     inFlight: f.inFlight,
@@ -29,6 +38,12 @@ export const functionRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app
         reply,
         problem("EDDY_NOT_FOUND", "No such function", `no function named "${req.params.name}" is deployed`),
       );
-    return view(f);
+    const versions = (await deployer.history(f.name)).map((v, i, all) => ({
+      ...v,
+      running: i === all.length - 1,
+    }));
+    return { ...(await view(f)), versions: versions.reverse() };
   });
+
+  app.get("/v1/runtime", async () => ({ blankSandboxes: engine.blanks.state() }));
 };

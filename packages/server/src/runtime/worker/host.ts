@@ -1,66 +1,82 @@
 /**
  * The code that runs inside a sandbox, around the user's module: loads it, builds the context of
- * each attempt, and turns the outcome into a message. Transport-free, so the thread sandbox and
- * (later) the process sandbox share it.
+ * each attempt, and turns the outcome into a message. Transport-free: the thread and the process
+ * sandbox wire it to their own channel.
  */
-import { pathToFileURL } from "node:url";
-import type {
-  BatchHandler,
-  CloudEvent,
-  EddyFunction,
-  EventInput,
-  FunctionContext,
-  FunctionLogger,
-  Handler,
-  SendOptions,
-} from "eddy";
-import {
-  isEddyError,
-  isEddyFunction,
-  isNonRetriableError,
-  isRetryAfterError,
-  parseDuration,
-  validateCloudEvent,
-} from "eddy";
-import type { LogLine } from "../../backends/types.js";
-import type { FromSandbox, QueueSend, SandboxError, ToSandbox } from "../protocol.js";
+import type { CloudEvent, EventInput, FunctionContext, FunctionKv, KvItem, SendOptions } from "eddy";
+import * as sdk from "eddy";
+import { parseDuration, validateCloudEvent } from "eddy";
+import type { ErrorInfo } from "../../backends/types.js";
+import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
+import { SDK_GLOBAL } from "../protocol.js";
+import { captureConsole, LogBuffer } from "./logs.js";
+import type { LoadedModule } from "./module.js";
+import { loadModule } from "./module.js";
+import { redactor, safeString, serializeError } from "./serialize.js";
 
-const MAX_LOG_LINES = 500;
-const MAX_LOG_BYTES = 64 * 1024;
-const MAX_LINE_CHARS = 8 * 1024;
+export { serializeError } from "./serialize.js";
+
+const MAX_KV_KEY = 512;
+const MAX_KV_VALUE_BYTES = 256 * 1024;
+const KV_UPDATE_TRIES = 10;
+
+interface Attempt {
+  id: string;
+  logs: LogBuffer;
+  abort: AbortController;
+}
 
 /** Handles engine messages; `send` posts replies back. */
-export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) => Promise<void> {
-  let fn: EddyFunction | undefined;
+export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) => void {
+  // Bundles take the SDK from here instead of carrying a copy (see bundler.ts).
+  (globalThis as Record<symbol, unknown>)[Symbol.for(SDK_GLOBAL)] = sdk;
+  let fn: LoadedModule | undefined;
   let env: Record<string, string> = {};
+  let redact = (text: string) => text;
+  let current: Attempt | undefined;
+  let rpcSeq = 0;
+  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  captureConsole(() => current?.logs);
 
-  return async (msg) => {
-    if (msg.t === "load") {
-      const started = performance.now();
-      try {
-        const mod = (await import(pathToFileURL(msg.bundlePath).href)) as { default?: unknown };
-        if (!isEddyFunction(mod.default)) {
-          throw new Error(
-            'the default export must be defineFunction(config, handler) from "eddy"; got ' +
-              (mod.default === undefined ? "no default export" : typeof mod.default),
-          );
-        }
-        fn = mod.default;
-        env = msg.env;
-        send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
-      } catch (err) {
-        send({ t: "load-failed", error: serializeError(err) });
-      }
-      return;
+  const kvCall = (attempt: Attempt, call: KvCall): Promise<unknown> => {
+    // Only the attempt itself may write: a timer left over from it must not touch state later.
+    if (current !== attempt) return Promise.reject(new Error("ctx.kv used after its attempt ended"));
+    const rpc = ++rpcSeq;
+    return new Promise((resolve, reject) => {
+      calls.set(rpc, { resolve, reject });
+      send({ t: "kv", rpc, id: attempt.id, ...call });
+    });
+  };
+
+  const load = async (msg: Extract<ToSandbox, { t: "load" }>) => {
+    const started = performance.now();
+    try {
+      env = msg.env;
+      redact = redactor(env);
+      fn = await loadModule(msg);
+      send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
+    } catch (err) {
+      send({ t: "load-failed", error: redactError(serializeError(err), redact) });
     }
+  };
+
+  const invoke = async (msg: Extract<ToSandbox, { t: "invoke" }>) => {
     if (!fn) throw new Error("invoke before load");
-    const logs = new LogBuffer();
+    const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
+    current = attempt;
     const emits: CloudEvent[] = [];
     const sends: QueueSend[] = [];
+    let signal: AbortSignal | undefined;
     const ctx: FunctionContext = {
-      log: logs.logger(),
+      log: attempt.logs.logger(),
       env,
-      signal: AbortSignal.timeout(Math.max(0, msg.info.deadline - Date.now())),
+      // Built on first use: most handlers never look, and each signal arms a timer.
+      get signal() {
+        return (signal ??= AbortSignal.any([
+          attempt.abort.signal,
+          AbortSignal.timeout(Math.max(0, msg.info.deadline - Date.now())),
+        ]));
+      },
       invocation: msg.info,
       emit: (input) => {
         for (const e of Array.isArray(input) ? input : [input])
@@ -71,11 +87,11 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         sends.push(queueSend(queue, body, options));
         return Promise.resolve();
       },
+      kv: kvClient((call) => kvCall(attempt, call)),
     };
     try {
-      const out: unknown = msg.batch
-        ? await (fn.handler as BatchHandler)(msg.batch, ctx)
-        : await (fn.handler as Handler)(msg.event, ctx);
+      const out = await fn.run(msg.event, ctx, msg.batch);
+      current = undefined;
       const failedItems = msg.batch ? batchFailures(out) : undefined;
       send({
         t: "result",
@@ -84,20 +100,116 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         emits,
         sends,
         ...(failedItems ? { failedItems } : {}),
-        logs: logs.lines,
-        logsTruncated: logs.truncated,
+        logs: attempt.logs.lines,
+        logsTruncated: attempt.logs.truncated,
       });
     } catch (err) {
+      current = undefined;
       send({
         t: "result",
         id: msg.id,
         ok: false,
-        error: serializeError(err),
-        logs: logs.lines,
-        logsTruncated: logs.truncated,
+        error: redactError(serializeError(err), (text) => redact(fn!.mapStack(text))),
+        logs: attempt.logs.lines,
+        logsTruncated: attempt.logs.truncated,
       });
     }
   };
+
+  const inspect = async (items: LoadRequest[]) => {
+    const results: InspectResult[] = [];
+    for (const item of items) {
+      try {
+        results.push({ ok: true, config: (await loadModule(item)).config });
+      } catch (err) {
+        results.push({ ok: false, error: redactError(serializeError(err), redactor(item.env)) });
+      }
+    }
+    send({ t: "inspected", results });
+  };
+
+  return (msg) => {
+    switch (msg.t) {
+      case "load":
+        void load(msg);
+        return;
+      case "inspect":
+        void inspect(msg.items);
+        return;
+      case "invoke":
+        void invoke(msg);
+        return;
+      case "abort":
+        if (current?.id === msg.id) current.abort.abort(new DOMException(msg.reason, "AbortError"));
+        return;
+      case "kv-reply": {
+        const call = calls.get(msg.rpc);
+        calls.delete(msg.rpc);
+        if (!call) return;
+        if (msg.ok) call.resolve(msg.value);
+        else
+          call.reject(
+            Object.assign(new Error(msg.error.message), { name: msg.error.name, code: msg.error.code }),
+          );
+        return;
+      }
+    }
+  };
+}
+
+function redactError(e: ErrorInfo, redact: (text: string) => string): ErrorInfo {
+  const out = { ...e, message: redact(e.message) };
+  if (e.stack !== undefined) out.stack = redact(e.stack);
+  return out;
+}
+
+/** `ctx.kv` over the engine call; arguments are checked here, where the author can see the mistake. */
+function kvClient(call: (c: KvCall) => Promise<unknown>): FunctionKv {
+  const key = (k: unknown, op: string): string => {
+    if (typeof k !== "string" || k.length < 1 || k.length > MAX_KV_KEY) {
+      throw new TypeError(
+        `ctx.kv.${op}: key must be a string of 1-${MAX_KV_KEY} characters, got ${safeString(k)}`,
+      );
+    }
+    return k;
+  };
+  const kv: FunctionKv = {
+    get: async <T>(k: string) => (await call({ op: "get", key: key(k, "get") })) as KvItem<T> | undefined,
+    set: async (k, value, options = {}) => {
+      const json = JSON.stringify(value);
+      if (json === undefined)
+        throw new TypeError(`ctx.kv.set(${safeString(k)}): the value is not JSON-serializable`);
+      if (json.length > MAX_KV_VALUE_BYTES) {
+        throw new RangeError(
+          `ctx.kv.set(${safeString(k)}): the value is ${json.length} bytes of JSON, over ${MAX_KV_VALUE_BYTES}`,
+        );
+      }
+      const c: KvCall = { op: "set", key: key(k, "set"), value: JSON.parse(json) as unknown };
+      if (options.ttl !== undefined) c.ttlMs = parseDuration(options.ttl, "ctx.kv.set ttl");
+      if (options.ifVersion !== undefined) c.ifVersion = options.ifVersion;
+      return (await call(c)) as number | undefined;
+    },
+    delete: async (k, options = {}) => {
+      const c: KvCall = { op: "delete", key: key(k, "delete") };
+      if (options.ifVersion !== undefined) c.ifVersion = options.ifVersion;
+      return (await call(c)) as boolean;
+    },
+    update: async <T>(k: string, f: (current: T | undefined) => T, options: { ttl?: unknown } = {}) => {
+      for (let i = 0; i < KV_UPDATE_TRIES; i++) {
+        const cur = await kv.get<T>(k);
+        const next = f(cur?.value);
+        const set = {
+          ifVersion: cur?.version ?? 0,
+          ...(options.ttl !== undefined ? { ttl: options.ttl as never } : {}),
+        };
+        if ((await kv.set(k, next, set)) !== undefined) return next;
+      }
+      throw new Error(
+        `ctx.kv.update(${safeString(k)}): ${KV_UPDATE_TRIES} concurrent writes in a row; giving up`,
+      );
+    },
+  };
+  return kv;
 }
 
 function completeEmit(input: EventInput, msg: Extract<ToSandbox, { t: "invoke" }>, n: number): CloudEvent {
@@ -138,61 +250,4 @@ function batchFailures(out: unknown): string[] | undefined {
   return list
     .map((f) => (f as { itemIdentifier?: unknown } | null)?.itemIdentifier)
     .filter((id): id is string => typeof id === "string");
-}
-
-/** Turns anything thrown into plain data, keeping the delivery hints of Eddy's errors. */
-export function serializeError(err: unknown): SandboxError {
-  if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "message" in err)) {
-    return { name: "NonErrorThrown", message: `the function threw a non-Error value: ${safeString(err)}` };
-  }
-  const e = err as Error & { code?: unknown };
-  const out: SandboxError = { name: e.name || "Error", message: String(e.message) };
-  if (typeof e.stack === "string") out.stack = e.stack;
-  if (isEddyError(err) || typeof e.code === "string") out.code = String(e.code);
-  if (isNonRetriableError(err)) out.nonRetriable = true;
-  if (isRetryAfterError(err)) out.retryAfterMs = err.retryAfterMs;
-  return out;
-}
-
-function safeString(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-/** Collects `ctx.log` lines, bounded in count and bytes; what does not fit is dropped and marked. */
-class LogBuffer {
-  readonly lines: LogLine[] = [];
-  truncated = false;
-  #bytes = 0;
-
-  logger(): FunctionLogger {
-    const at = (level: LogLine["level"]) => (msg: string, fields?: Record<string, unknown>) =>
-      this.#push(level, msg, fields);
-    return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-  }
-
-  #push(level: LogLine["level"], msg: unknown, fields: Record<string, unknown> | undefined): void {
-    if (this.truncated) return;
-    let text = typeof msg === "string" ? msg : safeString(msg);
-    if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + "…[truncated]";
-    const line: LogLine = { level, time: Date.now(), msg: text };
-    if (fields !== undefined) {
-      // Through JSON: the line must cross the boundary (no functions, no cycles) and stay bounded.
-      const json = safeString(fields);
-      line.fields =
-        json.length > MAX_LINE_CHARS
-          ? { truncated: json.slice(0, MAX_LINE_CHARS) }
-          : (JSON.parse(json) as Record<string, unknown>);
-    }
-    const size = text.length + (line.fields ? safeString(line.fields).length : 0);
-    if (this.lines.length >= MAX_LOG_LINES || this.#bytes + size > MAX_LOG_BYTES) {
-      this.truncated = true;
-      return;
-    }
-    this.#bytes += size;
-    this.lines.push(line);
-  }
 }

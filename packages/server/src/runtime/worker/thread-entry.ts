@@ -9,4 +9,5 @@ process.setSourceMapsEnabled(true);
 const port = parentPort;
 if (!port) throw new Error("thread-entry must run in a worker thread");
 const handle = createHost((msg) => port.postMessage(msg));
-port.on("message", (msg: ToSandbox) => void handle(msg));
+port.on("message", (msg: ToSandbox) => handle(msg));
+port.postMessage({ t: "ready" });

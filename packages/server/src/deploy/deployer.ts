@@ -1,0 +1,302 @@
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EddyError } from "eddy";
+import type { Engine } from "../engine.js";
+import { inspectBundles } from "../functions/inspect.js";
+import type { LoadedFunction, LoadFailure } from "../functions/inspect.js";
+import type { Bundle } from "../runtime/bundler.js";
+import { bundleFileName, versionOf } from "../runtime/bundler.js";
+import type { DeployedVersion, DeployState } from "./state.js";
+import { DeployConflictError, DeployStateStore, HISTORY_LIMIT } from "./state.js";
+
+/** What a deploy did to one function. */
+export interface DeployChange {
+  name: string;
+  change: "added" | "updated" | "unchanged" | "removed";
+  version: string | undefined;
+  previous: string | undefined;
+}
+
+/** What applying a set of functions did: the changes, and the functions the engine refused. */
+export interface Applied {
+  changes: DeployChange[];
+  failures: LoadFailure[];
+}
+
+/** A bundled module as `eddy deploy` uploads it. */
+export interface UploadedBundle {
+  /** Source file, relative to the app folder, e.g. `functions/send-receipt.ts`. */
+  file: string;
+  /** The bundle (one ES module, as the bundler makes it). */
+  code: string;
+}
+
+/** A deploy was refused; nothing changed. `errors` names each file and what is wrong with it. */
+export class DeployError extends EddyError {
+  readonly errors: { path: string; message: string }[];
+  constructor(
+    code: "EDDY_DEPLOY_FAILED" | "EDDY_NOT_FOUND" | "EDDY_NO_PREVIOUS_VERSION",
+    message: string,
+    errors: { path: string; message: string }[] = [],
+  ) {
+    super(code, message);
+    this.errors = errors;
+  }
+}
+
+const FILE = /^[A-Za-z0-9_][A-Za-z0-9._/-]*\.(ts|mts|js|mjs)$/;
+
+/**
+ * Versions and deploys. Every change of the running set goes through here, one at a time: the app
+ * folder at start and on `eddy dev` reloads, `eddy deploy` uploads, and rollbacks. Each is applied
+ * with the engine's atomic swap and recorded (per function, the versions deployed, newest last) in
+ * the backend, so that a restart runs what ran before it and a rollback knows the previous version.
+ *
+ * At start, the folder wins only if it changed since it was last deployed: a server restarted on an
+ * untouched folder keeps the versions deployed over HTTP and the rollbacks made since.
+ */
+export class Deployer {
+  readonly #engine: Engine;
+  readonly #store: DeployStateStore;
+  readonly #bundleDir: string;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(engine: Engine, bundleDir: string) {
+    this.#engine = engine;
+    this.#store = new DeployStateStore(engine.backend.kv);
+    this.#bundleDir = bundleDir;
+  }
+
+  /**
+   * At start: the folder's functions, or what ran before the restart if the folder is unchanged.
+   * `failures`: functions the engine refused (they do not run; the others do).
+   */
+  start(folder: LoadedFunction[]): Promise<Applied> {
+    return this.#serial(() => this.#retryConflicts(() => this.#start(folder)));
+  }
+
+  /**
+   * Cluster nodes share the deployment state: nodes starting together race to record the folder.
+   * Each applies the same functions, so a lost race is simply done again on the new state.
+   */
+  async #retryConflicts<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!(err instanceof DeployConflictError) || attempt >= 8) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
+      }
+    }
+  }
+
+  async #start(folder: LoadedFunction[]): Promise<Applied> {
+    {
+      const state = await this.#store.read();
+      const key = folderKey(folder);
+      if (state.folder && same(state.folder, key)) {
+        const loaded = new Map(folder.map((f) => [`${f.name}@${f.version}`, f]));
+        const wanted = state.running.map((name) => ({ name, ...last(state.history[name]!) }));
+        const fns = await this.#materialize(wanted, loaded);
+        for (const f of folder) if (!fns.includes(f)) void f.warm?.terminate();
+        return this.#apply(state, fns, "folder", key);
+      }
+      return this.#apply(state, folder, "folder", key);
+    }
+  }
+
+  /** `eddy dev`: the folder changed; `functions` is its whole new set. */
+  reload(functions: LoadedFunction[]): Promise<Applied> {
+    return this.#serial(async () =>
+      this.#apply(await this.#store.read(), functions, "folder", folderKey(functions)),
+    );
+  }
+
+  /**
+   * `eddy deploy`: the uploaded bundles become the whole running set, all or nothing: if one
+   * module fails to load, nothing changes and the error names it.
+   */
+  upload(bundles: UploadedBundle[]): Promise<DeployChange[]> {
+    return this.#serial(async () => {
+      const problems = bundles.flatMap((b, i) =>
+        typeof b?.file !== "string" || !FILE.test(b.file) || b.file.split("/").includes("..")
+          ? [
+              {
+                path: `functions[${i}].file`,
+                message: `must be a relative .ts/.js/.mts/.mjs path, got ${JSON.stringify(b?.file)}`,
+              },
+            ]
+          : typeof b.code !== "string"
+            ? [{ path: `functions[${i}].code`, message: "must be the bundle's code as a string" }]
+            : [],
+      );
+      if (problems.length > 0)
+        throw new DeployError("EDDY_DEPLOY_FAILED", "the upload is malformed", problems);
+      const stored = bundles.map((b) => this.#save(b));
+      const { functions, failures } = await inspectBundles(stored, this.#engine.inspectOptions());
+      failures.push(...this.#engine.check(functions));
+      if (failures.length > 0) {
+        for (const f of functions) void f.warm?.terminate();
+        throw new DeployError(
+          "EDDY_DEPLOY_FAILED",
+          `${failures.length} module(s) failed to load; nothing was deployed`,
+          failures.map((f) => ({ path: f.file, message: f.message })),
+        );
+      }
+      return (await this.#apply(await this.#store.read(), functions, "api")).changes;
+    });
+  }
+
+  /**
+   * `eddy rollback`: back to the version deployed before the current one (rolling back again goes
+   * further back), or to `version` if given (any version still in the history).
+   */
+  rollback(name: string, version?: string): Promise<DeployChange> {
+    return this.#serial(async () => {
+      const state = await this.#store.read();
+      const history = state.history[name];
+      if (!history || !state.running.includes(name)) {
+        throw new DeployError("EDDY_NOT_FOUND", `no function named "${name}" is deployed`);
+      }
+      const current = last(history);
+      let target: DeployedVersion | undefined;
+      if (version !== undefined) {
+        target = history.find((h) => h.version === version);
+        if (!target) {
+          throw new DeployError(
+            "EDDY_NOT_FOUND",
+            `${name} has no version ${version}; known: ${history.map((h) => h.version).join(", ")}`,
+          );
+        }
+        history.push({ ...target, deployedAt: Date.now(), via: "rollback" });
+      } else {
+        if (history.length < 2) {
+          throw new DeployError(
+            "EDDY_NO_PREVIOUS_VERSION",
+            `${name} has no version before ${current.version} to roll back to`,
+          );
+        }
+        history.pop();
+        target = last(history);
+      }
+      const [fn] = await this.#materialize([{ name, ...target }], new Map());
+      const refused = this.#engine.check([fn!]);
+      if (refused.length > 0) {
+        void fn!.warm?.terminate();
+        throw new DeployError(
+          "EDDY_DEPLOY_FAILED",
+          `${name} ${target.version} can no longer be deployed`,
+          refused.map((f) => ({ path: f.file, message: f.message })),
+        );
+      }
+      const others = this.#engine.deployed().filter((f) => f.name !== name);
+      await this.#engine.deploy([...others, fn!]);
+      await this.#store.write(state);
+      return { name, change: "updated", version: target.version, previous: current.version };
+    });
+  }
+
+  /** Versions of a function, oldest first; the last one runs. */
+  async history(name: string): Promise<DeployedVersion[]> {
+    return (await this.#store.read()).history[name] ?? [];
+  }
+
+  async #apply(
+    state: DeployState,
+    next: LoadedFunction[],
+    via: DeployedVersion["via"],
+    folder?: string[],
+  ): Promise<Applied> {
+    const before = new Map(this.#engine.deployed().map((f) => [f.name, f.version]));
+    const { failures } = await this.#engine.deploy(next);
+    const refused = new Set(failures.map((f) => f.file));
+    next = next.filter((f) => !refused.has(f.file));
+    const changes: DeployChange[] = [];
+    for (const f of next) {
+      const previous = before.get(f.name);
+      changes.push({
+        name: f.name,
+        change: previous === undefined ? "added" : previous === f.version ? "unchanged" : "updated",
+        version: f.version,
+        previous,
+      });
+      const h = (state.history[f.name] ??= []);
+      if (h.at(-1)?.version !== f.version) {
+        h.push({ version: f.version, file: f.file, deployedAt: Date.now(), via });
+        if (h.length > HISTORY_LIMIT) h.splice(0, h.length - HISTORY_LIMIT);
+      }
+    }
+    for (const [name, version] of before) {
+      if (!next.some((f) => f.name === name))
+        changes.push({ name, change: "removed", version: undefined, previous: version });
+    }
+    state.running = next.map((f) => f.name);
+    if (folder) state.folder = folder;
+    await this.#store.write(state);
+    return { changes, failures };
+  }
+
+  /** Loaded functions for recorded versions: from `loaded` when there, else their stored bundles. */
+  async #materialize(
+    wanted: (DeployedVersion & { name: string })[],
+    loaded: Map<string, LoadedFunction>,
+  ): Promise<LoadedFunction[]> {
+    const out: LoadedFunction[] = [];
+    const missing: Bundle[] = [];
+    for (const w of wanted) {
+      const have = loaded.get(`${w.name}@${w.version}`);
+      if (have) out.push(have);
+      else {
+        const path = join(this.#bundleDir, bundleFileName(w.file, w.version));
+        if (!existsSync(path))
+          throw new DeployError(
+            "EDDY_DEPLOY_FAILED",
+            `the bundle of ${w.name} ${w.version} is gone from ${this.#bundleDir}`,
+          );
+        missing.push({ file: w.file, version: w.version, path });
+      }
+    }
+    const { functions, failures } = await inspectBundles(missing, this.#engine.inspectOptions());
+    if (failures.length > 0) {
+      for (const f of [...functions, ...out]) void f.warm?.terminate();
+      throw new DeployError(
+        "EDDY_DEPLOY_FAILED",
+        "a recorded version no longer loads",
+        failures.map((f) => ({ path: f.file, message: f.message })),
+      );
+    }
+    return [...out, ...functions];
+  }
+
+  /** Writes an uploaded bundle where the bundler would have, named by its content hash. */
+  #save(b: UploadedBundle): Bundle {
+    const code = Buffer.from(b.code);
+    const version = versionOf(code);
+    const path = join(this.#bundleDir, bundleFileName(b.file, version));
+    if (!existsSync(path)) {
+      mkdirSync(this.#bundleDir, { recursive: true });
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, code);
+      renameSync(tmp, path);
+    }
+    return { file: b.file, version, path };
+  }
+
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function folderKey(functions: LoadedFunction[]): string[] {
+  return functions.map((f) => `${f.name}@${f.version}`).sort();
+}
+
+function same(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function last<T>(list: T[]): T {
+  return list[list.length - 1]!;
+}

@@ -1,0 +1,61 @@
+import type { KeyValue } from "../backends/types.js";
+
+/** One version of a function as it was deployed. */
+export interface DeployedVersion {
+  version: string;
+  /** Source file, relative to the app folder. */
+  file: string;
+  deployedAt: number;
+  /** How it came: the app folder (start, `eddy dev` reload), `eddy deploy`, or `eddy rollback`. */
+  via: "folder" | "api" | "rollback";
+}
+
+/** What is deployed and what was, kept in the backend so that it survives restarts. */
+export interface DeployState {
+  /** Per function, its versions in the order they were deployed; the last one is running. */
+  history: Record<string, DeployedVersion[]>;
+  /** Functions running now (their last history entry). */
+  running: string[];
+  /** `name@version` of the app folder's functions at its last load, sorted; null before any. */
+  folder: string[] | null;
+}
+
+const NS = "eddy:deploy";
+const KEY = "state";
+/** Versions kept per function for rollback. */
+export const HISTORY_LIMIT = 20;
+
+/** Another process (a cluster node) wrote the deployment state since it was read. */
+export class DeployConflictError extends Error {
+  constructor() {
+    super("[deploy] the deployment state was changed by another process; retry the deploy");
+    this.name = "DeployConflictError";
+  }
+}
+
+/** The deployment state in the backend's key-value store, written with compare-and-set. */
+export class DeployStateStore {
+  readonly #kv: KeyValue;
+  #version = 0;
+
+  constructor(kv: KeyValue) {
+    this.#kv = kv;
+  }
+
+  async read(): Promise<DeployState> {
+    const e = await this.#kv.get(NS, KEY);
+    this.#version = e?.version ?? 0;
+    return (e?.value as DeployState | undefined) ?? { history: {}, running: [], folder: null };
+  }
+
+  /**
+   * Writes the state over the version last read. Deploys are serialized in this process; a failed
+   * compare means another process wrote meanwhile, which the embedded store's lock rules out and
+   * a cluster must not do silently.
+   */
+  async write(state: DeployState): Promise<void> {
+    const v = await this.#kv.set(NS, KEY, state, { ifVersion: this.#version });
+    if (v === undefined) throw new DeployConflictError();
+    this.#version = v;
+  }
+}

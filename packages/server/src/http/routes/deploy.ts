@@ -1,0 +1,79 @@
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { Deployer, UploadedBundle } from "../../deploy/deployer.js";
+import { DeployError } from "../../deploy/deployer.js";
+import type { Authenticator } from "../auth.js";
+import { requireScope } from "../auth.js";
+import { problem, sendProblem } from "../problem.js";
+
+/** Largest deploy upload: every bundle of an app. */
+const MAX_DEPLOY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `POST /v1/deploy` (the whole app's bundles, all or nothing) and
+ * `POST /v1/functions/:name/rollback` (`{ version? }`); both need the admin key.
+ */
+export const deployRoutes: FastifyPluginAsync<{ deployer: Deployer; auth: Authenticator }> = async (
+  app,
+  { deployer, auth },
+) => {
+  const preHandler = requireScope(auth, "admin");
+
+  app.post<{ Body: { functions?: UploadedBundle[] } }>(
+    "/v1/deploy",
+    { preHandler, bodyLimit: MAX_DEPLOY_BYTES },
+    async (req, reply) => {
+      const functions = req.body?.functions;
+      if (!Array.isArray(functions)) {
+        return sendProblem(
+          reply,
+          problem(
+            "EDDY_INVALID_REQUEST",
+            "Bad request",
+            'the body must be { "functions": [{ "file", "code" }] }',
+          ),
+        );
+      }
+      try {
+        return { functions: await deployer.upload(functions) };
+      } catch (err) {
+        return refused(reply, err);
+      }
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { version?: unknown } | undefined }>(
+    "/v1/functions/:name/rollback",
+    { preHandler },
+    async (req, reply) => {
+      const version = req.body?.version;
+      if (version !== undefined && typeof version !== "string") {
+        return sendProblem(
+          reply,
+          problem(
+            "EDDY_INVALID_REQUEST",
+            "Bad request",
+            `version must be a string, got ${JSON.stringify(version)}`,
+          ),
+        );
+      }
+      try {
+        return await deployer.rollback(req.params.name, version);
+      } catch (err) {
+        return refused(reply, err);
+      }
+    },
+  );
+};
+
+function refused(reply: FastifyReply, err: unknown) {
+  if (!(err instanceof DeployError)) throw err;
+  const title = {
+    EDDY_DEPLOY_FAILED: "Deploy failed",
+    EDDY_NOT_FOUND: "Not found",
+    EDDY_NO_PREVIOUS_VERSION: "No previous version",
+  }[err.code as "EDDY_DEPLOY_FAILED"];
+  return sendProblem(
+    reply,
+    problem(err.code, title, err.message, err.errors.length ? { errors: err.errors } : {}),
+  );
+}

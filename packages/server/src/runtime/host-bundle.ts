@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const ENTRY = fileURLToPath(new URL("./worker/process-entry.js", import.meta.url));
+const built = new Map<string, Promise<string>>();
+
+/**
+ * The process sandbox's host as one self-contained file under `dir`, built once per directory and
+ * named by content hash. One file because the permission model lets the process read exactly the
+ * files it is told; the host, the protocol and the SDK must all be in it.
+ */
+export function processHostPath(dir: string): Promise<string> {
+  let p = built.get(dir);
+  if (!p) {
+    p = build(dir);
+    built.set(dir, p);
+    p.catch(() => built.delete(dir));
+  }
+  return p;
+}
+
+async function build(dir: string): Promise<string> {
+  const out = await esbuild.build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    logLevel: "silent",
+  });
+  const code = out.outputFiles[0]!.contents;
+  const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
+  const path = join(dir, `process-host.${hash}.mjs`);
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true });
+    // Through a temporary name: a sandbox must never start on a half-written host.
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, path);
+  }
+  return path;
+}

@@ -1,0 +1,64 @@
+import { fork } from "node:child_process";
+import type { SandboxChannel, SandboxExit } from "./channel.js";
+import { ExitSlot } from "./channel.js";
+import type { FromSandbox, ToSandbox } from "./protocol.js";
+
+const STDERR_TAIL = 4096;
+
+/**
+ * Starts a child-process sandbox on the bundled host (`hostPath`), under Node 20's permission
+ * model: it may read the host file and nothing else (the function's code arrives over IPC), spawn
+ * no process, start no worker, load no native addon; its environment is empty and its heap is
+ * limited to `memoryMb`. Node 20's permission model does not restrict the network, and Node does
+ * not promise it holds against malicious code: see runtime/ARCHITECTURE.md.
+ */
+export function startProcess(hostPath: string, memoryMb: number): SandboxChannel {
+  const child = fork(hostPath, [], {
+    execArgv: [
+      "--experimental-permission",
+      `--allow-fs-read=${hostPath}`,
+      "--no-addons",
+      `--max-old-space-size=${memoryMb}`,
+      "--disable-warning=ExperimentalWarning",
+    ],
+    env: {},
+    cwd: "/",
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+    serialization: "advanced",
+  });
+  child.stdout!.resume();
+  // Keep the end of stderr: V8 reports running out of heap there, and a crash explains itself there.
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL);
+  });
+  const slot = new ExitSlot();
+  const exit = (e: SandboxExit) => slot.fire(e);
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.on("error", (err) => exit({ oom: false, detail: `the sandbox process failed: ${err.message}` }));
+  child.once("exit", (code, signal) => {
+    // stderr may still hold unread data at "exit"; "close" comes after the streams end.
+    child.once("close", () => {
+      if (/heap out of memory|Reached heap limit/i.test(stderr)) exit({ oom: true, detail: "out of memory" });
+      else
+        exit({
+          oom: false,
+          detail: signal ? `the sandbox was killed by ${signal}` : `the sandbox exited with code ${code}`,
+        });
+    });
+  });
+  return {
+    kind: "process",
+    send: (msg: ToSandbox) => {
+      if (!child.connected) throw new Error("the sandbox process is gone");
+      child.send(msg);
+    },
+    onMessage: (listener) => void child.on("message", listener as (m: FromSandbox) => void),
+    onExit: (listener) => slot.set(listener),
+    kill: async () => {
+      slot.silence();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await gone;
+    },
+  };
+}

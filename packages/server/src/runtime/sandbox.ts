@@ -1,0 +1,260 @@
+import type { ResolvedFunctionConfig } from "eddy";
+import type { ErrorInfo } from "../backends/types.js";
+import type { SandboxChannel, SandboxExit, SandboxKind } from "./channel.js";
+import {
+  FunctionLoadError,
+  FunctionOutOfMemoryError,
+  FunctionTimeoutError,
+  SandboxCrashedError,
+} from "./errors.js";
+import type {
+  AttemptResult,
+  FromSandbox,
+  InspectResult,
+  InvokeRequest,
+  KvCall,
+  LoadRequest,
+  ToSandbox,
+} from "./protocol.js";
+import { serializeError } from "./worker/serialize.js";
+
+/** Runs a `ctx.kv` call of the loaded function (the engine binds it to the function's namespace). */
+export type KvService = (call: KvCall) => Promise<unknown>;
+
+/** What loading a bundle into a sandbox found. */
+export interface Loaded {
+  config: ResolvedFunctionConfig;
+  /** Module import and evaluation inside the sandbox. */
+  loadMs: number;
+}
+
+interface Pending {
+  id: string;
+  resolve: (r: AttemptResult) => void;
+  started: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One sandbox (thread or process) and the protocol with the host inside it: started blank, loaded
+ * with one function's bundle, then one attempt at a time. Limits are enforced from outside: on a
+ * timeout, an exhausted heap or any crash the sandbox is killed, the attempt resolves with a typed
+ * error, and `dead` turns true so its pool replaces it. `invoke` never rejects.
+ */
+export class Sandbox {
+  readonly kind: SandboxKind;
+  readonly memoryMb: number;
+  readonly #channel: SandboxChannel;
+  readonly #ready: Promise<void>;
+  #pending: Pending | undefined;
+  #loading: ((msg: FromSandbox | SandboxExit) => void) | undefined;
+  #dead = false;
+  #exit: SandboxExit | undefined;
+  #seq = 0;
+  #kv: KvService | undefined;
+  #killed: Promise<void> | undefined;
+
+  constructor(channel: SandboxChannel, memoryMb: number) {
+    this.kind = channel.kind;
+    this.memoryMb = memoryMb;
+    this.#channel = channel;
+    let ready: () => void;
+    let failed: (err: Error) => void;
+    this.#ready = new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject)));
+    this.#ready.catch(() => undefined);
+    channel.onMessage((msg) => {
+      if (msg.t === "ready") ready();
+      else if (msg.t === "kv") this.#onKv(msg);
+      else if (msg.t === "result") this.#onResult(msg);
+      else this.#loading?.(msg);
+    });
+    channel.onExit((exit) => {
+      this.#exit = exit;
+      failed(new SandboxCrashedError(`${exit.detail} while starting`));
+      this.#loading?.(exit);
+      this.#fail(this.#error(exit));
+    });
+  }
+
+  /** Resolves once the host inside is running (a blank sandbox); rejects if it died first. */
+  ready(timeoutMs: number): Promise<void> {
+    return withTimeout(this.#ready, timeoutMs, () => {
+      void this.terminate();
+      return new SandboxCrashedError(`the ${this.kind} sandbox did not start within ${timeoutMs} ms`);
+    });
+  }
+
+  /** True once the sandbox died or was stopped: never reuse it. */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  get busy(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /**
+   * Loads one function's bundle; resolves what the module declared. A module that fails to load,
+   * or takes longer than `timeoutMs` (a top-level infinite loop), fails with FunctionLoadError and
+   * the sandbox is stopped.
+   */
+  async load(req: LoadRequest, timeoutMs: number, kv?: KvService): Promise<Loaded> {
+    await this.#ready;
+    if (this.#loading) throw new Error("Sandbox loads one bundle");
+    this.#kv = kv;
+    const loaded = new Promise<Loaded>((resolve, reject) => {
+      this.#loading = (msg) => {
+        if ("oom" in msg) return reject(new FunctionLoadError(req.file, `${msg.detail} while loading`));
+        if (msg.t === "loaded") resolve({ config: msg.config, loadMs: msg.loadMs });
+        else if (msg.t === "load-failed") reject(new FunctionLoadError(req.file, msg.error.message));
+      };
+    });
+    this.#channel.send({ t: "load", ...req } satisfies ToSandbox);
+    try {
+      return await withTimeout(
+        loaded,
+        timeoutMs,
+        () => new FunctionLoadError(req.file, `the module did not finish loading within ${timeoutMs} ms`),
+      );
+    } catch (err) {
+      void this.terminate();
+      throw err;
+    }
+  }
+
+  /**
+   * Reads the configurations of many modules in this one sandbox, which is stopped afterwards:
+   * cheaper than a sandbox per module when the code is trusted (the modules share a realm while
+   * their configuration is read). Rejects if it takes longer than `timeoutMs` or the sandbox dies.
+   */
+  async inspect(items: LoadRequest[], timeoutMs: number): Promise<InspectResult[]> {
+    await this.#ready;
+    if (this.#loading) throw new Error("Sandbox loads one bundle");
+    const done = new Promise<InspectResult[]>((resolve, reject) => {
+      this.#loading = (msg) => {
+        if ("oom" in msg) reject(new SandboxCrashedError(`${msg.detail} while reading configurations`));
+        else if (msg.t === "inspected") resolve(msg.results);
+      };
+    });
+    this.#channel.send({ t: "inspect", items } satisfies ToSandbox);
+    try {
+      return await withTimeout(
+        done,
+        timeoutMs,
+        () => new SandboxCrashedError(`reading configurations took over ${timeoutMs} ms`),
+      );
+    } finally {
+      void this.terminate();
+    }
+  }
+
+  /** Runs one attempt; resolves with its result, including timeouts and crashes. */
+  invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult> {
+    if (this.#dead) {
+      const err = this.#exit
+        ? this.#error(this.#exit)
+        : new SandboxCrashedError("the sandbox is no longer running");
+      return Promise.resolve(failure(serializeError(err), 0));
+    }
+    if (this.#pending) throw new Error("a sandbox runs one attempt at a time");
+    const id = String(++this.#seq);
+    return new Promise<AttemptResult>((resolve) => {
+      const timer = setTimeout(() => this.#fail(new FunctionTimeoutError(timeoutMs)), timeoutMs);
+      this.#pending = { id, resolve, started: performance.now(), timer };
+      try {
+        this.#channel.send({ t: "invoke", id, ...req } satisfies ToSandbox);
+      } catch (err) {
+        this.#fail(new SandboxCrashedError(`could not reach the sandbox: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  /** Aborts `ctx.signal` of the attempt in flight, if any (shutdown). */
+  abort(reason: string): void {
+    if (!this.#pending || this.#dead) return;
+    try {
+      this.#channel.send({ t: "abort", id: this.#pending.id, reason });
+    } catch {
+      // Gone already: the exit handler fails the attempt.
+    }
+  }
+
+  /** Stops the sandbox; an attempt in flight fails with SandboxCrashedError. */
+  async terminate(): Promise<void> {
+    this.#fail(new SandboxCrashedError("the sandbox was stopped"));
+    await this.#killed;
+  }
+
+  #error(exit: SandboxExit): Error {
+    return exit.oom ? new FunctionOutOfMemoryError(this.memoryMb) : new SandboxCrashedError(exit.detail);
+  }
+
+  #onResult(msg: Extract<FromSandbox, { t: "result" }>): void {
+    if (!this.#pending || msg.id !== this.#pending.id) return;
+    const durationMs = performance.now() - this.#pending.started;
+    const { logs, logsTruncated } = msg;
+    this.#settle(
+      msg.ok
+        ? {
+            ok: true,
+            emits: msg.emits,
+            sends: msg.sends,
+            ...(msg.failedItems ? { failedItems: msg.failedItems } : {}),
+            logs,
+            logsTruncated,
+            durationMs,
+          }
+        : { ok: false, error: msg.error, logs, logsTruncated, durationMs },
+    );
+  }
+
+  #onKv(msg: Extract<FromSandbox, { t: "kv" }>): void {
+    const reply = (r: { ok: true; value: unknown } | { ok: false; error: ErrorInfo }) => {
+      if (this.#dead) return;
+      try {
+        this.#channel.send({ t: "kv-reply", rpc: msg.rpc, ...r } as ToSandbox);
+      } catch {
+        // The sandbox died meanwhile; nobody is waiting.
+      }
+    };
+    // Only the attempt in flight may use ctx.kv: a leftover timer of an earlier one may not.
+    if (!this.#kv || !this.#pending || this.#pending.id !== msg.id) {
+      return reply({ ok: false, error: { name: "Error", message: "ctx.kv used outside of its attempt" } });
+    }
+    const { t: _t, rpc: _rpc, id: _id, ...call } = msg;
+    this.#kv(call).then(
+      (value) => reply({ ok: true, value }),
+      (err: unknown) => reply({ ok: false, error: serializeError(err) }),
+    );
+  }
+
+  /** The sandbox is unusable: fail the attempt in flight (if any) and stop it. */
+  #fail(err: Error): void {
+    const wasDead = this.#dead;
+    this.#dead = true;
+    if (this.#pending) this.#settle(failure(serializeError(err), performance.now() - this.#pending.started));
+    if (!wasDead) this.#killed = this.#channel.kill().catch(() => undefined);
+  }
+
+  #settle(result: AttemptResult): void {
+    const p = this.#pending;
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.#pending = undefined;
+    p.resolve(result);
+  }
+}
+
+function failure(error: ErrorInfo, durationMs: number): AttemptResult {
+  return { ok: false, error, logs: [], logsTruncated: false, durationMs };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(onTimeout()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,81 @@
+/** Importing a function's bundle and finding out what kind of module it is. */
+import { pathToFileURL } from "node:url";
+import type {
+  AwsHandler,
+  BatchHandler,
+  CloudEvent,
+  FunctionContext,
+  Handler,
+  ResolvedFunctionConfig,
+} from "eddy";
+import { isEddyFunction, resolveFunctionConfig } from "eddy";
+import type { LoadRequest } from "../protocol.js";
+import { runAwsHandler } from "./aws.js";
+import { stackMapper } from "./stack.js";
+
+/** A loaded function: its configuration and how to run one attempt of it. */
+export interface LoadedModule {
+  config: ResolvedFunctionConfig;
+  /** Runs one attempt; a batch function gets `batch`. Resolves the handler's return value. */
+  run(event: CloudEvent, ctx: FunctionContext, batch?: CloudEvent[]): Promise<unknown>;
+  /** Maps a stack's frames to the user's sources, where Node does not (bundles loaded from code). */
+  mapStack: (stack: string) => string;
+}
+
+/**
+ * Imports the bundle (from its file in a thread, from its code in a process, which may not read
+ * files) and accepts two shapes: `export default defineFunction(config, handler)`, or a
+ * Lambda-style `export const handler` with `export const config = { compat: "aws", ... }`.
+ */
+export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
+  const url =
+    req.source !== undefined
+      ? // Named by its file in stack traces, instead of a data: URL the size of the bundle.
+        `data:text/javascript;base64,${Buffer.from(`${req.source}\n//# sourceURL=${req.file}`).toString("base64")}`
+      : pathToFileURL(req.bundlePath!).href;
+  const mod = (await import(url)) as { default?: unknown; handler?: unknown; config?: unknown };
+  const mapStack = req.source !== undefined ? stackMapper(req.source, req.file) : (stack: string) => stack;
+  if (isEddyFunction(mod.default)) {
+    const fn = mod.default;
+    if (fn.config.compat === "aws") {
+      throw new Error(
+        'compat: "aws" is for modules that export handler(event, context) and config; a defineFunction ' +
+          "handler takes (event, ctx): remove compat, or export the Lambda-style handler instead",
+      );
+    }
+    return {
+      config: fn.config,
+      run: async (event, ctx, batch) =>
+        batch ? (fn.handler as BatchHandler)(batch, ctx) : (fn.handler as Handler)(event, ctx),
+      mapStack,
+    };
+  }
+  if (typeof mod.handler === "function") {
+    if (mod.config === undefined) {
+      throw new Error(
+        'a Lambda-style module (export const handler) must also export config = { compat: "aws", triggers: [...] }',
+      );
+    }
+    const config = resolveFunctionConfig(mod.config as Parameters<typeof resolveFunctionConfig>[0]);
+    if (config.batch) {
+      throw new Error('config.batch: a compat "aws" handler takes one event at a time; remove batch');
+    }
+    if (config.compat !== "aws") {
+      throw new Error(
+        `config.compat must be "aws" for a module that exports handler(event, context); got ${JSON.stringify(config.compat)}`,
+      );
+    }
+    const handler = mod.handler as AwsHandler;
+    const region = req.region ?? "local";
+    return {
+      config,
+      run: (event, ctx) => runAwsHandler(handler, event, ctx.invocation, config.memoryMb, region),
+      mapStack,
+    };
+  }
+  throw new Error(
+    'the default export must be defineFunction(config, handler) from "eddy" (or, with compat "aws", ' +
+      "export handler and config); got " +
+      (mod.default === undefined ? "no default export" : typeof mod.default),
+  );
+}
