@@ -3,7 +3,10 @@
 import { createServer } from "node:http";
 import { throughput } from "./e2e.js";
 
-/** Median events/s with instrumentation on and off, and the overhead in percent. */
+/**
+ * Median events/s and CPU per event with instrumentation on and off. CPU per event is steadier
+ * than events/s on a shared machine; at saturation, throughput is inversely proportional to it.
+ */
 export async function instrumentationOverhead({ total = 20_000, rounds = 2 } = {}) {
   const collector = createServer((req, res) => {
     req.resume();
@@ -13,24 +16,44 @@ export async function instrumentationOverhead({ total = 20_000, rounds = 2 } = {
   const endpoint = `http://127.0.0.1:${collector.address().port}`;
   const on = [];
   const off = [];
+  const bare = [];
   try {
     for (let i = 0; i < rounds; i++) {
-      off.push((await throughput({ total, options: { instrumentation: false } })).eventsPerSecond);
-      on.push((await throughput({ total, options: { otlpEndpoint: endpoint } })).eventsPerSecond);
+      off.push(await throughput({ total, options: { instrumentation: false } }));
+      bare.push(await throughput({ total }));
+      on.push(await throughput({ total, options: { otlpEndpoint: endpoint } }));
     }
   } finally {
+    collector.closeAllConnections();
     collector.close();
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const withIt = median(on);
-  const without = median(off);
+  const rate = (rs) => median(rs.map((r) => r.eventsPerSecond));
+  const cpu = (rs) => median(rs.map((r) => r.cpuMicrosPerEvent));
+  const pct = (a, b) => Math.round((a / b - 1) * 1000) / 10;
   return {
     events: total,
     rounds,
-    on,
-    off,
-    medianOn: withIt,
-    medianOff: without,
-    overheadPercent: Math.round((1 - withIt / without) * 1000) / 10,
+    off: {
+      eventsPerSecond: rate(off),
+      cpuMicrosPerEvent: cpu(off),
+      rounds: off.map((r) => r.eventsPerSecond),
+    },
+    metricsAndIds: {
+      eventsPerSecond: rate(bare),
+      cpuMicrosPerEvent: cpu(bare),
+      rounds: bare.map((r) => r.eventsPerSecond),
+    },
+    withOtlpExport: {
+      eventsPerSecond: rate(on),
+      cpuMicrosPerEvent: cpu(on),
+      rounds: on.map((r) => r.eventsPerSecond),
+    },
+    // Positive: more CPU per event than with instrumentation off.
+    cpuOverheadPercent: { metricsAndIds: pct(cpu(bare), cpu(off)), withOtlpExport: pct(cpu(on), cpu(off)) },
+    throughputLossPercent: {
+      metricsAndIds: -pct(rate(bare), rate(off)),
+      withOtlpExport: -pct(rate(on), rate(off)),
+    },
   };
 }

@@ -44,6 +44,8 @@ export interface EddyOptions {
   backend?: Backend;
   /** Export spans over OTLP/HTTP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT, if set). */
   otlpEndpoint?: string;
+  /** Share of traces exported over OTLP, 0-1 (default: OTEL_TRACES_SAMPLER_ARG, else 1). */
+  traceSampleRatio?: number;
   /** false: no metrics, spans or trace ids (to measure their cost). Default true. */
   instrumentation?: boolean;
   /** Price table and budgets for metering. */
@@ -105,6 +107,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     log,
     observability: {
       ...(otlpEndpoint ? { otlpEndpoint } : {}),
+      sampleRatio: options.traceSampleRatio ?? Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? 1),
       ...(options.instrumentation === false ? { enabled: false } : {}),
     },
     ...(options.metering ? { metering: options.metering } : {}),

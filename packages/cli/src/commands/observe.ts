@@ -66,10 +66,12 @@ export function registerObserveCommands(program: Command): void {
   program
     .command("trace <eventId>")
     .description("the tree of events and invocations that an event started, with timings")
+    .option("--source <source>", "the event's source (finds it exactly, also when it is not recent)")
     .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
-    .action(async (eventId: string, o: { url: string }) => {
+    .action(async (eventId: string, o: { url: string; source?: string }) => {
       await explainRequestError(o.url, async () => {
-        const res = await fetch(`${base(o.url)}/v1/traces?eventId=${encodeURIComponent(eventId)}`);
+        const q = new URLSearchParams({ eventId, ...(o.source ? { source: o.source } : {}) });
+        const res = await fetch(`${base(o.url)}/v1/traces?${q}`);
         if (!res.ok)
           throw new Error(
             `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,

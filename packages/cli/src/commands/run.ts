@@ -16,6 +16,7 @@ interface RunOptions extends BackendChoice {
   dataDir?: string;
   grace: string;
   otlpEndpoint?: string;
+  traceSample?: number;
   adminKey?: string;
   isolation: "thread" | "process";
   envFile?: string;
@@ -32,6 +33,7 @@ const CONFIG_KEYS = [
   "postgres",
   "clusterPrefix",
   "otlpEndpoint",
+  "traceSample",
   "isolation",
   "envFile",
 ] as const;
@@ -57,6 +59,11 @@ export function registerRunCommands(program: Command): void {
       .option("--grace <duration>", "on SIGTERM, how long attempts in flight may take to finish", "30s")
       .addOption(
         new Option("--otlp-endpoint <url>", "export spans over OTLP/HTTP").env("OTEL_EXPORTER_OTLP_ENDPOINT"),
+      )
+      .addOption(
+        new Option("--trace-sample <ratio>", "share of traces exported over OTLP, 0 to 1 (default 1)")
+          .argParser(ratio)
+          .env("OTEL_TRACES_SAMPLER_ARG"),
       )
       .addOption(
         new Option("--backend <kind>", "where events and state live")
@@ -125,6 +132,13 @@ function applyConfigFile(dir: string, cmd: Command): void {
   }
 }
 
+function ratio(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1))
+    throw new InvalidArgumentError(`--trace-sample must be a number from 0 to 1, got ${value}`);
+  return n;
+}
+
 function isolation(value: string): "thread" | "process" {
   if (value !== "thread" && value !== "process") {
     throw new InvalidArgumentError(`--isolation must be "thread" or "process", got ${JSON.stringify(value)}`);
@@ -145,6 +159,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     log,
     backend,
     ...(opts.otlpEndpoint ? { otlpEndpoint: opts.otlpEndpoint } : {}),
+    ...(opts.traceSample !== undefined ? { traceSampleRatio: opts.traceSample } : {}),
     // An empty EDDY_ADMIN_KEY means none, as an unset one does.
     adminKey: opts.adminKey || undefined,
     isolation: opts.isolation,

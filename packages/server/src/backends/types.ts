@@ -82,8 +82,11 @@ export interface EventLog {
   read(after: number, limit: number): Promise<StoredEvent[]>;
   /** Every event of a trace, oldest first, with its span. */
   byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]>;
-  /** The trace of the event with this id (the first such event if several sources used the id). */
-  traceOf(eventId: string): Promise<string | undefined>;
+  /**
+   * The trace of an event: by `source` + `id` within the dedup window, else by id among recent
+   * events (the newest such event if several sources used the id).
+   */
+  traceOf(eventId: string, source?: string): Promise<string | undefined>;
 }
 
 /** A delivery handed to one consumer until `leaseUntil`, after which it is handed out again. */

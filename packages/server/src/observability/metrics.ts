@@ -31,7 +31,11 @@ const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly #types = new Set<string>();
+  readonly #typeCounters = new Map<string, { inc(): void }>();
+  readonly #byFunction = new Map<
+    string,
+    { ok: { inc(): void }; duration: { observe(v: number): void }; queueWait: { observe(v: number): void } }
+  >();
   readonly #ingested = new Counter({
     name: "eddy_events_ingested_total",
     help: "Events accepted (durably stored), by type; duplicates are counted apart.",
@@ -140,11 +144,13 @@ export class Metrics {
   }
 
   ingested(type: string): void {
-    if (!this.#types.has(type)) {
-      if (this.#types.size >= MAX_TYPES) type = "other";
-      else this.#types.add(type);
+    let counter = this.#typeCounters.get(type);
+    if (!counter) {
+      const label = this.#typeCounters.size >= MAX_TYPES ? "other" : type;
+      counter = this.#ingested.labels({ type: label });
+      if (label !== "other") this.#typeCounters.set(type, counter);
     }
-    this.#ingested.inc({ type });
+    counter.inc();
   }
 
   duplicate(): void {
@@ -156,11 +162,23 @@ export class Metrics {
   }
 
   attempt(a: AttemptMetric): void {
-    this.#invocations.inc({ function: a.fn, status: a.status, outcome: a.outcome });
+    // Label-bound children per function: prom-client hashes a label object on every call otherwise.
+    let m = this.#byFunction.get(a.fn);
+    if (!m) {
+      const labels = { function: a.fn };
+      m = {
+        ok: this.#invocations.labels({ ...labels, status: "succeeded", outcome: "ack" }),
+        duration: this.#duration.labels(labels),
+        queueWait: this.#queueWait.labels(labels),
+      };
+      this.#byFunction.set(a.fn, m);
+    }
+    if (a.status === "succeeded" && a.outcome === "ack") m.ok.inc();
+    else this.#invocations.inc({ function: a.fn, status: a.status, outcome: a.outcome });
     if (a.status === "skipped") return;
     if (a.outcome === "retry") this.#retries.inc({ function: a.fn });
-    this.#duration.observe({ function: a.fn }, a.durationMs / 1000);
-    if (a.queueWaitMs !== undefined) this.#queueWait.observe({ function: a.fn }, a.queueWaitMs / 1000);
+    m.duration.observe(a.durationMs / 1000);
+    if (a.queueWaitMs !== undefined) m.queueWait.observe(a.queueWaitMs / 1000);
     if (a.coldStart) {
       this.#coldStarts.inc({ function: a.fn });
       if (a.coldStartMs !== undefined) this.#coldStartTime.observe({ function: a.fn }, a.coldStartMs / 1000);

@@ -12,6 +12,8 @@ export interface ObserverOptions {
   /** OTLP/HTTP endpoint to export spans to (e.g. http://127.0.0.1:4318); none: no export. */
   otlpEndpoint?: string;
   serviceName?: string;
+  /** Share of traces exported over OTLP, 0-1. Default 1 (every trace). */
+  sampleRatio?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export class Observer {
   constructor(options: ObserverOptions = {}, source?: MetricsSource) {
     this.enabled = options.enabled ?? true;
     this.metrics = new Metrics(source);
-    this.spans = new SpanExport(options.otlpEndpoint, options.serviceName);
+    this.spans = new SpanExport(options.otlpEndpoint, options.serviceName, options.sampleRatio);
     this.#live.setMaxListeners(0);
   }
 

@@ -38,9 +38,19 @@ function random(bytes: number): string {
   return hex;
 }
 
-/** A new random 16-byte trace id. */
+/**
+ * A new 16-byte trace id: 4 bytes of epoch seconds, then 12 random bytes (as AWS X-Ray does). The
+ * time prefix keeps trace ids of new traces in insertion order, so the indexes that find a trace's
+ * events and attempts grow at their right edge instead of touching a random page per insert —
+ * that alone costs ~20% of throughput on the embedded store. 96 random bits keep ids unique.
+ */
 export function newTraceId(): string {
-  return random(16);
+  return (
+    Math.floor(Date.now() / 1000)
+      .toString(16)
+      .padStart(8, "0")
+      .slice(-8) + random(12)
+  );
 }
 
 /** A new random 8-byte span id. */

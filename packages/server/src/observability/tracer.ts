@@ -49,9 +49,15 @@ export class SpanExport {
   readonly #provider: TracerProvider | undefined;
   readonly #tracer: Tracer | undefined;
   readonly #ids = new PresetIds();
+  readonly #threshold: number;
 
-  /** @param endpoint OTLP/HTTP base URL, e.g. http://127.0.0.1:4318 (spans go to /v1/traces). */
-  constructor(endpoint: string | undefined, serviceName = "eddy") {
+  /**
+   * @param endpoint OTLP/HTTP base URL, e.g. http://127.0.0.1:4318 (spans go to /v1/traces).
+   * @param sampleRatio share of traces exported, 0-1 (default 1): decided on the trace id, so a
+   *   trace is exported whole or not at all, on every node alike.
+   */
+  constructor(endpoint: string | undefined, serviceName = "eddy", sampleRatio = 1) {
+    this.#threshold = Math.max(0, Math.min(1, sampleRatio)) * 0x1_0000_0000;
     if (!endpoint) return;
     const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, "")}/v1/traces` });
     this.#provider = new TracerProvider({
@@ -69,6 +75,8 @@ export class SpanExport {
   /** Queues one span for export. */
   record(s: SpanRecord): void {
     if (!this.#tracer) return;
+    // The trace id's last 8 hex digits are random (see newTraceId): a uniform sample.
+    if (this.#threshold < 0x1_0000_0000 && parseInt(s.traceId.slice(-8), 16) >= this.#threshold) return;
     const parent = s.parentSpanId
       ? trace.setSpanContext(context.active(), {
           traceId: s.traceId,

@@ -30,6 +30,8 @@ export function describeObservabilityContract(
         [emitted.event.id, "c".repeat(16), "b7ad6b7169203331"],
       ]);
       expect(await b.log.traceOf(emitted.event.id)).toBe(traceId);
+      expect(await b.log.traceOf(first.event.id, first.event.source)).toBe(traceId);
+      expect(await b.log.traceOf(first.event.id, "/another-source")).toBe(traceId); // falls back to the id
       expect(await b.log.traceOf("no-such-event")).toBeUndefined();
       const attempts = await b.records.queryInvocations({ traceId, limit: 10 });
       expect(attempts.map((a) => a.trace)).toEqual([rec.trace]);

@@ -3,6 +3,9 @@ import type { CloudEvent } from "eddy";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
+/** How far back (in events) a trace is looked for by event id alone. */
+const RECENT_EVENTS = 200_000;
+
 /** The event log on SQLite: `events` rows, `dedup` keys with expiry, and the routed `deliveries`. */
 export class EmbeddedLog implements EventLog {
   readonly #wq: GroupCommit;
@@ -16,6 +19,7 @@ export class EmbeddedLog implements EventLog {
   readonly #getBody: Database.Statement;
   readonly #byTrace: Database.Statement;
   readonly #traceOf: Database.Statement;
+  readonly #traceByKey: Database.Statement;
 
   constructor(db: Database.Database, wq: GroupCommit) {
     this.#wq = wq;
@@ -40,8 +44,15 @@ export class EmbeddedLog implements EventLog {
     this.#byTrace = db.prepare(
       "SELECT seq, received_at, body, span_id, parent_span_id FROM events WHERE trace_id = ? ORDER BY seq LIMIT ?",
     );
+    // Without an index on event ids: the newest matching event among the last RECENT_EVENTS.
     this.#traceOf = db
-      .prepare("SELECT trace_id FROM events WHERE id = ? AND trace_id IS NOT NULL ORDER BY seq LIMIT 1")
+      .prepare(
+        `SELECT trace_id FROM events WHERE id = ? AND trace_id IS NOT NULL
+         AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ${RECENT_EVENTS} ORDER BY seq DESC LIMIT 1`,
+      )
+      .pluck();
+    this.#traceByKey = db
+      .prepare("SELECT e.trace_id FROM dedup d JOIN events e ON e.seq = d.seq WHERE d.key = ?")
       .pluck();
   }
 
@@ -132,8 +143,10 @@ export class EmbeddedLog implements EventLog {
     );
   }
 
-  traceOf(eventId: string): Promise<string | undefined> {
-    return Promise.resolve((this.#traceOf.get(eventId) as string | undefined) ?? undefined);
+  traceOf(eventId: string, source?: string): Promise<string | undefined> {
+    const byKey =
+      source !== undefined ? (this.#traceByKey.get(`${source}\u0000${eventId}`) as string | null) : null;
+    return Promise.resolve(byKey ?? (this.#traceOf.get(eventId) as string | undefined) ?? undefined);
   }
 
   /** The stored event body of `seq` (used when leasing deliveries). */

@@ -52,14 +52,14 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
     return buildTraceView(traceId, events, invocations);
   });
 
-  app.get<{ Querystring: { eventId?: string } }>("/v1/traces", async (req, reply) => {
+  app.get<{ Querystring: { eventId?: string; source?: string } }>("/v1/traces", async (req, reply) => {
     if (!req.query.eventId) {
       return sendProblem(
         reply,
         problem("EDDY_INVALID_REQUEST", "Bad request", "give ?eventId=ID to find its trace"),
       );
     }
-    const traceId = await engine.backend.log.traceOf(req.query.eventId);
+    const traceId = await engine.backend.log.traceOf(req.query.eventId, req.query.source);
     if (!traceId) {
       return sendProblem(
         reply,
