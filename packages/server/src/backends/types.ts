@@ -347,10 +347,12 @@ export interface Backend {
   readonly kv: KeyValue;
   readonly records: Records;
   /**
-   * Tells `listener` the functions that got new deliveries appended by another process, so that
-   * their dispatchers wake at once instead of at their next poll; returns the unsubscribe function.
-   * Optional: a backend that only this process writes to (embedded) has nothing to tell, since the
-   * engine already wakes dispatchers after its own appends.
+   * Tells `listener` the consumers that got new deliveries appended by another process, or whose
+   * deliveries became leasable in a way the engine does not see (cluster: a settle on any node that
+   * freed a FIFO group or a per-key slot), so that their dispatchers wake at once instead of at
+   * their next poll; returns the unsubscribe function. Optional: a backend that only this process
+   * writes to (embedded) has nothing to tell, since the engine already wakes dispatchers after its
+   * own appends and settles.
    */
   onDeliveries?(listener: (fns: string[]) => void): () => void;
   /** Flushes pending writes and releases resources. */
