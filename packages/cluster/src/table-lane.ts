@@ -105,7 +105,8 @@ export class TableLane {
          FROM json_to_recordset($1::json) ${TABLE_RECORD}
          WHERE NOT EXISTS (SELECT 1 FROM merged)
          ON CONFLICT (id) DO NOTHING`,
-        [toRecords([d]), d.fn, key, periodMs, maxWaitMs],
+        // No maxWait is Infinity, which bigint cannot hold: NULL, and LEAST ignores NULLs.
+        [toRecords([d]), d.fn, key, periodMs, Number.isFinite(maxWaitMs) ? maxWaitMs : null],
       );
     });
   }
