@@ -7,6 +7,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import type { Backend } from "@eddy/server";
+import { ClusterBundles } from "./bundles.js";
 import { ClusterConnectError, connectNats, connectPostgres } from "./connect.js";
 import { ClusterDeadLetters } from "./dead-letters.js";
 import { ClusterKeyValue } from "./kv.js";
@@ -143,6 +144,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     queue,
     kv,
     records,
+    bundles: new ClusterBundles(pool),
     onDeliveries(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
