@@ -80,10 +80,30 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
       o.wakeSubject,
       JSON.stringify({ n: o.nodeId, f: [...fns], ...(table.size > 0 ? { t: [...table] } : {}) }),
     );
+  // Settles that free a group come in bursts: one wake per consumer per turn of the event loop.
+  let toAnnounce: Set<string> | undefined;
+  const toWake = new Set<string>();
   const notifyTable: TableNotify = (fns, local) => {
     table.touch(fns);
-    announce(fns, fns);
-    if (local) for (const l of listeners) l([...fns]);
+    if (!toAnnounce) {
+      toAnnounce = new Set();
+      setImmediate(() => {
+        const all = toAnnounce!;
+        const here = [...toWake];
+        toAnnounce = undefined;
+        toWake.clear();
+        try {
+          announce(all, all);
+        } catch {
+          // closed meanwhile: nobody is left to tell
+        }
+        if (here.length > 0) for (const l of listeners) l(here);
+      });
+    }
+    for (const fn of fns) {
+      toAnnounce.add(fn);
+      if (local) toWake.add(fn);
+    }
   };
   const table = new TableLane(pool, o, notifyTable);
   const wakeSub = nc.subscribe(o.wakeSubject, {
