@@ -52,6 +52,19 @@ export function describeDeadLetterContract(
       expect((await b.queue.counts("f")).dead).toBe(0);
     });
 
+    it("redrives a grouped delivery back to its place in its FIFO group", async () => {
+      const b = await create();
+      const [first, second] = [entry([{ fn: "q", groupKey: "g" }]), entry([{ fn: "q", groupKey: "g" }])];
+      await b.log.append([first, second], WINDOW);
+      const [head] = await b.queue.lease("q", 10, 5_000, { ordered: true });
+      await kill(b, head!);
+      expect(await b.queue.redrive("q", { ids: [head!.id] })).toBe(1);
+      const [again] = await b.queue.lease("q", 10, 5_000, { ordered: true });
+      expect(again).toMatchObject({ id: head!.id, groupKey: "g", attempt: 1, redrives: 1 });
+      expect(again!.event.id).toBe(first.event.id);
+      expect(await b.queue.lease("q", 10, 5_000, { ordered: true })).toHaveLength(0);
+    });
+
     it("purges what the filter selects", async () => {
       const b = await create();
       await b.log.append([entry(["f"], "a"), entry(["f"], "b")], WINDOW);
