@@ -156,7 +156,7 @@ const MIGRATIONS: string[] = [
     RETURNS SETOF leased_row LANGUAGE plpgsql VOLATILE AS $$
   DECLARE t bigint;
   BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('eddy-lease:' || p_fn));
+    PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':lease:' || p_fn));
     t := now_ms();
     RETURN QUERY
     WITH live AS (
@@ -196,7 +196,7 @@ const MIGRATIONS: string[] = [
     RETURNS SETOF leased_row LANGUAGE plpgsql VOLATILE AS $$
   DECLARE t bigint; k text;
   BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('eddy-lease:' || p_fn));
+    PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':lease:' || p_fn));
     t := now_ms();
     SELECT coalesce(d.batch_key, '') INTO k FROM deliveries d
     WHERE d.fn = p_fn AND d.state < 2 AND d.due_at <= t

@@ -86,10 +86,10 @@ export class TableLane {
   async #debounce(d: TableDelivery): Promise<void> {
     const { key, periodMs, maxWaitMs } = d.debounce!;
     await inTransaction(this.#pool, async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('eddy-debounce:' || $1 || '/' || $2))", [
-        d.fn,
-        key,
-      ]);
+      await client.query(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':debounce:' || $1 || '/' || $2))",
+        [d.fn, key],
+      );
       await client.query(
         `WITH hit AS (
            SELECT id FROM deliveries WHERE fn = $2 AND debounce_key = $3 AND state = 0 ORDER BY n LIMIT 1
