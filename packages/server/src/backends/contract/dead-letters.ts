@@ -88,5 +88,30 @@ export function describeDeadLetterContract(
       expect(leased.filter((d) => d.fn === "v")).toHaveLength(2);
       expect(leased[0]!.dueAt).toBeGreaterThan(Date.now());
     });
+
+    it("shows leased and overdue deliveries of groups and queues too", async () => {
+      const b = await create();
+      const old = Date.now() - 60_000;
+      await b.log.append(
+        [
+          entry([{ fn: "queue:w", dueAt: old }]),
+          entry([{ fn: "gw", groupKey: "g", dueAt: old }]),
+          entry([{ fn: "gw", groupKey: "g" }]),
+        ],
+        WINDOW,
+      );
+      const overdue = await b.queue.inspect({ state: "overdue", overdueMs: 30_000, limit: 10 });
+      expect(
+        overdue
+          .filter((d) => d.fn === "queue:w" || d.fn === "gw")
+          .map((d) => d.fn)
+          .sort(),
+      ).toEqual(["gw", "queue:w"]);
+      await b.queue.lease("gw", 10, 60_000, { perGroup: 1 });
+      const leased = await b.queue.inspect({ state: "leased", fn: "gw", limit: 10 });
+      expect(leased).toMatchObject([{ fn: "gw", state: "leased", attempt: 1 }]);
+      // The other one waits for its group, and became due only now: not overdue.
+      expect(await b.queue.inspect({ state: "overdue", fn: "gw", overdueMs: 30_000, limit: 10 })).toEqual([]);
+    });
   });
 }
