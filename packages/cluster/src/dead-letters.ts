@@ -5,6 +5,7 @@ import type { WorkMessage } from "./log.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
 import type { DeadLetterRow } from "./settle-writer.js";
+import { inTransaction } from "./transaction.js";
 
 /**
  * The dead-letter queues, in PostgreSQL: a dead-lettered delivery is a row (its JetStream message
@@ -14,13 +15,14 @@ export class ClusterDeadLetters {
   readonly #pool: pg.Pool;
   readonly #js: JetStreamClient;
   readonly #o: ResolvedClusterOptions;
-  readonly #redriven: (fns: Set<string>) => void;
+  readonly #redriven: (fns: Set<string>, table: Set<string>) => void;
 
+  /** @param redriven told which consumers got deliveries back, and which of them in the table lane. */
   constructor(
     pool: pg.Pool,
     js: JetStreamClient,
     o: ResolvedClusterOptions,
-    redriven: (fns: Set<string>) => void,
+    redriven: (fns: Set<string>, table: Set<string>) => void,
   ) {
     this.#pool = pool;
     this.#js = js;
@@ -66,21 +68,24 @@ export class ClusterDeadLetters {
   }
 
   /**
-   * Publishes the selected dead letters to the work stream again (same id, a fresh attempt budget,
-   * one more redrive), then deletes their rows, in the transaction that locked them: a crash in
-   * between publishes again, deduplicated by the message id `<id>~r<redrives>`.
+   * Puts the selected dead letters back (same id, a fresh attempt budget, one more redrive), then
+   * deletes their rows, in the transaction that locked them. Those of the stream lane are published
+   * to the work stream again (a crash before the commit publishes again, deduplicated by the message
+   * id `<id>~r<redrives>`); those of the table lane go back to its table with their flow-control
+   * keys and their place in insertion order (a FIFO group's head is its head again), in the same
+   * transaction.
    */
   async redrive(fn: string, filter: DeadFilter): Promise<number> {
     const { sql, args } = where(fn, filter);
-    const client = await this.#pool.connect();
-    try {
-      await client.query("BEGIN");
+    const rows = await inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<DeadLetterRow>(
         `SELECT * FROM dead_letters WHERE ${sql.join(" AND ")} FOR UPDATE SKIP LOCKED`,
         args,
       );
+      const table = rows.filter((r) => r.lane !== null).map((r) => r.id);
+      const stream = rows.filter((r) => r.lane === null);
       await Promise.all(
-        rows.map((r) => {
+        stream.map((r) => {
           const body: WorkMessage = {
             s: r.event_seq,
             c: r.created_at,
@@ -93,16 +98,30 @@ export class ClusterDeadLetters {
           });
         }),
       );
+      if (table.length > 0) {
+        // Over the tombstone the settle left, or anew if it was swept.
+        await client.query(
+          `INSERT INTO deliveries (id, n, fn, state, due_at, attempt, event_seq, event_id, event_type, event,
+             created_at, redrives, group_key, priority, cancel_key, batch_key)
+           SELECT id, coalesce((lane::json ->> 'n')::bigint, nextval('deliveries_n')), fn, 0, now_ms(), 0,
+             event_seq, event::json ->> 'id', event_type, event, created_at, redrives + 1, lane::json ->> 'g',
+             coalesce((lane::json ->> 'p')::integer, 0), lane::json ->> 'c', lane::json ->> 'b'
+           FROM dead_letters WHERE id = ANY($1::text[])
+           ON CONFLICT (id) DO UPDATE SET n = excluded.n, state = 0, due_at = excluded.due_at, attempt = 0,
+             lease_token = NULL, event_seq = excluded.event_seq, event_id = excluded.event_id,
+             event_type = excluded.event_type, event = excluded.event, redrives = excluded.redrives,
+             group_key = excluded.group_key, priority = excluded.priority, cancel_key = excluded.cancel_key,
+             batch_key = excluded.batch_key, done_at = NULL
+           WHERE deliveries.state = 2`,
+          [table],
+        );
+      }
       await client.query("DELETE FROM dead_letters WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
-      await client.query("COMMIT");
-      if (rows.length > 0) this.#redriven(new Set([fn]));
-      return rows.length;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return rows;
+    });
+    const table = rows.filter((r) => r.lane !== null);
+    if (rows.length > 0) this.#redriven(new Set([fn]), new Set(table.length > 0 ? [fn] : []));
+    return rows.length;
   }
 
   async purge(fn: string, filter: DeadFilter): Promise<number> {

@@ -1,11 +1,13 @@
 /**
- * @eddy/cluster: Eddy's backend for many nodes, on NATS JetStream (event log, work distribution,
- * leases as ack waits, retries as delayed negative acks) and PostgreSQL (dedup window, invocation
- * records, dead letters, key-value). See docs/cluster.md.
+ * @eddy/cluster: Eddy's backend for many nodes, on NATS JetStream (event log, work distribution
+ * of plain deliveries: leases as ack waits, retries as delayed negative acks) and PostgreSQL (dedup
+ * window, invocation records, dead letters, key-value, bundles, and the table lane: deliveries with
+ * flow-control keys and queue messages, leased with row locks). See docs/cluster.md.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import type { Backend } from "@eddy/server";
+import { ClusterBundles } from "./bundles.js";
 import { ClusterConnectError, connectNats, connectPostgres } from "./connect.js";
 import { ClusterDeadLetters } from "./dead-letters.js";
 import { ClusterKeyValue } from "./kv.js";
@@ -13,11 +15,15 @@ import { ClusterLog } from "./log.js";
 import { migrate } from "./migrations.js";
 import type { ClusterOptions, ResolvedClusterOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
+import { Peers } from "./peers.js";
 import { ClusterQueue } from "./queue.js";
 import { ClusterRecords } from "./records.js";
 import { ScheduledDeliveries } from "./scheduled.js";
 import { SettleWriter } from "./settle-writer.js";
+import { StreamLane } from "./stream-lane.js";
 import { ensureStreams, FunctionConsumers } from "./streams.js";
+import type { TableNotify } from "./table-lane.js";
+import { TableLane } from "./table-lane.js";
 
 export { ClusterConnectError } from "./connect.js";
 export type { ClusterOptions } from "./options.js";
@@ -67,25 +73,61 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
 
   const js = jetstream(nc);
   const listeners = new Set<(fns: string[]) => void>();
-  const announce = (fns: Set<string>) =>
-    nc.publish(o.wakeSubject, JSON.stringify({ n: o.nodeId, f: [...fns] }));
+  // "New work for these consumers", to every other node; `t`: the ones whose table lane changed,
+  // so that a node that found those lanes empty looks again.
+  const announce = (fns: Set<string>, table: Set<string> = new Set()) =>
+    nc.publish(
+      o.wakeSubject,
+      JSON.stringify({ n: o.nodeId, f: [...fns], ...(table.size > 0 ? { t: [...table] } : {}) }),
+    );
+  // Settles that free a group come in bursts: one wake per consumer per turn of the event loop.
+  let toAnnounce: Set<string> | undefined;
+  const toWake = new Set<string>();
+  const notifyTable: TableNotify = (fns, local) => {
+    table.touch(fns);
+    if (!toAnnounce) {
+      toAnnounce = new Set();
+      setImmediate(() => {
+        const all = toAnnounce!;
+        const here = [...toWake];
+        toAnnounce = undefined;
+        toWake.clear();
+        try {
+          announce(all, all);
+        } catch {
+          // closed meanwhile: nobody is left to tell
+        }
+        if (here.length > 0) for (const l of listeners) l(here);
+      });
+    }
+    for (const fn of fns) {
+      toAnnounce.add(fn);
+      if (local) toWake.add(fn);
+    }
+  };
+  const table = new TableLane(pool, o, notifyTable);
   const wakeSub = nc.subscribe(o.wakeSubject, {
     callback: (_err, msg) => {
       try {
-        const { n, f } = msg.json<{ n: string; f: string[] }>();
-        if (n !== o.nodeId) for (const l of listeners) l(f);
+        const { n, f, t } = msg.json<{ n: string; f: string[]; t?: string[] }>();
+        if (n === o.nodeId) return;
+        if (t) table.touch(t);
+        for (const l of listeners) l(f);
       } catch {
         // not ours; ignore
       }
     },
   });
-  const scheduled = new ScheduledDeliveries(pool, js, o, announce);
-  const log = new ClusterLog(js, jsm, pool, o, scheduled, announce);
+  const scheduled = new ScheduledDeliveries(pool, js, o, (fns) => announce(fns));
+  const log = new ClusterLog(js, jsm, pool, o, { scheduled, table }, announce);
   const writer = new SettleWriter(pool);
   const consumers = new FunctionConsumers(jsm, o);
   const kv = new ClusterKeyValue(pool);
-  const dead = new ClusterDeadLetters(pool, js, o, announce);
-  const queue = new ClusterQueue({
+  const dead = new ClusterDeadLetters(pool, js, o, (fns, t) => {
+    table.touch(t);
+    announce(fns, t);
+  });
+  const stream = new StreamLane({
     nc,
     js,
     jsm,
@@ -95,14 +137,23 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     kv,
     writer,
     scheduled,
+    announce: (fns) => announce(fns),
+  });
+  const peers = new Peers(nc, o.inspectSubject, (fn) => stream.report(fn));
+  const queue = new ClusterQueue({
+    stream,
+    table,
     dead,
-    announce,
+    settleDeps: { pool, log, notify: notifyTable },
+    inspectDeps: { jsm, options: o, consumers, peers },
   });
   const records = new ClusterRecords(pool);
 
   const sweeper = setInterval(() => {
     const now = pool.query("DELETE FROM kv WHERE expires_at < now_ms() - 86400000");
-    Promise.all([log.sweep(), now]).catch((err: unknown) => o.log?.warn({ err }, "[cluster] sweep failed"));
+    Promise.all([log.sweep(), table.sweep(), now]).catch((err: unknown) =>
+      o.log?.warn({ err }, "[cluster] sweep failed"),
+    );
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -113,6 +164,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     queue,
     kv,
     records,
+    bundles: new ClusterBundles(pool),
     onDeliveries(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -121,6 +173,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
       (closed ??= (async () => {
         clearInterval(sweeper);
         wakeSub.unsubscribe();
+        peers.close();
         queue.close();
         await scheduled.close();
         await writer.flush();

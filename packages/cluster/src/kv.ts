@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { KeyValue, KvEntry } from "@eddy/server";
+import type { KeyValue, KvEntry, KvWrite } from "@eddy/server";
 
 const LIVE = "(kv.expires_at IS NULL OR kv.expires_at > now_ms())";
 const EXPIRES = "CASE WHEN $4::bigint IS NULL THEN NULL ELSE now_ms() + $4::bigint END";
@@ -38,38 +38,69 @@ export class ClusterKeyValue implements KeyValue {
     value: unknown,
     options: { ttlMs?: number; ifVersion?: number } = {},
   ): Promise<number | undefined> {
-    const json = JSON.stringify(value);
-    if (json === undefined) throw new TypeError("kv values must be JSON-serializable");
-    const args = [ns, key, json, options.ttlMs ?? null];
-    let sql: string;
-    if (options.ifVersion === undefined || options.ifVersion === 0) {
-      // Insert, or overwrite: always (no condition), or only a dead entry (ifVersion 0).
-      const onlyDead = options.ifVersion === 0 ? `WHERE NOT ${LIVE}` : "";
-      sql = `INSERT INTO kv AS kv (ns, key, value, version, expires_at) VALUES ($1, $2, $3, 1, ${EXPIRES})
-             ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = kv.version + 1,
-               expires_at = excluded.expires_at ${onlyDead}
-             RETURNING version`;
-    } else {
-      args.push(options.ifVersion);
-      sql = `UPDATE kv SET value = $3, version = kv.version + 1, expires_at = ${EXPIRES}
-             WHERE ns = $1 AND key = $2 AND version = $5 AND ${LIVE} RETURNING version`;
-    }
-    const { rows } = await this.#pool.query<{ version: number }>(sql, args);
-    return rows[0]?.version;
+    return setWith(this.#pool, ns, key, value, options);
   }
 
   async delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {
-    const args: unknown[] = [ns, key];
-    let cond = "";
-    if (options.ifVersion !== undefined) {
-      args.push(options.ifVersion);
-      cond = "AND version = $3";
-    }
-    // A delete expires the entry instead of removing it, so that its version keeps counting.
-    const { rowCount } = await this.#pool.query(
-      `UPDATE kv SET expires_at = now_ms() WHERE ns = $1 AND key = $2 AND ${LIVE} ${cond}`,
-      args,
-    );
-    return rowCount === 1;
+    return deleteWith(this.#pool, ns, key, options);
   }
+}
+
+/** What runs a statement: the pool, or the client of a transaction. */
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Applies a key-value write made with a settle (ctx.kv, idempotency records) through `q`, so that
+ * the table lane can make it part of the settle's transaction.
+ */
+export async function applyKvWrite(q: Queryable, w: KvWrite): Promise<void> {
+  if (w.value === undefined) await deleteWith(q, w.ns, w.key, {});
+  else await setWith(q, w.ns, w.key, w.value, w.ttlMs !== undefined ? { ttlMs: w.ttlMs } : {});
+}
+
+async function setWith(
+  q: Queryable,
+  ns: string,
+  key: string,
+  value: unknown,
+  options: { ttlMs?: number; ifVersion?: number },
+): Promise<number | undefined> {
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError("kv values must be JSON-serializable");
+  const args = [ns, key, json, options.ttlMs ?? null];
+  let sql: string;
+  if (options.ifVersion === undefined || options.ifVersion === 0) {
+    // Insert, or overwrite: always (no condition), or only a dead entry (ifVersion 0).
+    const onlyDead = options.ifVersion === 0 ? `WHERE NOT ${LIVE}` : "";
+    sql = `INSERT INTO kv AS kv (ns, key, value, version, expires_at) VALUES ($1, $2, $3, 1, ${EXPIRES})
+           ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = kv.version + 1,
+             expires_at = excluded.expires_at ${onlyDead}
+           RETURNING version`;
+  } else {
+    args.push(options.ifVersion);
+    sql = `UPDATE kv SET value = $3, version = kv.version + 1, expires_at = ${EXPIRES}
+           WHERE ns = $1 AND key = $2 AND version = $5 AND ${LIVE} RETURNING version`;
+  }
+  const { rows } = await q.query<{ version: number }>(sql, args);
+  return rows[0]?.version;
+}
+
+async function deleteWith(
+  q: Queryable,
+  ns: string,
+  key: string,
+  options: { ifVersion?: number },
+): Promise<boolean> {
+  const args: unknown[] = [ns, key];
+  let cond = "";
+  if (options.ifVersion !== undefined) {
+    args.push(options.ifVersion);
+    cond = "AND version = $3";
+  }
+  // A delete expires the entry instead of removing it, so that its version keeps counting.
+  const { rowCount } = await q.query(
+    `UPDATE kv SET expires_at = now_ms() WHERE ns = $1 AND key = $2 AND ${LIVE} ${cond}`,
+    args,
+  );
+  return rowCount === 1;
 }

@@ -7,6 +7,9 @@ import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
 import type { ScheduledDelivery, ScheduledDeliveries } from "./scheduled.js";
 import { LOG_DUPLICATE_WINDOW_MS } from "./streams.js";
+import type { TableLane } from "./table-lane.js";
+import type { TableDelivery } from "./table-rows.js";
+import { takesTableLane } from "./table-rows.js";
 
 /** A message of the log stream. */
 interface LogMessage {
@@ -28,6 +31,8 @@ export interface WorkMessage {
   a?: number;
   /** Times the delivery was redriven from the dead-letter queue. */
   r?: number;
+  /** When it was due, if later than `c` (delayed, released to a later time): the admin view's overdue. */
+  d?: number;
 }
 
 /**
@@ -42,10 +47,12 @@ export interface WorkMessage {
  *    is a new event even while JetStream still remembers the old id.
  * 2. JetStream log: one message per event, message id `hash(source, id):generation`. Two nodes
  *    appending the same event at once get the same sequence: one of them is told `duplicate`.
- * 3. JetStream work: one message per routed function, message id `<sequence>.<function>`,
- *    published also when step 2 said `duplicate`: that repairs a node that crashed between 2 and
- *    3, and is dropped by JetStream's deduplication otherwise. Deliveries not due yet (delayed,
- *    debounced) are stored in PostgreSQL instead, to be published when due (scheduled.ts).
+ * 3. Deliveries, with id `<sequence>.<function>`, written also when step 2 said `duplicate`:
+ *    that repairs a node that crashed between 2 and 3, and is dropped as a repeat otherwise.
+ *    Plain deliveries go to the JetStream work stream (message id = delivery id), or, when not
+ *    due yet, to PostgreSQL's `scheduled` until due (scheduled.ts); deliveries with flow-control
+ *    keys, debounced ones and queue messages go to the table lane (table-lane.ts), which ignores
+ *    an id it has (a live delivery, or the tombstone of a finished one).
  * 4. PostgreSQL: record the live dedup keys (only if the key is absent or expired).
  *
  * Only then is the producer told `accepted`: an acknowledged event has its deliveries.
@@ -56,27 +63,31 @@ export class ClusterLog implements EventLog {
   readonly #pool: pg.Pool;
   readonly #o: ResolvedClusterOptions;
   readonly #scheduled: ScheduledDeliveries;
-  readonly #appended: (fns: Set<string>) => void;
+  readonly #table: TableLane;
+  readonly #appended: (fns: Set<string>, table: Set<string>) => void;
 
-  /** @param appended told which functions got deliveries (to wake other nodes). */
+  /**
+   * @param appended told which functions got deliveries, and which of them in the table lane
+   *   (to wake other nodes).
+   */
   constructor(
     js: JetStreamClient,
     jsm: JetStreamManager,
     pool: pg.Pool,
     o: ResolvedClusterOptions,
-    scheduled: ScheduledDeliveries,
-    appended: (fns: Set<string>) => void,
+    lanes: { scheduled: ScheduledDeliveries; table: TableLane },
+    appended: (fns: Set<string>, table: Set<string>) => void,
   ) {
     this.#js = js;
     this.#jsm = jsm;
     this.#pool = pool;
     this.#o = o;
-    this.#scheduled = scheduled;
+    this.#scheduled = lanes.scheduled;
+    this.#table = lanes.table;
     this.#appended = appended;
   }
 
   async append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
-    for (const e of entries) for (const d of e.deliveries) refuseUnsupported(d);
     const results: AppendResult[] = new Array(entries.length);
     // Entries with the same key in one call: the first wins, the others repeat its result.
     const first = new Map<string, number>();
@@ -102,6 +113,7 @@ export class ClusterLog implements EventLog {
     }
     const now = Date.now();
     const later: ScheduledDelivery[] = [];
+    const table: TableDelivery[] = [];
     const published = await Promise.all(
       fresh.map(async (i) => {
         const entry = entries[i]!;
@@ -115,26 +127,26 @@ export class ClusterLog implements EventLog {
         const text = JSON.stringify(work);
         const due: NewDelivery[] = [];
         for (const d of entry.deliveries) {
-          if (d.debounce || (d.dueAt !== undefined && d.dueAt > now)) {
-            const dueAt = d.debounce ? now + d.debounce.periodMs : d.dueAt!;
-            const debounce = d.debounce && { key: d.debounce.key, maxWaitMs: d.debounce.maxWaitMs };
-            later.push({
-              id: `${ack.seq}.${d.fn}`,
-              fn: d.fn,
-              dueAt,
-              body: work,
-              ...(debounce ? { debounce } : {}),
-            });
+          const id = `${ack.seq}.${d.fn}`;
+          if (takesTableLane(d)) table.push(tableDelivery(id, d, ack.seq, entry.event, now));
+          else if (d.dueAt !== undefined && d.dueAt > now) {
+            later.push({ id, fn: d.fn, dueAt: d.dueAt, body: { ...work, d: d.dueAt } });
           } else due.push(d);
         }
         await Promise.all(
-          due.map((d) => this.#js.publish(workSubject(this.#o, d.fn), text, { msgID: `${ack.seq}.${d.fn}` })),
+          due.map((d) =>
+            this.#js.publish(
+              workSubject(this.#o, d.fn),
+              d.dueAt === undefined ? text : JSON.stringify({ ...work, d: d.dueAt }),
+              { msgID: `${ack.seq}.${d.fn}` },
+            ),
+          ),
         );
         results[i] = { status: ack.duplicate ? "duplicate" : "accepted", seq: ack.seq };
         return { key, seq: ack.seq, windowMs: entry.dedupWindowMs ?? options.dedupWindowMs, entry };
       }),
     );
-    await this.#scheduled.add(later);
+    await Promise.all([this.#scheduled.add(later), this.#table.add(table)]);
     const traced = published.filter((p) => p.entry.trace);
     if (traced.length > 0) {
       await this.#pool.query(
@@ -163,7 +175,7 @@ export class ClusterLog implements EventLog {
     for (const i of fresh) {
       if (results[i]!.status === "accepted") for (const d of entries[i]!.deliveries) fns.add(d.fn);
     }
-    if (fns.size > 0) this.#appended(fns);
+    if (fns.size > 0) this.#appended(fns, new Set(table.map((d) => d.fn).filter((fn) => fns.has(fn))));
     return results;
   }
 
@@ -218,28 +230,22 @@ export class ClusterLog implements EventLog {
   }
 }
 
-/**
- * The flow-control attributes that JetStream work queues cannot honour as they stand (per-group
- * limits and FIFO groups, priority, batches, cancel keys) are refused when the event is appended,
- * with a message, rather than ignored: running such deliveries without their limits or order
- * would break a promise silently.
- */
-function refuseUnsupported(d: NewDelivery): void {
-  const what =
-    d.groupKey !== undefined
-      ? "per-key concurrency and FIFO groups"
-      : d.priority
-        ? "priority"
-        : d.batchKey !== undefined
-          ? "batches"
-          : d.cancelKey !== undefined
-            ? "cancellation keys"
-            : undefined;
-  if (what) {
-    throw new Error(
-      `[cluster] ${what} (deliveries to "${d.fn}") are not supported by the cluster backend yet; run this app on the embedded backend, or remove the option`,
-    );
-  }
+/** A delivery of the table lane, with its flow-control keys. */
+function tableDelivery(
+  id: string,
+  d: NewDelivery,
+  seq: number,
+  event: CloudEvent,
+  now: number,
+): TableDelivery {
+  const t: TableDelivery = { id, fn: d.fn, eventSeq: seq, event, createdAt: now };
+  if (d.dueAt !== undefined) t.dueAt = d.dueAt;
+  if (d.groupKey !== undefined) t.groupKey = d.groupKey;
+  if (d.priority !== undefined) t.priority = d.priority;
+  if (d.cancelKey !== undefined) t.cancelKey = d.cancelKey;
+  if (d.batchKey !== undefined) t.batchKey = d.batchKey;
+  if (d.debounce) t.debounce = d.debounce;
+  return t;
 }
 
 function hash(key: string): string {

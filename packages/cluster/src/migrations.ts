@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { inTransaction } from "./transaction.js";
 
 /**
  * Versioned schema migrations of the PostgreSQL side, applied in order at start; the
@@ -94,13 +95,131 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (ns, key)
   );
   `,
+  // The table lane (see table-lane.ts): deliveries that carry flow-control keys, and every queue's.
+  // Leasing, settling and cancelling are fenced by the row's lease token; `done` rows stay as
+  // tombstones for the work stream's duplicate window, so that a repeated append does not run a
+  // finished delivery again. Bundles of deployed versions, shared by the nodes.
+  `
+  CREATE SEQUENCE deliveries_n;
+  CREATE TABLE deliveries (
+    id text PRIMARY KEY,
+    -- Insertion order: FIFO groups and batches follow it.
+    n bigint NOT NULL DEFAULT nextval('deliveries_n'),
+    fn text NOT NULL,
+    -- 0 ready (due at due_at), 1 leased (the lease ends at due_at), 2 done (a tombstone).
+    -- Keeping the lease end in due_at lets one index answer both "due" and "lease expired".
+    state smallint NOT NULL DEFAULT 0,
+    due_at bigint NOT NULL,
+    attempt integer NOT NULL DEFAULT 0,
+    lease_token text,
+    event_seq bigint NOT NULL,
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    event text NOT NULL,
+    created_at bigint NOT NULL,
+    redrives integer NOT NULL DEFAULT 0,
+    group_key text,
+    priority integer NOT NULL DEFAULT 0,
+    cancel_key text,
+    batch_key text,
+    debounce_key text,
+    -- debounce: due no later than this, however many events arrive (first event + maxWait)
+    max_due bigint,
+    done_at bigint
+  );
+  CREATE INDEX deliveries_due ON deliveries (fn, due_at, n) WHERE state < 2;
+  CREATE INDEX deliveries_group ON deliveries (fn, group_key, n) WHERE group_key IS NOT NULL AND state < 2;
+  CREATE INDEX deliveries_cancel ON deliveries (fn, cancel_key) WHERE cancel_key IS NOT NULL AND state = 0;
+  CREATE INDEX deliveries_debounce ON deliveries (fn, debounce_key) WHERE debounce_key IS NOT NULL AND state = 0;
+  CREATE INDEX deliveries_leased ON deliveries (due_at) WHERE state = 1;
+  CREATE INDEX deliveries_done ON deliveries (done_at) WHERE state = 2;
+  -- The flow-control keys of a dead letter from the table lane (JSON), so that a redrive puts it
+  -- back there; NULL for deliveries of the work stream.
+  ALTER TABLE dead_letters ADD COLUMN lane text;
+  CREATE TABLE bundles (
+    name text PRIMARY KEY,
+    code bytea NOT NULL,
+    created_at bigint NOT NULL DEFAULT now_ms()
+  );
+  -- What the lease functions hand back: the leased rows, in the order they were picked.
+  CREATE TYPE leased_row AS (
+    id text, ord bigint, attempt integer, event_seq bigint, event text, created_at bigint,
+    group_key text, redrives integer, due_at bigint
+  );
+  -- Leases with groups (per-group limits, FIFO heads) and priority, as the embedded store does.
+  -- One such lease of a function at a time, cluster-wide (an advisory lock): counting a group's
+  -- leases and taking more must not interleave with another node doing the same. The function is
+  -- VOLATILE, so the statement after the lock takes a new snapshot and sees what the previous
+  -- holder of the lock committed.
+  CREATE FUNCTION lease_flow(p_fn text, p_max integer, p_lease_ms bigint, p_token text,
+      p_per_group integer, p_ordered boolean, p_by_priority boolean)
+    RETURNS SETOF leased_row LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE t bigint;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':lease:' || p_fn));
+    t := now_ms();
+    RETURN QUERY
+    WITH live AS (
+      SELECT d.group_key, count(*)::int AS held FROM deliveries d
+      WHERE d.fn = p_fn AND d.state = 1 AND d.due_at > t AND d.group_key IS NOT NULL
+      GROUP BY d.group_key
+    ), heads AS (
+      SELECT DISTINCT ON (d.group_key) d.id FROM deliveries d
+      WHERE p_ordered AND d.fn = p_fn AND d.state < 2 AND d.group_key IS NOT NULL
+      ORDER BY d.group_key, d.n
+    ), cand AS (
+      -- FIFO: only group heads (and, with priority, ungrouped deliveries) can run.
+      SELECT d.id, d.group_key, d.priority, d.due_at, d.n FROM deliveries d
+      WHERE d.fn = p_fn AND d.state < 2 AND d.due_at <= t
+        AND (NOT p_ordered OR (d.group_key IS NULL AND p_by_priority) OR d.id IN (SELECT h.id FROM heads h))
+      ORDER BY CASE WHEN p_by_priority THEN d.priority END DESC, d.due_at, d.n
+      LIMIT 5000
+    ), ranked AS (
+      SELECT c.id, c.group_key, c.priority, c.due_at, c.n,
+        row_number() OVER (PARTITION BY c.group_key
+          ORDER BY CASE WHEN p_by_priority THEN c.priority END DESC, c.due_at, c.n) AS k
+      FROM cand c
+    ), picked AS (
+      SELECT r.id, row_number() OVER (
+          ORDER BY CASE WHEN p_by_priority THEN r.priority END DESC, r.due_at, r.n) AS ord
+      FROM ranked r LEFT JOIN live l ON l.group_key = r.group_key
+      WHERE r.group_key IS NULL OR r.k + coalesce(l.held, 0) <= p_per_group
+      ORDER BY 2 LIMIT p_max
+    )
+    UPDATE deliveries d SET state = 1, attempt = d.attempt + 1, lease_token = p_token, due_at = t + p_lease_ms
+    FROM picked p WHERE d.id = p.id
+    RETURNING d.id, p.ord, d.attempt, d.event_seq, d.event, d.created_at, d.group_key, d.redrives, d.due_at;
+  END $$;
+  -- One batch: the batch key (NULL counts as '') whose due deliveries fill a batch, or whose oldest
+  -- has waited the window, oldest first; up to p_max of its deliveries in insertion order.
+  CREATE FUNCTION lease_batch(p_fn text, p_max integer, p_lease_ms bigint, p_window_ms bigint, p_token text)
+    RETURNS SETOF leased_row LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE t bigint; k text;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':lease:' || p_fn));
+    t := now_ms();
+    SELECT coalesce(d.batch_key, '') INTO k FROM deliveries d
+    WHERE d.fn = p_fn AND d.state < 2 AND d.due_at <= t
+    GROUP BY coalesce(d.batch_key, '')
+    HAVING count(*) >= p_max OR min(d.due_at) <= t - p_window_ms
+    ORDER BY min(d.due_at) LIMIT 1;
+    IF NOT FOUND THEN RETURN; END IF;
+    RETURN QUERY
+    WITH picked AS (
+      SELECT d.id, row_number() OVER (ORDER BY d.n) AS ord FROM deliveries d
+      WHERE d.fn = p_fn AND coalesce(d.batch_key, '') = k AND d.state < 2 AND d.due_at <= t
+      ORDER BY d.n LIMIT p_max
+    )
+    UPDATE deliveries d SET state = 1, attempt = d.attempt + 1, lease_token = p_token, due_at = t + p_lease_ms
+    FROM picked p WHERE d.id = p.id
+    RETURNING d.id, p.ord, d.attempt, d.event_seq, d.event, d.created_at, d.group_key, d.redrives, d.due_at;
+  END $$;
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */
 export async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, async (client) => {
     // One node migrates at a time; the others wait, then find nothing left to do.
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`eddy-migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -120,11 +239,5 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<void> {
       await client.query(MIGRATIONS[v]!);
       await client.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [v + 1]);
     }
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -36,6 +36,8 @@ export interface ResolvedClusterOptions extends Required<Omit<ClusterOptions, "l
   workStream: string;
   logSubject: string;
   wakeSubject: string;
+  /** Requests for each node's report of its leases (the admin view, peers.ts). */
+  inspectSubject: string;
 }
 
 const PREFIX = /^[a-z][a-z0-9_]{0,39}$/;
@@ -67,6 +69,7 @@ export function resolveOptions(options: ClusterOptions): ResolvedClusterOptions 
     workStream: `${upper}_WORK`,
     logSubject: `${prefix}.log`,
     wakeSubject: `${prefix}.wake`,
+    inspectSubject: `${prefix}.inspect`,
   };
 }
 
@@ -81,4 +84,9 @@ export function fnToken(fn: string): string {
 /** The work subject of a function. */
 export function workSubject(o: ResolvedClusterOptions, fn: string): string {
   return `${o.prefix}.work.${fnToken(fn)}`;
+}
+
+/** The function of a work subject (the inverse of {@link workSubject}). */
+export function fnOfWorkSubject(o: ResolvedClusterOptions, subject: string): string {
+  return subject.slice(`${o.prefix}.work.`.length).replaceAll("~", ".");
 }

@@ -10,12 +10,11 @@ export interface ScheduledDelivery {
   fn: string;
   dueAt: number;
   body: WorkMessage;
-  /** Debounce: a waiting delivery of `fn` with this key takes the new body instead. */
-  debounce?: { key: string; maxWaitMs: number };
 }
 
 /**
- * Deliveries that are not due yet (delayed, released to a later time, debounced). JetStream 2.9
+ * Deliveries of the stream lane that are not due yet (delayed, released to a later time; debounced
+ * ones and those with flow-control keys wait in the table lane instead). JetStream 2.9
  * cannot hold a message back without counting a delivery, so they wait in PostgreSQL and are
  * published to the work stream once due, by whichever node gets there first: every node looks
  * every `pollMs`, and a node also sets a timer for the due times it knows of.
@@ -49,41 +48,19 @@ export class ScheduledDeliveries {
     this.#poll.unref();
   }
 
-  /** Stores deliveries to publish later; debounced ones merge into a waiting one with their key. */
+  /** Stores deliveries to publish later. */
   async add(items: ScheduledDelivery[]): Promise<void> {
     if (items.length === 0) return;
-    const rows = (list: ScheduledDelivery[]) =>
-      JSON.stringify(
-        list.map((d) => ({
-          id: d.id,
-          fn: d.fn,
-          due_at: d.dueAt,
-          debounce_key: d.debounce?.key ?? null,
-          max_wait: d.debounce?.maxWaitMs ?? null,
-          body: JSON.stringify(d.body),
-        })),
-      );
-    const select = `SELECT id, fn, due_at, now_ms() + max_wait, debounce_key, body FROM json_to_recordset($1::json)
-       AS t(id text, fn text, due_at bigint, debounce_key text, max_wait bigint, body text)`;
-    const plain = items.filter((d) => !d.debounce);
-    const debounced = items.filter((d) => d.debounce);
+    const rows = JSON.stringify(
+      items.map((d) => ({ id: d.id, fn: d.fn, due_at: d.dueAt, body: JSON.stringify(d.body) })),
+    );
     // A repeat (a producer's retry repairing a crashed append) finds its row already there.
-    if (plain.length > 0) {
-      await this.#pool.query(
-        `INSERT INTO scheduled (id, fn, due_at, max_due, debounce_key, body) ${select} ON CONFLICT (id) DO NOTHING`,
-        [rows(plain)],
-      );
-    }
-    // One statement per debounced delivery: two with the same key in one statement would
-    // conflict with each other.
-    for (const d of debounced) {
-      await this.#pool.query(
-        `INSERT INTO scheduled AS s (id, fn, due_at, max_due, debounce_key, body) ${select}
-         ON CONFLICT (fn, debounce_key) WHERE debounce_key IS NOT NULL DO UPDATE
-           SET id = excluded.id, body = excluded.body, due_at = LEAST(excluded.due_at, s.max_due)`,
-        [rows([d])],
-      );
-    }
+    await this.#pool.query(
+      `INSERT INTO scheduled (id, fn, due_at, body)
+       SELECT id, fn, due_at, body FROM json_to_recordset($1::json) AS t(id text, fn text, due_at bigint, body text)
+       ON CONFLICT (id) DO NOTHING`,
+      [rows],
+    );
     this.#arm(Math.min(...items.map((d) => d.dueAt)));
   }
 
@@ -170,7 +147,7 @@ export class ScheduledDeliveries {
       client.release();
     }
     if (fns.size > 0) this.#published(fns);
-    // Whatever waits longer (a debounce pushed later, another node's rows) gets its own timer.
+    // Whatever waits longer (added meanwhile, or by another node) gets its own timer.
     const { rows } = await this.#pool.query<{ due: number | null }>(
       "SELECT min(due_at) AS due FROM scheduled",
     );

@@ -15,6 +15,8 @@ export interface DeadLetterRow {
   created_at: number;
   dead_at: number;
   error: string;
+  /** The flow-control keys of a table-lane delivery (JSON), so that a redrive puts it back there. */
+  lane: string | null;
 }
 
 /** What one settle writes to PostgreSQL. */

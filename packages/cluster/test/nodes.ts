@@ -38,8 +38,15 @@ export default defineFunction(
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts one node of `spec` serving `appDir`, with its own data folder (bundles), like another machine. */
-export async function startNode(spec: ClusterSpec, appDir: string): Promise<EddyProcess> {
+/**
+ * Starts one node of `spec` serving `appDir`, with its own data folder (bundles), like another
+ * machine; `env` adds to its environment (e.g. EDDY_ADMIN_KEY).
+ */
+export async function startNode(
+  spec: ClusterSpec,
+  appDir: string,
+  env: Record<string, string> = {},
+): Promise<EddyProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "eddy-node-"));
   const node = await spawnEddy(
     [
@@ -58,7 +65,7 @@ export async function startNode(spec: ClusterSpec, appDir: string): Promise<Eddy
       "--cluster-prefix",
       spec.prefix,
     ],
-    { EDDY_LOG_LEVEL: "info" },
+    { EDDY_LOG_LEVEL: "info", ...env },
     30_000,
   );
   node.child.once("exit", () => rmSync(dataDir, { recursive: true, force: true }));

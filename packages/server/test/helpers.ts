@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, startEddy } from "@eddy/server";
-import type { EddyOptions, RunningEddy } from "@eddy/server";
+import type { Backend, EddyOptions, RunningEddy } from "@eddy/server";
 
 /** A temporary app folder with the given files (paths relative to it); removed by `cleanup`. */
 export function tempApp(files: Record<string, string>): { dir: string; cleanup: () => void } {
@@ -15,13 +15,26 @@ export function tempApp(files: Record<string, string>): { dir: string; cleanup: 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+let testBackend: (() => Promise<Backend>) | undefined;
+
+/**
+ * Makes `startTestEddy` run on backends from `open` instead of the embedded store, so that another
+ * backend's package can run these engine tests too ("done when it passes on both backends"): it
+ * calls this, then imports the test files (see packages/cluster/test/engine-on-cluster.test.ts).
+ */
+export function useTestBackend(open: () => Promise<Backend>): void {
+  testBackend = open;
+}
+
 /** Starts Eddy in this process on a free port, quiet unless EDDY_TEST_LOG is set. */
-export function startTestEddy(dir: string, options: Partial<EddyOptions> = {}): Promise<RunningEddy> {
+export async function startTestEddy(dir: string, options: Partial<EddyOptions> = {}): Promise<RunningEddy> {
+  const backend = options.backend ?? (await testBackend?.());
   return startEddy({
     dir,
     port: 0,
     log: createLogger({ level: process.env.EDDY_TEST_LOG ?? "silent" }),
     ...options,
+    ...(backend ? { backend } : {}),
   });
 }
 

@@ -342,6 +342,21 @@ export interface Records {
   prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }>;
 }
 
+/**
+ * Bundles of deployed versions, shared by the processes of a backend (cluster nodes), by file name
+ * (`<module>.<version>.mjs`: content-addressed, so a name always stands for the same code). A
+ * process keeps bundles in its own data folder; this store lets another process run a version it
+ * never built nor received (deployed over HTTP through another node).
+ */
+export interface BundleStore {
+  /** Which of these names are stored. */
+  has(names: string[]): Promise<Set<string>>;
+  /** Stores bundles; a name already stored is left as it is. Resolves once durable. */
+  put(bundles: { name: string; code: Uint8Array }[]): Promise<void>;
+  /** The code of a stored bundle, or undefined. */
+  get(name: string): Promise<Uint8Array | undefined>;
+}
+
 /** A backend: the four primitives and its lifecycle. */
 export interface Backend {
   readonly name: string;
@@ -350,12 +365,19 @@ export interface Backend {
   readonly kv: KeyValue;
   readonly records: Records;
   /**
-   * Tells `listener` the functions that got new deliveries appended by another process, so that
-   * their dispatchers wake at once instead of at their next poll; returns the unsubscribe function.
-   * Optional: a backend that only this process writes to (embedded) has nothing to tell, since the
-   * engine already wakes dispatchers after its own appends.
+   * Tells `listener` the consumers that got new deliveries appended by another process, or whose
+   * deliveries became leasable in a way the engine does not see (cluster: a settle on any node that
+   * freed a FIFO group or a per-key slot), so that their dispatchers wake at once instead of at
+   * their next poll; returns the unsubscribe function. Optional: a backend that only this process
+   * writes to (embedded) has nothing to tell, since the engine already wakes dispatchers after its
+   * own appends and settles.
    */
   onDeliveries?(listener: (fns: string[]) => void): () => void;
+  /**
+   * Optional: a store of bundles shared by the processes of this backend. Without one (embedded,
+   * a single process) bundles live in the data folder only.
+   */
+  readonly bundles?: BundleStore;
   /** Flushes pending writes and releases resources. */
   close(): Promise<void>;
 }

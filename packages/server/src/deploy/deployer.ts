@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { EddyError } from "eddy";
 import type { Engine } from "../engine.js";
 import { inspectBundles } from "../functions/inspect.js";
@@ -232,8 +232,27 @@ export class Deployer {
     }
     state.running = next.map((f) => f.name);
     if (folder) state.folder = folder;
+    await this.#share(next);
     await this.#store.write(state);
     return { changes, failures };
+  }
+
+  /**
+   * Puts the bundles of `functions` in the backend's shared store, if it has one (cluster), before
+   * their versions are recorded: another node may then run them after a restart without having
+   * built or received them.
+   */
+  async #share(functions: LoadedFunction[]): Promise<void> {
+    const store = this.#engine.backend.bundles;
+    if (!store || functions.length === 0) return;
+    const names = functions.map((f) => basename(f.bundlePath));
+    const stored = await store.has(names);
+    const missing = functions.filter((f) => !stored.has(basename(f.bundlePath)));
+    if (missing.length > 0) {
+      await store.put(
+        missing.map((f) => ({ name: basename(f.bundlePath), code: readFileSync(f.bundlePath) })),
+      );
+    }
   }
 
   /** Loaded functions for recorded versions: from `loaded` when there, else their stored bundles. */
@@ -247,12 +266,18 @@ export class Deployer {
       const have = loaded.get(`${w.name}@${w.version}`);
       if (have) out.push(have);
       else {
-        const path = join(this.#bundleDir, bundleFileName(w.file, w.version));
-        if (!existsSync(path))
-          throw new DeployError(
-            "EDDY_DEPLOY_FAILED",
-            `the bundle of ${w.name} ${w.version} is gone from ${this.#bundleDir}`,
-          );
+        const name = bundleFileName(w.file, w.version);
+        const path = join(this.#bundleDir, name);
+        if (!existsSync(path)) {
+          // Deployed through another node: from the shared store, if the backend has one.
+          const code = await this.#engine.backend.bundles?.get(name);
+          if (!code)
+            throw new DeployError(
+              "EDDY_DEPLOY_FAILED",
+              `the bundle of ${w.name} ${w.version} is gone from ${this.#bundleDir}`,
+            );
+          this.#write(path, code);
+        }
         missing.push({ file: w.file, version: w.version, path });
       }
     }
@@ -273,13 +298,16 @@ export class Deployer {
     const code = Buffer.from(b.code);
     const version = versionOf(code);
     const path = join(this.#bundleDir, bundleFileName(b.file, version));
-    if (!existsSync(path)) {
-      mkdirSync(this.#bundleDir, { recursive: true });
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, path);
-    }
+    if (!existsSync(path)) this.#write(path, code);
     return { file: b.file, version, path };
+  }
+
+  /** Writes a bundle whole or not at all (a crash never leaves half a bundle under its name). */
+  #write(path: string, code: Uint8Array): void {
+    mkdirSync(this.#bundleDir, { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, path);
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {

@@ -37,6 +37,9 @@ export class QueueError extends Error {
 const REGISTRY = { ns: "eddy", key: "queues" };
 const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
 const MESSAGE_TYPE = "eddy.queue.message";
+// Queues defined or changed through another cluster node are seen after at most this long (and a
+// queue this node does not know is looked up at once).
+const REGISTRY_TTL_MS = 2_000;
 
 /**
  * SQS-like queues on the backend primitives: a message is stored in the log as a CloudEvent
@@ -50,6 +53,8 @@ export class QueueService {
   readonly #backend: Backend;
   readonly #append: (entries: AppendEntry[]) => Promise<{ status: string }[]>;
   #configs: Record<string, QueueConfig> | undefined;
+  /** When `#configs` was read: other cluster nodes may change the registry meanwhile. */
+  #readAt = 0;
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopping = false;
 
@@ -69,6 +74,7 @@ export class QueueService {
       });
       if (v !== undefined) {
         this.#configs = all;
+        this.#readAt = Date.now();
         return config;
       }
     }
@@ -99,6 +105,7 @@ export class QueueService {
         undefined
       ) {
         this.#configs = all;
+        this.#readAt = Date.now();
         await this.purgeMessages(name);
         return true;
       }
@@ -279,7 +286,11 @@ export class QueueService {
   }
 
   async #require(name: string): Promise<QueueConfig> {
-    const config = await this.get(name);
+    let config = await this.get(name);
+    if (!config && Date.now() - this.#readAt > 50) {
+      this.#configs = undefined; // created through another node since this one last looked?
+      config = await this.get(name);
+    }
     if (!config) {
       throw new QueueError(
         "EDDY_QUEUE_NOT_FOUND",
@@ -290,9 +301,10 @@ export class QueueService {
   }
 
   async #all(): Promise<Record<string, QueueConfig>> {
-    if (!this.#configs) {
+    if (!this.#configs || Date.now() - this.#readAt > REGISTRY_TTL_MS) {
       const entry = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
       this.#configs = (entry?.value as Record<string, QueueConfig> | undefined) ?? {};
+      this.#readAt = Date.now();
     }
     return this.#configs;
   }

@@ -52,6 +52,19 @@ export function describeDeadLetterContract(
       expect((await b.queue.counts("f")).dead).toBe(0);
     });
 
+    it("redrives a grouped delivery back to its place in its FIFO group", async () => {
+      const b = await create();
+      const [first, second] = [entry([{ fn: "q", groupKey: "g" }]), entry([{ fn: "q", groupKey: "g" }])];
+      await b.log.append([first, second], WINDOW);
+      const [head] = await b.queue.lease("q", 10, 5_000, { ordered: true });
+      await kill(b, head!);
+      expect(await b.queue.redrive("q", { ids: [head!.id] })).toBe(1);
+      const [again] = await b.queue.lease("q", 10, 5_000, { ordered: true });
+      expect(again).toMatchObject({ id: head!.id, groupKey: "g", attempt: 1, redrives: 1 });
+      expect(again!.event.id).toBe(first.event.id);
+      expect(await b.queue.lease("q", 10, 5_000, { ordered: true })).toHaveLength(0);
+    });
+
     it("purges what the filter selects", async () => {
       const b = await create();
       await b.log.append([entry(["f"], "a"), entry(["f"], "b")], WINDOW);
@@ -74,6 +87,31 @@ export function describeDeadLetterContract(
       const leased = await b.queue.inspect({ state: "leased", limit: 10 });
       expect(leased.filter((d) => d.fn === "v")).toHaveLength(2);
       expect(leased[0]!.dueAt).toBeGreaterThan(Date.now());
+    });
+
+    it("shows leased and overdue deliveries of groups and queues too", async () => {
+      const b = await create();
+      const old = Date.now() - 60_000;
+      await b.log.append(
+        [
+          entry([{ fn: "queue:w", dueAt: old }]),
+          entry([{ fn: "gw", groupKey: "g", dueAt: old }]),
+          entry([{ fn: "gw", groupKey: "g" }]),
+        ],
+        WINDOW,
+      );
+      const overdue = await b.queue.inspect({ state: "overdue", overdueMs: 30_000, limit: 10 });
+      expect(
+        overdue
+          .filter((d) => d.fn === "queue:w" || d.fn === "gw")
+          .map((d) => d.fn)
+          .sort(),
+      ).toEqual(["gw", "queue:w"]);
+      await b.queue.lease("gw", 10, 60_000, { perGroup: 1 });
+      const leased = await b.queue.inspect({ state: "leased", fn: "gw", limit: 10 });
+      expect(leased).toMatchObject([{ fn: "gw", state: "leased", attempt: 1 }]);
+      // The other one waits for its group, and became due only now: not overdue.
+      expect(await b.queue.inspect({ state: "overdue", fn: "gw", overdueMs: 30_000, limit: 10 })).toEqual([]);
     });
   });
 }

@@ -110,6 +110,19 @@ export function describeFlowContract(create: () => Promise<Backend>, it: Contrac
       expect(leased.map((d) => d.event.id).sort()).toEqual([second.event.id, other.event.id].sort());
     });
 
+    it("debounces into a delivery that is due but not leased yet", async () => {
+      const b = await create();
+      const debounce = { key: "k", periodMs: 50, maxWaitMs: 10_000 };
+      await b.log.append([entry([{ fn: "dd", debounce }])], WINDOW);
+      await sleep(100); // due now, and nobody leased it: it still takes newer events
+      const second = entry([{ fn: "dd", debounce }]);
+      await b.log.append([second], WINDOW);
+      expect(await b.queue.lease("dd", 10, 5_000)).toHaveLength(0);
+      await sleep(100);
+      const leased = await b.queue.lease("dd", 10, 5_000);
+      expect(leased.map((d) => d.event.id)).toEqual([second.event.id]);
+    });
+
     it("debounce never waits past maxWait", async () => {
       const b = await create();
       const debounce = { key: "k", periodMs: 120, maxWaitMs: 200 };

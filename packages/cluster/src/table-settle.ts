@@ -1,0 +1,130 @@
+import type pg from "pg";
+import type {
+  AppendEntry,
+  AppendResult,
+  EventLog,
+  InvocationRecord,
+  KvWrite,
+  LeasedDelivery,
+  Settlement,
+} from "@eddy/server";
+import { applyKvWrite } from "./kv.js";
+import { toRow } from "./records.js";
+import type { TableNotify } from "./table-lane.js";
+import { inTransaction } from "./transaction.js";
+
+/** What settling a lease of the table lane works with. */
+export interface TableSettleDeps {
+  pool: pg.Pool;
+  log: EventLog;
+  notify: TableNotify;
+}
+
+const FENCE = "id = $1 AND lease_token = $2 AND state = 1";
+const RECORD = `INSERT INTO invocations SELECT * FROM json_populate_recordset(NULL::invocations, $3::json)
+  ON CONFLICT (id) DO NOTHING`;
+
+/**
+ * One statement per outcome: the row's change (fenced by the lease token) and the invocation
+ * record (kept whether or not the lease still holds: the attempt happened). A dead letter moves to
+ * `dead_letters` with its flow-control keys, so that a redrive puts it back in this lane.
+ */
+const SETTLE: Record<Settlement["kind"], string> = {
+  ack: `WITH s AS (
+      UPDATE deliveries SET state = 2, done_at = now_ms(), lease_token = NULL WHERE ${FENCE}
+      RETURNING fn, group_key
+    ), ins AS (${RECORD})
+    SELECT count(*)::int AS n, min(fn) AS fn, min(group_key) AS group_key FROM s`,
+  retry: `WITH s AS (
+      UPDATE deliveries SET state = 0, due_at = $4, lease_token = NULL WHERE ${FENCE}
+      RETURNING fn, group_key
+    ), ins AS (${RECORD})
+    SELECT count(*)::int AS n, min(fn) AS fn, min(group_key) AS group_key FROM s`,
+  dead: `WITH s AS (
+      UPDATE deliveries SET state = 2, done_at = now_ms(), lease_token = NULL WHERE ${FENCE}
+      RETURNING id, fn, event_seq, event_type, event, attempt, redrives, created_at, group_key, priority,
+        cancel_key, batch_key, n
+    ), dl AS (
+      INSERT INTO dead_letters (id, fn, event_seq, event_type, event, attempts, redrives, created_at, dead_at, error, lane)
+      SELECT id, fn, event_seq, event_type, event, attempt, redrives, created_at, now_ms(), $4,
+        json_build_object('g', group_key, 'p', priority, 'c', cancel_key, 'b', batch_key, 'n', n)::text FROM s
+      ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, dead_at = excluded.dead_at,
+        error = excluded.error, redrives = excluded.redrives, event = excluded.event, lane = excluded.lane
+    ), ins AS (${RECORD})
+    SELECT count(*)::int AS n, min(fn) AS fn, min(group_key) AS group_key FROM s`,
+};
+
+/**
+ * Ends an attempt of a table-lane delivery. Emits go first (their ids are stable across
+ * attempts, so a rerun's are deduplicated), and only while the lease is held; then key-value
+ * writes, the row's outcome and the record commit together. A settle that frees a group's slot
+ * wakes the nodes, since deliveries of that group may be leasable now.
+ */
+export async function settleTableLease(
+  deps: TableSettleDeps,
+  lease: LeasedDelivery,
+  settlement: Settlement,
+  extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
+): Promise<{ settled: boolean; emitted: AppendResult[] }> {
+  const args: unknown[] = [
+    lease.id,
+    lease.leaseToken,
+    JSON.stringify(extra.invocation ? [toRow(extra.invocation)] : []),
+  ];
+  if (settlement.kind === "retry") args.push(settlement.dueAt);
+  else if (settlement.kind === "dead") args.push(JSON.stringify(settlement.error));
+  let emitted: AppendResult[] = [];
+  if (settlement.kind === "ack" && extra.emit?.length) {
+    const { rowCount } = await deps.pool.query(`SELECT 1 FROM deliveries WHERE ${FENCE}`, args.slice(0, 2));
+    if (rowCount !== 1) return { settled: await recordOnly(deps.pool, args[2] as string), emitted };
+    emitted = await deps.log.append(extra.emit, { dedupWindowMs: extra.dedupWindowMs });
+  }
+  let row: SettledRow;
+  const kv = extra.kv ?? [];
+  if (kv.length === 0) row = await settleRow(deps.pool, settlement.kind, args);
+  else {
+    // A lost lease writes no key-value: the transaction is undone, only the record stays.
+    const lost = new Error("lease lost");
+    try {
+      row = await inTransaction(deps.pool, async (client) => {
+        for (const w of kv) await applyKvWrite(client, w);
+        const r = await settleRow(client, settlement.kind, args);
+        if (r.n !== 1) throw lost;
+        return r;
+      });
+    } catch (err) {
+      if (err !== lost) throw err;
+      row = { n: 0, fn: null, group_key: null };
+      await recordOnly(deps.pool, args[2] as string);
+    }
+  }
+  const settled = row.n === 1;
+  if (settled && row.group_key !== null && row.fn !== null) deps.notify(new Set([row.fn]), true);
+  return { settled, emitted };
+}
+
+/** What a settle statement answers: 1 if the lease held, and the delivery's consumer and group. */
+interface SettledRow {
+  n: number;
+  fn: string | null;
+  group_key: string | null;
+}
+
+async function settleRow(
+  q: pg.Pool | pg.PoolClient,
+  kind: Settlement["kind"],
+  args: unknown[],
+): Promise<SettledRow> {
+  const { rows } = await q.query<SettledRow>(SETTLE[kind], args);
+  return rows[0]!;
+}
+
+/** Keeps the record of an attempt whose lease was lost; resolves false (not settled). */
+async function recordOnly(pool: pg.Pool, invocations: string): Promise<false> {
+  await pool.query(
+    `INSERT INTO invocations SELECT * FROM json_populate_recordset(NULL::invocations, $1::json)
+     ON CONFLICT (id) DO NOTHING`,
+    [invocations],
+  );
+  return false;
+}
