@@ -98,7 +98,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     dead,
     announce,
   });
-  const records = new ClusterRecords(pool);
+  const records = new ClusterRecords(pool, writer);
 
   const sweeper = setInterval(() => {
     const now = pool.query("DELETE FROM kv WHERE expires_at < now_ms() - 86400000");

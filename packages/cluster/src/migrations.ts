@@ -94,6 +94,10 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (ns, key)
   );
   `,
+  // What a handler returned (an HTTP function's response), bounded by the engine.
+  `
+  ALTER TABLE invocations ADD COLUMN result text, ADD COLUMN result_truncated boolean NOT NULL DEFAULT false;
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

@@ -170,7 +170,16 @@ export interface InvocationRecord {
   /** Metering: the function's memory and the billed duration (duration rounded up to 1 ms). */
   memoryMb?: number;
   billedMs?: number;
+  /**
+   * What the handler returned, as JSON (an HTTP function's response: status, headers, body). At
+   * most {@link MAX_RESULT_BYTES} of JSON: a larger result is left out and `resultTruncated` set.
+   */
+  result?: unknown;
+  resultTruncated?: boolean;
 }
+
+/** Largest `result` kept on an invocation record, in bytes of JSON. */
+export const MAX_RESULT_BYTES = 256 * 1024;
 
 /** How an attempt ends for its delivery. */
 export type Settlement =
@@ -330,6 +339,11 @@ export interface UsageRow {
 
 /** Queryable records. */
 export interface Records {
+  /**
+   * Stores records of attempts that settle no delivery (synchronous HTTP requests); resolves once
+   * they are written. A record with an id already stored is left as it was.
+   */
+  insert(records: InvocationRecord[]): Promise<void>;
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   /** Newest first. */
   queryInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;

@@ -200,6 +200,7 @@ export class Sandbox {
             emits: msg.emits,
             sends: msg.sends,
             ...(msg.failedItems ? { failedItems: msg.failedItems } : {}),
+            ...(msg.result !== undefined ? { result: msg.result } : {}),
             logs,
             logsTruncated,
             durationMs,

@@ -95,6 +95,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX invocations_trace ON invocations (trace_id) WHERE trace_id IS NOT NULL;
   CREATE INDEX invocations_started ON invocations (started_at);
   `,
+  // What a handler returned (an HTTP function's response), bounded by the engine.
+  `
+  ALTER TABLE invocations ADD COLUMN result TEXT;
+  ALTER TABLE invocations ADD COLUMN result_truncated INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the database to the newest schema inside one transaction. */

@@ -3,12 +3,21 @@
  * each attempt, and turns the outcome into a message. Transport-free: the thread and the process
  * sandbox wire it to their own channel.
  */
-import type { CloudEvent, EventInput, FunctionContext, FunctionKv, KvItem, SendOptions } from "eddy";
+import type {
+  CloudEvent,
+  EventInput,
+  FunctionContext,
+  FunctionKv,
+  HttpContext,
+  KvItem,
+  SendOptions,
+} from "eddy";
 import * as sdk from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
 import type { ErrorInfo } from "../../backends/types.js";
 import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
 import { SDK_GLOBAL } from "../protocol.js";
+import { jsonResult, toRequest, toResponseData } from "./http.js";
 import { captureConsole, LogBuffer } from "./logs.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
@@ -67,7 +76,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     const emits: CloudEvent[] = [];
     const sends: QueueSend[] = [];
     let signal: AbortSignal | undefined;
-    const ctx: FunctionContext = {
+    const ctx: FunctionContext & Partial<HttpContext> = {
       log: attempt.logs.logger(),
       env,
       // Built on first use: most handlers never look, and each signal arms a timer.
@@ -89,8 +98,15 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       },
       kv: kvClient((call) => kvCall(attempt, call)),
     };
+    const http = msg.http;
+    if (http) {
+      ctx.params = http.params;
+      ctx.route = http.route;
+      ctx.requestId = http.requestId;
+    }
     try {
-      const out = await fn.run(msg.event, ctx, msg.batch);
+      const out = http ? await fn.run(toRequest(http), ctx) : await fn.run(msg.event, ctx, msg.batch);
+      const result = http ? await toResponseData(out) : jsonResult(out);
       current = undefined;
       const failedItems = msg.batch ? batchFailures(out) : undefined;
       send({
@@ -100,6 +116,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         emits,
         sends,
         ...(failedItems ? { failedItems } : {}),
+        ...(result !== undefined ? { result } : {}),
         logs: attempt.logs.lines,
         logsTruncated: attempt.logs.truncated,
       });

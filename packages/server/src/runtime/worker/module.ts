@@ -16,8 +16,11 @@ import { stackMapper } from "./stack.js";
 /** A loaded function: its configuration and how to run one attempt of it. */
 export interface LoadedModule {
   config: ResolvedFunctionConfig;
-  /** Runs one attempt; a batch function gets `batch`. Resolves the handler's return value. */
-  run(event: CloudEvent, ctx: FunctionContext, batch?: CloudEvent[]): Promise<unknown>;
+  /**
+   * Runs one attempt; a batch function gets `batch`, an HTTP function a `Request` instead of the
+   * event. Resolves the handler's return value.
+   */
+  run(event: CloudEvent | Request, ctx: FunctionContext, batch?: CloudEvent[]): Promise<unknown>;
   /** Maps a stack's frames to the user's sources, where Node does not (bundles loaded from code). */
   mapStack: (stack: string) => string;
 }
@@ -46,7 +49,7 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
     return {
       config: fn.config,
       run: async (event, ctx, batch) =>
-        batch ? (fn.handler as BatchHandler)(batch, ctx) : (fn.handler as Handler)(event, ctx),
+        batch ? (fn.handler as BatchHandler)(batch, ctx) : (fn.handler as Handler)(event as CloudEvent, ctx),
       mapStack,
     };
   }
@@ -69,7 +72,8 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
     const region = req.region ?? "local";
     return {
       config,
-      run: (event, ctx) => runAwsHandler(handler, event, ctx.invocation, config.memoryMb, region),
+      run: (event, ctx) =>
+        runAwsHandler(handler, event as CloudEvent, ctx.invocation, config.memoryMb, region),
       mapStack,
     };
   }
