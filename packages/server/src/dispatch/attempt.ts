@@ -4,9 +4,11 @@ import type {
   AppendEntry,
   AppendResult,
   DeliveryQueue,
+  InvocationRecord,
   KeyValue,
   KvWrite,
   LeasedDelivery,
+  Settlement,
 } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Observer } from "../observability/observer.js";
@@ -32,6 +34,16 @@ export interface DispatchTarget {
   throttle?: Throttle;
   rateLimit?: RateLimit;
   invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult>;
+  /** What a trigger kind adds to settles (async gateway requests keep their status). */
+  hooks?: SettleHooks;
+}
+
+/** Additions to the settle of an attempt, for one kind of delivery. */
+export interface SettleHooks {
+  /** Key-value writes made in the same durable write as the settle. */
+  kv(delivery: LeasedDelivery, settlement: Settlement, invocation: InvocationRecord): KvWrite[];
+  /** Called once the settle committed. */
+  settled(delivery: LeasedDelivery, settlement: Settlement, invocation: InvocationRecord): void;
 }
 
 /** What running attempts needs from the rest of the engine. */
@@ -154,6 +166,7 @@ export async function runAttempt(
     if (result.coldStartMs !== undefined) invocation.coldStart = true;
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
+    if (target.hooks) kv.push(...target.hooks.kv(d, settlement, invocation));
     if (config.batch) {
       invocation.batch = live.map((x) => ({
         deliveryId: x.id,
@@ -175,6 +188,7 @@ export async function runAttempt(
         ...(settlement.kind === "retry" ? { retryAt: settlement.dueAt } : {}),
       });
     }
+    if (settled.settled) target.hooks?.settled(d, settlement, invocation);
     if (settled.emitted.length > 0) await deps.emitted(emit, settled.emitted);
     if (settlement.kind === "retry") dueAgainAt = Math.min(dueAgainAt ?? Infinity, settlement.dueAt);
     if (!settled.settled) {
