@@ -73,7 +73,7 @@ export interface EddyOptions {
     maxBodyBytes?: number;
     /** Believe X-Forwarded-For/-Proto/-Host. Default false. */
     trustProxy?: boolean;
-    /** Record successful synchronous requests too (failed ones always are). Default true. */
+    /** Record successful synchronous requests too (failed ones always are). Default false. */
     recordSync?: boolean;
     /** Response cache size of this node, bytes. Default 64 MiB. */
     cacheBytes?: number;
@@ -165,7 +165,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       maxAsyncBodyBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
       closing: () => closing !== undefined,
       trustProxy: options.gateway?.trustProxy ?? false,
-      recordSync: options.gateway?.recordSync ?? true,
+      recordSync: options.gateway?.recordSync ?? false,
       ...(options.gateway?.cacheBytes !== undefined ? { cacheBytes: options.gateway.cacheBytes } : {}),
       log,
     });

@@ -32,7 +32,7 @@ export interface GatewayOptions {
   closing: () => boolean;
   /** Believe `X-Forwarded-For/-Proto/-Host` (behind a reverse proxy). Default false. */
   trustProxy: boolean;
-  /** Record every synchronous request (true), or only failed ones. Default true. */
+  /** Record every synchronous request (true), or only failed ones (false). */
   recordSync: boolean;
   /** Bytes of the response cache. */
   cacheBytes?: number;

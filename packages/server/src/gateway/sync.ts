@@ -14,8 +14,10 @@ export type SyncOutcome =
  * Runs a synchronous request in the function's sandbox pool: one attempt, no retry (the caller
  * is waiting and decides). The caller gets 504 after `timeoutMs`, also while waiting for a free
  * sandbox; the attempt itself is stopped at the same time. What it emitted or sent is published
- * (durably) before the response goes out, and only if it succeeded. Its record is written in the
- * background: the response does not wait for it.
+ * (durably) before the response goes out, and only if it succeeded. A failed request's record
+ * is written in the background (the response does not wait for it); a successful one's only with
+ * `record`, since a durable write per request would cost more than the request (every request
+ * is counted in the metrics either way).
  */
 export async function invokeSync(
   engine: Engine,
