@@ -45,6 +45,7 @@ export async function startNode(spec: ClusterSpec, appDir: string): Promise<Eddy
     [
       "start",
       appDir,
+      "--no-auth",
       "--port",
       "0",
       "--data-dir",
