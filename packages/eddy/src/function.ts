@@ -156,6 +156,13 @@ export interface FunctionConfig {
     min?: number;
     /** A sandbox above `min` is stopped after this long without work. Default: the server's (60s). */
     idleTimeout?: Duration;
+    /**
+     * Attempts one sandbox runs at once, as Cloud Run's per-instance concurrency: fewer sandboxes
+     * and much more throughput for I/O-bound handlers, but the attempts share the sandbox's
+     * globals, memory and fate (one that times out stops the others). Default 1 (Lambda's one at a
+     * time); HTTP functions (`on.http`): 16.
+     */
+    perSandbox?: number;
   };
   /** Event types this function emits (documentation and, later, schema checks). */
   emits?: string[];
@@ -205,7 +212,15 @@ export interface ResolvedFunctionConfig {
   };
   timeoutMs: number;
   memoryMb: number;
-  concurrency: { max: number; key?: string; perKey?: number; min: number; idleTimeoutMs?: number };
+  concurrency: {
+    max: number;
+    key?: string;
+    perKey?: number;
+    min: number;
+    idleTimeoutMs?: number;
+    /** Absent: 1. */
+    perSandbox?: number;
+  };
   emits: string[];
   idempotency?: { key: string; windowMs: number };
   throttle?: { limit: number; periodMs: number; burst: number; key?: string };
@@ -484,6 +499,10 @@ function resolveRuntimeOptions(config: FunctionConfig, out: ResolvedFunctionConf
   out.concurrency.min = integer(c.min ?? 0, "concurrency.min", 0, out.concurrency.max);
   if (c.idleTimeout !== undefined) {
     out.concurrency.idleTimeoutMs = duration(c.idleTimeout, "concurrency.idleTimeout");
+  }
+  const http = config.triggers.some((t) => t.kind === "http");
+  if (c.perSandbox !== undefined || http) {
+    out.concurrency.perSandbox = integer(c.perSandbox ?? 16, "concurrency.perSandbox", 1, 1000);
   }
   out.isolation = oneOf(config.isolation ?? "thread", "isolation", ["thread", "process"] as const);
   if (config.compat !== undefined) out.compat = oneOf(config.compat, "compat", ["aws"] as const);

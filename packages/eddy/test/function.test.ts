@@ -161,6 +161,12 @@ describe("on.http", () => {
       id: ctx.params.id,
     }));
     expect(fn.config.triggers[0]!.kind).toBe("http");
+    // HTTP functions serve several requests per sandbox by default; event functions one.
+    expect(fn.config.concurrency.perSandbox).toBe(16);
+    expect(defineFunction({ triggers: [] }, () => 1).config.concurrency.perSandbox).toBeUndefined();
+    expect(() => defineFunction({ triggers: [], concurrency: { perSandbox: 0 } }, () => 1)).toThrow(
+      "concurrency.perSandbox: must be an integer from 1 to 1000, got 0",
+    );
     expect(() =>
       defineFunction({ triggers: [on.http("GET /a"), on.event({ type: ["x"] })] }, () => undefined),
     ).toThrow("triggers: an HTTP function (on.http) gets a Request");

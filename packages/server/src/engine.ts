@@ -331,6 +331,7 @@ export class Engine {
         memoryMb: c.memoryMb,
         max: c.concurrency.max,
         min: c.concurrency.min,
+        perSandbox: c.concurrency.perSandbox ?? 1,
         idleMs: c.concurrency.idleTimeoutMs ?? o.sandboxIdleMs,
         loadTimeoutMs: o.loadTimeoutMs,
         kv: kvService(this.backend.kv, fn.name),

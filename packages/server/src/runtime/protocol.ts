@@ -92,6 +92,15 @@ export type KvCall =
   | { op: "set"; key: string; value: unknown; ttlMs?: number; ifVersion?: number }
   | { op: "delete"; key: string; ifVersion?: number };
 
+/**
+ * Messages sent in one turn of the event loop travel together, one `postMessage` for all of them
+ * (thread sandboxes): a wake-up of the other thread costs more than the copy of a message.
+ */
+export interface Many<T> {
+  t: "many";
+  msgs: T[];
+}
+
 /** Engine → sandbox. */
 export type ToSandbox =
   | ({ t: "load" } & LoadRequest)

@@ -12,6 +12,7 @@ import type {
   KvItem,
   SendOptions,
 } from "eddy";
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as sdk from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
 import type { ErrorInfo } from "../../backends/types.js";
@@ -35,21 +36,33 @@ interface Attempt {
   abort: AbortController;
 }
 
+/** The host's message handler; `running()`: attempts in flight. */
+export type Host = ((msg: ToSandbox) => void) & { running(): number };
+
 /** Handles engine messages; `send` posts replies back. */
-export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) => void {
+export function createHost(send: (msg: FromSandbox) => void): Host {
   // Bundles take the SDK from here instead of carrying a copy (see bundler.ts).
   (globalThis as Record<symbol, unknown>)[Symbol.for(SDK_GLOBAL)] = sdk;
   let fn: LoadedModule | undefined;
   let env: Record<string, string> = {};
   let redact = (text: string) => text;
+  // One attempt at a time: `current`. With concurrency.perSandbox > 1, several: `console.*` is
+  // told which by an AsyncLocalStorage, made only then (async hooks cost on every promise).
   let current: Attempt | undefined;
+  let context: AsyncLocalStorage<Attempt> | undefined;
+  const running = new Map<string, Attempt>();
   let rpcSeq = 0;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  captureConsole(() => current?.logs);
+  captureConsole(() => {
+    const a = context ? context.getStore() : current;
+    return a && running.get(a.id) === a ? a.logs : undefined;
+  });
 
   const kvCall = (attempt: Attempt, call: KvCall): Promise<unknown> => {
     // Only the attempt itself may write: a timer left over from it must not touch state later.
-    if (current !== attempt) return Promise.reject(new Error("ctx.kv used after its attempt ended"));
+    if (running.get(attempt.id) !== attempt) {
+      return Promise.reject(new Error("ctx.kv used after its attempt ended"));
+    }
     const rpc = ++rpcSeq;
     return new Promise((resolve, reject) => {
       calls.set(rpc, { resolve, reject });
@@ -63,6 +76,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       env = msg.env;
       redact = redactor(env);
       fn = await loadModule(msg);
+      if ((fn.config.concurrency.perSandbox ?? 1) > 1) context = new AsyncLocalStorage<Attempt>();
       send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
     } catch (err) {
       send({ t: "load-failed", error: redactError(serializeError(err), redact) });
@@ -73,6 +87,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     if (!fn) throw new Error("invoke before load");
     const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
     current = attempt;
+    running.set(msg.id, attempt);
     const emits: CloudEvent[] = [];
     const sends: QueueSend[] = [];
     let signal: AbortSignal | undefined;
@@ -105,8 +120,10 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       ctx.requestId = http.requestId;
     }
     try {
-      const out = http ? await fn.run(toRequest(http), ctx) : await fn.run(msg.event, ctx, msg.batch);
+      const run = () => (http ? fn!.run(toRequest(http), ctx) : fn!.run(msg.event, ctx, msg.batch));
+      const out = await (context ? context.run(attempt, run) : run());
       const result = http ? await toResponseData(out) : jsonResult(out);
+      running.delete(msg.id);
       current = undefined;
       const failedItems = msg.batch ? batchFailures(out) : undefined;
       send({
@@ -121,6 +138,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         logsTruncated: attempt.logs.truncated,
       });
     } catch (err) {
+      running.delete(msg.id);
       current = undefined;
       send({
         t: "result",
@@ -145,7 +163,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     send({ t: "inspected", results });
   };
 
-  return (msg) => {
+  const handle = (msg: ToSandbox) => {
     switch (msg.t) {
       case "load":
         void load(msg);
@@ -157,7 +175,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         void invoke(msg);
         return;
       case "abort":
-        if (current?.id === msg.id) current.abort.abort(new DOMException(msg.reason, "AbortError"));
+        running.get(msg.id)?.abort.abort(new DOMException(msg.reason, "AbortError"));
         return;
       case "kv-reply": {
         const call = calls.get(msg.rpc);
@@ -172,6 +190,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       }
     }
   };
+  return Object.assign(handle, { running: () => running.size });
 }
 
 function redactError(e: ErrorInfo, redact: (text: string) => string): ErrorInfo {
