@@ -28,6 +28,7 @@ interface RunOptions extends BackendChoice {
   jwtAudience?: string;
   routePrefix?: string;
   trustProxy?: boolean;
+  recordRequests?: boolean;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -130,6 +131,10 @@ export function registerRunCommands(program: Command): void {
         ),
       )
       .option("--trust-proxy", "believe X-Forwarded-For/-Proto/-Host (behind a reverse proxy)")
+      .option(
+        "--record-requests",
+        "store a record of every successful sync route request (failed ones always are)",
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
@@ -204,6 +209,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     gateway: {
       ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),
       ...(opts.trustProxy ? { trustProxy: true } : {}),
+      ...(opts.recordRequests ? { recordSync: true } : {}),
     },
   });
   if (
