@@ -27,6 +27,11 @@ export default defineFunction(
     throw new NonRetriableError("and the second for good");
   },
 );`,
+  "functions/once.ts": `import { defineFunction, on } from "eddy";
+export default defineFunction(
+  { name: "once", triggers: [on.http("POST /once", { mode: "async", public: true })], rateLimit: { limit: 1, period: "1m" } },
+  async () => "ran",
+);`,
 });
 let eddy: RunningEddy;
 let invokeKey: string;
@@ -129,6 +134,21 @@ describe("async routes", () => {
     } finally {
       hook.close();
     }
+  });
+
+  it("says skipped, with the reason, when the function's own rate limit drops a request", async () => {
+    const send = async () => (await fetch(`${eddy.url}/once`, { method: "POST" })).headers.get("location")!;
+    const [first, second] = [await send(), await send()];
+    const done = (location: string) =>
+      waitFor(async () => {
+        const s = await status(location);
+        return s.body.status !== "pending" ? s.body : undefined;
+      }, "the request to settle");
+    expect(await done(first)).toMatchObject({ status: "succeeded", result: { body: "ran" } });
+    expect(await done(second)).toMatchObject({
+      status: "skipped",
+      reason: expect.stringContaining("rateLimit"),
+    });
   });
 
   it("refuses a callback on a route that does not take one", async () => {

@@ -5,6 +5,9 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { bundleFunctions } from "@eddy/server";
 import { startTestEddy, tempApp } from "./helpers.js";
 
 const ADMIN = "test-admin-key-0123456789";
@@ -120,6 +123,41 @@ describe("API keys and scopes (auth: all)", () => {
   it("only lets the admin scope manage keys", async () => {
     const { token } = await key(["functions:invoke", "events:publish"]);
     expect(await code(await call("/v1/keys", token))).toEqual([403, "EDDY_FORBIDDEN"]);
+  });
+});
+
+describe("deploys", () => {
+  it("refuses an upload whose route clashes with a running function's, naming both, and changes nothing", async () => {
+    const src = tempApp({
+      "functions/orders.ts": fn("orders", `on.http("GET /orders", { scopes: ["orders:read"] })`),
+      "functions/thief.ts": fn("thief", `on.http("GET /internal")`),
+      "functions/status.ts": fn("status", `on.http("GET /status", { public: true })`),
+      "functions/admin-only.ts": fn("admin-only", `on.http("GET /internal")`),
+    });
+    try {
+      const files = ["orders", "thief", "status", "admin-only"].map((f) =>
+        join(src.dir, "functions", `${f}.ts`),
+      );
+      const { bundles } = await bundleFunctions(src.dir, files, join(src.dir, "out"));
+      const res = await call("/v1/deploy", ADMIN, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          functions: bundles.map((b) => ({ file: b.file, code: readFileSync(b.path, "utf8") })),
+        }),
+      });
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { code: string; errors: { message: string }[] };
+      expect(body.code).toBe("EDDY_DEPLOY_FAILED");
+      expect(body.errors.map((e) => e.message).join("\n")).toContain(
+        'function thief: route GET /internal conflicts with GET /internal of function "admin-only"',
+      );
+      expect((await call("/v1/routes", ADMIN).then((r) => r.json())) as object).toMatchObject({
+        routes: expect.not.arrayContaining([expect.objectContaining({ function: "thief" })]),
+      });
+    } finally {
+      src.cleanup();
+    }
   });
 });
 

@@ -91,12 +91,7 @@ export async function runAttempt(
         message: `the delivery is ${now - d.createdAt} ms old, over retries.maxEventAge (${config.retries.maxEventAgeMs} ms)`,
       };
       const rec = skippedRecord(target, d, "maxEventAge", "dead", error);
-      await deps.queue.settle(
-        d,
-        { kind: "dead", error },
-        { invocation: rec, dedupWindowMs: deps.dedupWindowMs },
-      );
-      deps.observer?.attempt(rec);
+      await settleUnrun(target, d, { kind: "dead", error }, rec, deps);
     } else live.push(d);
   }
   if (live.length === 0) return {};
@@ -254,7 +249,23 @@ async function skip(
   deps: DispatchDeps,
   reason: string,
 ): Promise<void> {
-  const rec = skippedRecord(target, d, reason, "ack");
-  await deps.queue.settle(d, { kind: "ack" }, { invocation: rec, dedupWindowMs: deps.dedupWindowMs });
+  await settleUnrun(target, d, { kind: "ack" }, skippedRecord(target, d, reason, "ack"), deps);
+}
+
+/** Settles a delivery that did not run, with its record and what the target's hooks add. */
+async function settleUnrun(
+  target: DispatchTarget,
+  d: LeasedDelivery,
+  settlement: Settlement,
+  rec: InvocationRecord,
+  deps: DispatchDeps,
+): Promise<void> {
+  const kv = target.hooks?.kv(d, settlement, rec) ?? [];
+  const r = await deps.queue.settle(d, settlement, {
+    invocation: rec,
+    dedupWindowMs: deps.dedupWindowMs,
+    ...(kv.length > 0 ? { kv } : {}),
+  });
+  if (r.settled) target.hooks?.settled(d, settlement, rec);
   deps.observer?.attempt(rec);
 }

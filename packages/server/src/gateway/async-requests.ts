@@ -28,7 +28,9 @@ export interface RequestStatus {
   route: string;
   public: boolean;
   scopes?: string[];
-  status: "pending" | "succeeded" | "failed";
+  /** "skipped": settled without running (the function's rateLimit or idempotencyKey), see `reason`. */
+  status: "pending" | "succeeded" | "failed" | "skipped";
+  reason?: string;
   createdAt: number;
   updatedAt: number;
   /** Attempts so far. */
@@ -114,6 +116,10 @@ function settledStatus(
   const data = d.event.data as AsyncRequestData;
   const { status } = asyncRequest(d.fn, data, d.createdAt);
   status.status = settlement.kind === "ack" ? "succeeded" : settlement.kind === "dead" ? "failed" : "pending";
+  if (invocation.status === "skipped" && settlement.kind === "ack") {
+    status.status = "skipped";
+    status.reason = invocation.skipReason ?? "skipped";
+  }
   status.updatedAt = Date.now();
   status.attempts = d.attempt;
   status.invocationId = invocation.id;
@@ -133,6 +139,7 @@ export function statusDocument(status: RequestStatus, invocation: InvocationReco
     attempts: status.attempts,
   };
   if (status.invocationId) doc.invocationId = status.invocationId;
+  if (status.reason) doc.reason = status.reason;
   if (status.status === "succeeded" && invocation) {
     if (invocation.result !== undefined) doc.result = renderResponse(invocation.result as HttpResponseData);
     if (invocation.resultTruncated) doc.resultTruncated = true;
