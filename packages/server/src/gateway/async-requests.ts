@@ -38,6 +38,13 @@ export interface RequestStatus {
   /** The record of the last attempt (its logs, and the result). */
   invocationId?: string;
   error?: ErrorInfo;
+  /**
+   * The response, once succeeded (bounded as records' results are). Kept here as well as on the
+   * record: the status is written with the settle's first step, and a cluster writes the record
+   * after it, so the status alone must be the whole answer.
+   */
+  result?: HttpResponseData;
+  resultTruncated?: boolean;
   callback?: string;
 }
 
@@ -99,10 +106,10 @@ export function httpDispatchHooks(log: Logger): SettleHooks {
       if (status.callback && settlement.kind !== "retry") statuses.set(d.id, status);
       return [{ ns: REQUESTS_NS, key: status.id, value: status, ttlMs: STATUS_TTL_MS }];
     },
-    settled(d, _settlement, invocation) {
+    settled(d, _settlement, _invocation) {
       const status = statuses.get(d.id);
       statuses.delete(d.id);
-      if (status?.callback) void callback(status.callback, statusDocument(status, invocation), log);
+      if (status?.callback) void callback(status.callback, statusDocument(status), log);
     },
   };
 }
@@ -124,11 +131,13 @@ function settledStatus(
   status.attempts = d.attempt;
   status.invocationId = invocation.id;
   if (settlement.kind !== "ack") status.error = settlement.error;
+  else if (invocation.result !== undefined) status.result = invocation.result as HttpResponseData;
+  if (invocation.resultTruncated) status.resultTruncated = true;
   return status;
 }
 
 /** The document `GET /v1/invocations/ID` answers for a request id (and a callback receives). */
-export function statusDocument(status: RequestStatus, invocation: InvocationRecord | undefined) {
+export function statusDocument(status: RequestStatus) {
   const doc: Record<string, unknown> = {
     id: status.id,
     function: status.fn,
@@ -140,10 +149,8 @@ export function statusDocument(status: RequestStatus, invocation: InvocationReco
   };
   if (status.invocationId) doc.invocationId = status.invocationId;
   if (status.reason) doc.reason = status.reason;
-  if (status.status === "succeeded" && invocation) {
-    if (invocation.result !== undefined) doc.result = renderResponse(invocation.result as HttpResponseData);
-    if (invocation.resultTruncated) doc.resultTruncated = true;
-  }
+  if (status.result !== undefined) doc.result = renderResponse(status.result);
+  if (status.resultTruncated) doc.resultTruncated = true;
   if (status.error)
     doc.error = { name: status.error.name, message: status.error.message, code: status.error.code };
   return doc;

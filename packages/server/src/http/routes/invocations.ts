@@ -79,10 +79,7 @@ export const invocationRoutes: FastifyPluginAsync<{
         if (refused) return sendProblem(reply, refused);
       }
     }
-    const last = status.invocationId
-      ? await engine.backend.records.getInvocation(status.invocationId)
-      : undefined;
-    return statusDocument(status, last);
+    return statusDocument(status);
   });
 };
 
