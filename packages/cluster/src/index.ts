@@ -79,6 +79,8 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
       }
     },
   });
+  // Broadcasts (cache invalidations, revoked keys): core NATS, one subject per topic.
+  const broadcastSubject = (topic: string) => `${o.wakeSubject}.broadcast.${topic}`;
   const scheduled = new ScheduledDeliveries(pool, js, o, announce);
   const log = new ClusterLog(js, jsm, pool, o, scheduled, announce);
   const writer = new SettleWriter(pool);
@@ -116,6 +118,22 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     onDeliveries(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    broadcast(topic, message) {
+      nc.publish(broadcastSubject(topic), JSON.stringify({ n: o.nodeId, m: message }));
+    },
+    onBroadcast(topic, listener) {
+      const sub = nc.subscribe(broadcastSubject(topic), {
+        callback: (_err, msg) => {
+          try {
+            const { n, m } = msg.json<{ n: string; m: unknown }>();
+            if (n !== o.nodeId) listener(m);
+          } catch {
+            // not ours; ignore
+          }
+        },
+      });
+      return () => sub.unsubscribe();
     },
     close: () =>
       (closed ??= (async () => {

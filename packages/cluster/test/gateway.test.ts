@@ -21,21 +21,45 @@ export default defineFunction(
   async (request, ctx) => ctx.route === "POST /jobs" ? { job: (await request.json()).n * 2 } : { hi: ctx.params.name },
 );`,
 );
+writeFileSync(
+  join(dir, "functions", "cached.ts"),
+  `import { defineFunction, on } from "eddy";
+let n = 0;
+export default defineFunction(
+  { name: "cached", triggers: [on.http("GET /cached", { public: true, cache: { ttl: "10m" } })] },
+  async () => ({ n: ++n }),
+);`,
+);
 let eddy: RunningEddy;
+let other: RunningEddy;
 
-beforeAll(async () => {
-  await requireServices();
-  const backend = await openClusterBackend({ nats: NATS_URL, postgres: POSTGRES_URL, prefix, poolSize: 4 });
-  eddy = await startEddy({
+/** A node of the cluster, in this process (its own node id, data folder and port). */
+async function node(nodeId: string): Promise<RunningEddy> {
+  const backend = await openClusterBackend({
+    nats: NATS_URL,
+    postgres: POSTGRES_URL,
+    prefix,
+    poolSize: 4,
+    nodeId,
+  });
+  return startEddy({
     dir,
     port: 0,
     backend,
+    dataDir: join(dir, `.eddy-${nodeId}`),
     adminKey: ADMIN,
     auth: "all",
     log: createLogger({ level: process.env.EDDY_TEST_LOG ?? "silent" }),
   });
+}
+
+beforeAll(async () => {
+  await requireServices();
+  eddy = await node("a");
+  other = await node("b");
 });
 afterAll(async () => {
+  await other?.close();
   await eddy?.close();
   await dropPrefix(prefix);
   rmSync(dir, { recursive: true, force: true });
@@ -73,3 +97,43 @@ it("serves sync and async routes with keys stored in the cluster", async () => {
   }
   expect(body).toMatchObject({ status: "succeeded", result: { status: 200, body: { job: 42 } } });
 });
+
+it("invalidates cached responses and revokes keys on every node", async () => {
+  const get = async (url: string) => {
+    const res = await fetch(`${url}/cached`);
+    return [res.headers.get("x-cache"), await res.json()];
+  };
+  expect((await get(eddy.url))[0]).toBe("MISS");
+  expect((await get(eddy.url))[0]).toBe("HIT");
+  const dropped = await fetch(`${other.url}/v1/cache?function=cached`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
+  expect(dropped.status).toBe(200);
+  await until(async () => (await get(eddy.url))[0] === "MISS", "node a to drop its entry");
+
+  const made = await fetch(`${eddy.url}/v1/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "short-lived", scopes: ["functions:invoke"] }),
+  });
+  const { token, key } = (await made.json()) as { token: string; key: { id: string } };
+  const hi = (url: string) => fetch(`${url}/hi/x`, { headers: { authorization: `Bearer ${token}` } });
+  expect((await hi(eddy.url)).status).toBe(200);
+  expect((await hi(other.url)).status).toBe(200);
+  await fetch(`${other.url}/v1/keys/${key.id}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
+  expect((await hi(other.url)).status).toBe(401);
+  // Node a was told; it does not wait for its 5 s copy to age.
+  await until(async () => (await hi(eddy.url)).status === 401, "node a to refuse the revoked key", 2_000);
+});
+
+async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { KeyValue } from "../backends/types.js";
+import type { Backend, KeyValue } from "../backends/types.js";
 import type { Principal } from "./scopes.js";
 import { checkScopes } from "./scopes.js";
 
@@ -23,10 +23,14 @@ interface KeyDoc {
 
 const NS = "eddy:auth";
 const DOC = "api-keys";
-/** How long a node trusts its copy of the keys: a revocation elsewhere in a cluster takes this long. */
+/**
+ * How long a node trusts its copy of the keys. A change is also broadcast to the other nodes of a
+ * cluster, which then drop their copy at once; this bounds it when a broadcast is missed.
+ */
 const CACHE_MS = 5_000;
 /** A token naming an unknown key makes the node look again, at most this often. */
 const MISS_RELOAD_MS = 1_000;
+const KEYS_CHANGED = "keys.changed";
 const TOKEN = /^eddy_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 /**
@@ -40,8 +44,13 @@ export class KeyStore {
   #cache: { doc: KeyDoc; at: number } | undefined;
   #loading: Promise<KeyDoc> | undefined;
 
-  constructor(kv: KeyValue) {
+  readonly #peers: Pick<Backend, "broadcast" | "onBroadcast"> | undefined;
+
+  /** @param peers the backend's broadcast, to tell other nodes when keys change (cluster). */
+  constructor(kv: KeyValue, peers?: Pick<Backend, "broadcast" | "onBroadcast">) {
     this.#kv = kv;
+    this.#peers = peers;
+    peers?.onBroadcast?.(KEYS_CHANGED, () => (this.#cache = undefined));
   }
 
   /**
@@ -124,6 +133,7 @@ export class KeyStore {
       change(doc);
       if ((await this.#kv.set(NS, DOC, doc, { ifVersion: entry?.version ?? 0 })) !== undefined) {
         this.#cache = { doc, at: Date.now() };
+        this.#peers?.broadcast?.(KEYS_CHANGED, {});
         return;
       }
     }

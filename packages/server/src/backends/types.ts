@@ -367,6 +367,14 @@ export interface Backend {
    * engine already wakes dispatchers after its own appends.
    */
   onDeliveries?(listener: (fns: string[]) => void): () => void;
+  /**
+   * Tells the other processes on this backend's storage a `message` about `topic`: best effort,
+   * not durable (a node that misses one catches up by itself: caches expire, key copies refresh).
+   * The gateway uses it for cache invalidations and revoked keys. Optional, like `onDeliveries`.
+   */
+  broadcast?(topic: string, message: unknown): void;
+  /** Listens to other processes' broadcasts on `topic` (never this process's own); returns the unsubscribe. */
+  onBroadcast?(topic: string, listener: (message: unknown) => void): () => void;
   /** Flushes pending writes and releases resources. */
   close(): Promise<void>;
 }

@@ -20,6 +20,8 @@ import { functionHeaders, send, sendProblem } from "./respond.js";
 import type { GatewayRoute, RouteMatch } from "./routes.js";
 import { invokeSync } from "./sync.js";
 
+const CACHE_INVALIDATE = "cache.invalidate";
+
 /** Options of the gateway. */
 export interface GatewayOptions {
   auth: Authenticator;
@@ -62,6 +64,20 @@ export class Gateway {
     engine.onDeploy((changed) => {
       for (const fn of changed) this.cache.invalidate(fn);
     });
+    engine.backend.onBroadcast?.(CACHE_INVALIDATE, (m) => {
+      const { fn, path } = m as { fn?: string; path?: string };
+      this.cache.invalidate(fn, path);
+    });
+  }
+
+  /**
+   * Drops cached responses of `fn` (every function if undefined) under `pathPrefix`, here and, on a
+   * cluster, on the other nodes too (a broadcast: best effort; a node that misses it keeps its
+   * entries until their TTL). Resolves how many entries this node dropped.
+   */
+  invalidate(fn?: string, pathPrefix?: string): number {
+    this.#engine.backend.broadcast?.(CACHE_INVALIDATE, { fn, path: pathPrefix });
+    return this.cache.invalidate(fn, pathPrefix);
   }
 
   /** Serves `req` if it is for a route and returns true; false leaves it to the API. */

@@ -27,6 +27,6 @@ export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gatewa
   app.get("/v1/cache", async () => gateway.cache.stats());
 
   app.delete<{ Querystring: { function?: string; path?: string } }>("/v1/cache", async (req) => ({
-    invalidated: gateway.cache.invalidate(req.query.function, req.query.path),
+    invalidated: gateway.invalidate(req.query.function, req.query.path),
   }));
 };
