@@ -117,6 +117,8 @@ describe("API keys and scopes (auth: all)", () => {
     expect(await res.json()).toEqual({ auth: null });
     expect(await code(await call("/internal", token))).toEqual([403, "EDDY_FORBIDDEN"]);
     expect((await call("/status")).status).toBe(200);
+    // Sent to a public route, an Eddy key is still kept from the function.
+    expect(await (await call("/status", token)).json()).toEqual({ auth: null });
     expect(await code(await call("/orders"))).toEqual([401, "EDDY_UNAUTHORIZED"]);
   });
 

@@ -127,9 +127,14 @@ export class Gateway {
         ["connection", "close"],
       );
     }
-    let principal: Principal | undefined;
-    if (!t.public && this.#o.mode !== "none") {
-      principal = await principalOf(this.#o.auth, req.headers);
+    // Credentials sent to a public route are read too: to rate-limit per key, and to keep an
+    // Eddy key from reaching the function.
+    const mustAuth = !t.public && this.#o.mode !== "none";
+    const principal: Principal | undefined =
+      mustAuth || req.headers.authorization !== undefined
+        ? await principalOf(this.#o.auth, req.headers)
+        : undefined;
+    if (mustAuth) {
       const refused = refusal(principal, route, req.headers.authorization !== undefined);
       if (refused)
         return fail(refused, refused.status === 401 ? ["www-authenticate", 'Bearer realm="eddy"'] : []);

@@ -14,9 +14,11 @@ export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gatewa
 ) => {
   app.get("/v1/routes", async () => ({
     prefix: engine.routes.prefix,
-    routes: engine.routes
-      .routes()
-      .map((r) => ({ function: r.fn, route: r.name, ...r.trigger, kind: undefined })),
+    routes: engine.routes.routes().map(({ fn, name, trigger: { kind: _kind, ...options } }) => ({
+      function: fn,
+      route: name,
+      ...options,
+    })),
   }));
 
   app.get("/v1/openapi.json", async (req) => {
