@@ -4,8 +4,8 @@ import { parseDuration } from "./duration.js";
 import { InvalidFunctionConfigError } from "./errors.js";
 import type { FunctionKv } from "./kv.js";
 import { validatePattern } from "./patterns/index.js";
-import type { HttpTrigger } from "./http-trigger.js";
-import { httpTrigger } from "./http-trigger.js";
+import type { HttpFunctionConfig, HttpHandler } from "./http-function.js";
+import { checkHttpTriggers } from "./http-function.js";
 import type { Trigger } from "./triggers.js";
 
 /** Structured logger given to a function; lines are stored with the invocation. */
@@ -58,26 +58,6 @@ export interface FunctionContext {
   /** This function's durable key-value state (see {@link FunctionKv}). */
   kv: FunctionKv;
 }
-
-/** What an HTTP function gets besides the `Request`. */
-export interface HttpContext extends FunctionContext {
-  /** Path parameters of the route (`:id` → `params.id`; a final `*` → `params["*"]`). */
-  params: Record<string, string>;
-  /** The route that matched, e.g. `GET /orders/:id`. */
-  route: string;
-  /** The gateway's id of this request: in async mode, the id of its status URL. */
-  requestId: string;
-}
-
-/**
- * The code of an HTTP function: gets the request, returns a `Response`, or a plain value sent as
- * JSON (200; `undefined` gives 204). A throw fails the attempt: the caller gets 502 (sync), or the
- * request is retried (async).
- */
-export type HttpHandler = (request: Request, ctx: HttpContext) => unknown;
-
-/** The configuration of a function bound to HTTP routes only. */
-export type HttpFunctionConfig = Omit<FunctionConfig, "triggers"> & { triggers: HttpTrigger[] };
 
 /** A function's code. Its return value is recorded with the invocation; a throw fails the attempt. */
 export type Handler<TData = unknown> = (event: CloudEvent<TData>, ctx: FunctionContext) => unknown;
@@ -372,34 +352,6 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
   if (resolved.timeoutMs < 1) throw new InvalidFunctionConfigError("timeout", "must be at least 1ms");
   resolveRuntimeOptions(config, resolved);
   return resolved;
-}
-
-/**
- * An HTTP function gets a `Request`, not an event: its triggers are all `on.http`, and options
- * that only make sense for events are refused. A trigger that did not come from `on.http` (a
- * Lambda-style `config` written by hand) is checked the same way.
- */
-function checkHttpTriggers(config: FunctionConfig): void {
-  const http = config.triggers.filter((t) => t.kind === "http");
-  if (http.length === 0) return;
-  if (http.length !== config.triggers.length) {
-    throw new InvalidFunctionConfigError(
-      "triggers",
-      "an HTTP function (on.http) gets a Request, not an event: give it only on.http triggers",
-    );
-  }
-  if (config.compat !== undefined) {
-    throw new InvalidFunctionConfigError(
-      "compat",
-      "on.http routes take defineFunction handlers, not compat handlers",
-    );
-  }
-  for (const key of ["batch", "debounce", "cancelOn", "priority"] as const) {
-    if (config[key] !== undefined) {
-      throw new InvalidFunctionConfigError(key, "does not apply to an HTTP function (on.http)");
-    }
-  }
-  for (const t of http) httpTrigger(`${t.method} ${t.path}`, { mode: t.mode });
 }
 
 /** The flow-control options; CEL expressions are only checked for presence here, the server compiles them. */
