@@ -51,6 +51,13 @@ const app = tempApp({
   "functions/listener.ts": `import { defineFunction, on } from "eddy";
 export default defineFunction({ name: "listener", triggers: [on.event({ type: ["order.placed"] })] }, async (e, ctx) => { ctx.log.info("got", { id: e.data.id }); });`,
   "functions/private.ts": route("private", `on.http("GET /private")`, `return "secret";`),
+  "functions/isolated.ts": route(
+    "isolated",
+    `on.http("POST /isolated/:id", { public: true })`,
+    `const body = new Uint8Array(await request.arrayBuffer());
+     return new Response(body, { status: 201, headers: { "content-type": "application/octet-stream", "x-id": ctx.params.id } });`,
+    `, isolation: "process"`,
+  ),
   "functions/zclash.ts": route("zclash", `on.http("get /hello")`, `return 1;`),
 });
 let eddy: RunningEddy;
@@ -188,6 +195,18 @@ describe("gateway routes", () => {
       async () => (await invocations(eddy.url, "listener")).find((i) => i.logs[0]?.fields?.id === "o-1"),
       "the listener to get the emitted event",
     );
+  });
+
+  it("runs routes in process sandboxes too, bytes intact", async () => {
+    const bytes = Buffer.from([255, 0, 1, 2, 128]);
+    const r = await call("/isolated/7", {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+    expect(r.status).toBe(201);
+    expect(r.headers.get("x-id")).toBe("7");
+    expect([...r.raw]).toEqual([...bytes]);
   });
 
   it("keeps private routes private", async () => {

@@ -190,6 +190,7 @@ export class Gateway {
         ? Math.min(t.maxBodyBytes ?? this.#o.maxAsyncBodyBytes, this.#o.maxAsyncBodyBytes)
         : (t.maxBodyBytes ?? this.#o.maxBodyBytes);
     const body = await readBody(req, limit);
+    if (body === "aborted") return void res.destroy();
     if (body === "too-large") {
       return fail(
         problem(

@@ -6,9 +6,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Reads a request body up to `limit` bytes; resolves "too-large" as soon as it is over (from
- * `Content-Length` when the client sent one, before reading anything).
+ * `Content-Length` when the client sent one, before reading anything), "aborted" if the client
+ * went away before the end.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large" | "aborted"> {
   const length = req.headers["content-length"];
   if (length !== undefined && Number(length) > limit) return Promise.resolve("too-large");
   if (req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0")) {
@@ -28,6 +29,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     req.on("data", onData);
     req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.once("error", reject);
+    // After "end" this changes nothing (a promise settles once).
+    req.once("close", () => resolve("aborted"));
   });
 }
 
