@@ -2,12 +2,12 @@
 // ES256), the scopes of the API and of routes, and the three modes of startEddy.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bundleFunctions } from "@eddy/server";
+import { bundleFunctions, jwtVerifier } from "@eddy/server";
 import { startTestEddy, tempApp } from "./helpers.js";
 
 const ADMIN = "test-admin-key-0123456789";
@@ -104,9 +104,9 @@ describe("API keys and scopes (auth: all)", () => {
   });
 
   it("expires keys", async () => {
-    const { token } = await key(["functions:invoke"], "200ms");
+    const { token } = await key(["functions:invoke"], "1500ms");
     expect((await call("/internal", token)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1600));
     expect((await call("/internal", token)).status).toBe(401);
   });
 
@@ -188,6 +188,23 @@ describe("JWTs", () => {
       .setExpirationTime("5m")
       .sign(new TextEncoder().encode(SECRET));
     expect((await call("/internal", other)).status).toBe(401);
+  });
+
+  it("verifies RS256 tokens with a PEM public key, and only those", async () => {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    const verify = jwtVerifier({ publicKey: await exportSPKI(pair.publicKey), audience: "eddy" });
+    const sign = (key: CryptoKey, aud = "eddy") =>
+      new SignJWT({ sub: "svc", scope: "functions:invoke" })
+        .setProtectedHeader({ alg: "RS256" })
+        .setAudience(aud)
+        .setExpirationTime("5m")
+        .sign(key);
+    expect(await verify(await sign(pair.privateKey))).toMatchObject({ id: "jwt:svc" });
+    expect(await verify(await sign(pair.privateKey, "other"))).toBeUndefined();
+    const stranger = await generateKeyPair("RS256");
+    expect(await verify(await sign(stranger.privateKey))).toBeUndefined();
+    // An HS256 token "signed" with the public key is refused: the algorithm is pinned.
+    expect(await verify(await hs({ sub: "x" }))).toBeUndefined();
   });
 
   it("verifies ES256 tokens against a JWKS endpoint", async () => {
