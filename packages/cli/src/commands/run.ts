@@ -187,7 +187,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   const auth = mode === "start" && opts.auth ? "all" : "none";
   if (auth === "none") {
     process.stderr.write(
-      `eddy ${mode}: ⚠ no authentication: anyone who can reach ${opts.host}:${opts.port} may publish, call private routes and use the admin API${mode === "start" ? " (--no-auth)" : ""}
+      `eddy ${mode}: ⚠ no authentication: anyone who can reach ${opts.host}:${opts.port} may publish, call private routes and use the /v1 API (deploys and keys still need the admin key)${mode === "start" ? " (--no-auth)" : ""}
 `,
     );
   }
