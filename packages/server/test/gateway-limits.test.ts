@@ -190,3 +190,15 @@ describe("route prefix", () => {
     }
   });
 });
+
+describe("metrics", () => {
+  it("counts requests by route and status, and cache hits and misses", async () => {
+    await fetch(`${eddy.url}/cached/m`);
+    await fetch(`${eddy.url}/cached/m`);
+    const text = await (await fetch(`${eddy.url}/metrics`)).text();
+    expect(text).toMatch(/eddy_http_requests_total\{route="GET \/cached\/:id",status="200"\} \d+/);
+    expect(text).toMatch(/eddy_http_requests_total\{route="GET \/limited",status="429"\} [1-9]/);
+    expect(text).toMatch(/eddy_http_cache_total\{route="GET \/cached\/:id",result="hit"\} [1-9]/);
+    expect(text).toMatch(/eddy_http_request_duration_seconds_count\{route="POST \/items"\} [1-9]/);
+  });
+});

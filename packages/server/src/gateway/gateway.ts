@@ -13,6 +13,7 @@ import type { HttpResponseData } from "../runtime/protocol.js";
 import { asyncRequest, REQUESTS_NS, STATUS_TTL_MS } from "./async-requests.js";
 import { ResponseCache, requestCacheControl, responseTtl } from "./cache.js";
 import { corsHeaders, preflightHeaders } from "./cors.js";
+import { GatewayMetrics } from "./metrics.js";
 import { TokenBuckets } from "./rate-limit.js";
 import { clientAddress, readBody, requestData } from "./request-data.js";
 import type { FlatHeaders } from "./respond.js";
@@ -55,11 +56,13 @@ export class Gateway {
   readonly #engine: Engine;
   readonly #o: GatewayOptions;
   readonly #buckets = new WeakMap<GatewayRoute, TokenBuckets>();
+  readonly #metrics: GatewayMetrics | undefined;
 
   constructor(engine: Engine, options: GatewayOptions) {
     this.#engine = engine;
     this.#o = options;
     this.cache = new ResponseCache(options.cacheBytes);
+    if (engine.observer.enabled) this.#metrics = new GatewayMetrics(engine.observer.metrics.registry);
     // New code answers differently: drop what the old version's responses left in the cache.
     engine.onDeploy((changed) => {
       for (const fn of changed) this.cache.invalidate(fn);
@@ -99,6 +102,13 @@ export class Gateway {
         ["allow", methods.map((m) => m.method).join(", ")],
       );
       return true;
+    }
+    const metrics = this.#metrics;
+    if (metrics) {
+      const t0 = performance.now();
+      res.once("finish", () =>
+        metrics.request(match.route.name, res.statusCode, (performance.now() - t0) / 1000),
+      );
     }
     this.#serve(req, res, match, path, q < 0 ? "" : url.slice(q + 1)).catch((err: unknown) => {
       this.#o.log.error({ err, route: match.route.name }, "gateway request failed");
@@ -180,6 +190,7 @@ export class Gateway {
       cacheKey = ResponseCache.key(route, req, path, query);
       store = cc.store;
       const hit = cc.lookup ? this.cache.get(cacheKey) : undefined;
+      this.#metrics?.cache(route.name, hit ? "hit" : "miss");
       if (hit) {
         const age = Math.floor((Date.now() - hit.storedAt) / 1000);
         return send(res, hit.status, [...hit.headers, ...out, "age", age, "x-cache", "HIT"], hit.body, head);
