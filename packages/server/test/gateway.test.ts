@@ -184,17 +184,22 @@ describe("gateway routes", () => {
     expect(Date.now() - t0).toBeLessThan(3_000);
   });
 
-  it("publishes what a successful request emitted before answering", async () => {
+  it("publishes what a successful request emitted before answering, in the caller's trace", async () => {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const r = await call("/orders", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
       body: JSON.stringify({ id: "o-1" }),
     });
     expect(r.status).toBe(201);
-    await waitFor(
+    const run = await waitFor(
       async () => (await invocations(eddy.url, "listener")).find((i) => i.logs[0]?.fields?.id === "o-1"),
       "the listener to get the emitted event",
     );
+    const rec = (await (await fetch(`${eddy.url}/v1/invocations/${run.id}`)).json()) as {
+      trace: { traceId: string };
+    };
+    expect(rec.trace.traceId).toBe(traceId);
   });
 
   it("runs routes in process sandboxes too, bytes intact", async () => {

@@ -9,6 +9,7 @@ import type { AuthMode } from "../http/auth.js";
 import { principalOf } from "../http/auth.js";
 import { problem } from "../http/problem.js";
 import type { Logger } from "../observability/logger.js";
+import { parseTraceparent } from "../observability/trace-context.js";
 import type { HttpResponseData } from "../runtime/protocol.js";
 import { asyncRequest, REQUESTS_NS, STATUS_TTL_MS } from "./async-requests.js";
 import { ResponseCache, requestCacheControl, responseTtl } from "./cache.js";
@@ -228,7 +229,8 @@ export class Gateway {
     if (!fn)
       return fail(problem("EDDY_NOT_FOUND", "Not found", `function ${route.fn} is no longer deployed`));
     const timeoutMs = Math.min(t.timeoutMs ?? fn.config.timeoutMs, fn.config.timeoutMs);
-    const result = await invokeSync(this.#engine, fn, data, timeoutMs, this.#o.recordSync);
+    const traceparent = req.headers.traceparent;
+    const result = await invokeSync(this.#engine, fn, data, timeoutMs, this.#o.recordSync, traceparent);
     out.push("eddy-request-id", requestId);
     if (result.kind === "timeout") {
       return fail(
@@ -312,6 +314,9 @@ export class Gateway {
       ...(t.scopes ? { scopes: t.scopes } : {}),
       ...(typeof callback === "string" ? { callback } : {}),
     });
+    // The caller's trace continues through the delivery (the event's traceparent extension).
+    const traceparent = req.headers.traceparent;
+    if (parseTraceparent(traceparent)) event.traceparent = traceparent as string;
     // The status first: the URL answers as soon as the caller has it. A crash between the two
     // writes leaves a "pending" status that expires; the caller got no 202 and sends again.
     await this.#engine.backend.kv.set(REQUESTS_NS, status.id, status, { ttlMs: STATUS_TTL_MS });

@@ -1,5 +1,11 @@
 import type { CloudEvent } from "eddy";
-import type { InvocationRecord } from "../backends/types.js";
+import type { InvocationRecord, TraceIds } from "../backends/types.js";
+import {
+  formatTraceparent,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+} from "../observability/trace-context.js";
 import type { DeployedFunction, Engine } from "../engine.js";
 import type { AttemptResult, HttpRequestData, HttpResponseData, InvokeRequest } from "../runtime/protocol.js";
 import { HTTP_EVENT_TYPE, routeSource } from "./async-requests.js";
@@ -25,8 +31,21 @@ export async function invokeSync(
   http: HttpRequestData,
   timeoutMs: number,
   record: boolean,
+  traceparent?: unknown,
 ): Promise<SyncOutcome> {
   const startedAt = Date.now();
+  // The request's span: a child of the caller's (W3C traceparent), the parent of what it emits.
+  let trace: TraceIds | undefined;
+  let flags: string | undefined;
+  if (engine.observer.enabled) {
+    const parent = parseTraceparent(traceparent);
+    flags = parent?.flags;
+    trace = {
+      traceId: parent?.traceId ?? newTraceId(),
+      spanId: newSpanId(),
+      ...(parent ? { parentSpanId: parent.spanId } : {}),
+    };
+  }
   const id = http.requestId;
   const event: CloudEvent = { specversion: "1.0", id, source: routeSource(fn.name), type: HTTP_EVENT_TYPE };
   const req: InvokeRequest = {
@@ -36,6 +55,7 @@ export async function invokeSync(
     emitIdPrefix: `${id}.${fn.name}`,
     http,
   };
+  if (trace) req.traceparent = formatTraceparent(trace.traceId, trace.spanId, flags);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
   const result = await Promise.race([fn.pool.invoke(req, timeoutMs), late]);
@@ -52,7 +72,7 @@ export async function invokeSync(
     outcome = { kind: "response", response: result.result as HttpResponseData };
     if (result.emits.length > 0 || result.sends.length > 0) {
       try {
-        await engine.publish(result.emits, result.sends);
+        await engine.publish(result.emits, result.sends, req.traceparent);
       } catch (err) {
         const error = { name: "InvalidEmitError", message: (err as Error).message };
         outcome = { kind: "failed", error };
@@ -62,6 +82,7 @@ export async function invokeSync(
   }
   if (record || outcome.kind !== "response") {
     const rec = syncRecord(fn, http, startedAt, final, outcome);
+    if (trace) rec.trace = trace;
     engine.backend.records
       .insert([rec])
       .then(() =>
