@@ -39,14 +39,42 @@ export class GatewayMetrics {
     });
   }
 
+  // Label children are kept per route: on the hot path, no label object is hashed.
+  readonly #routes = new Map<
+    string,
+    {
+      duration: ReturnType<Histogram["labels"]>;
+      statuses: Map<number, ReturnType<Counter["labels"]>>;
+      hit: ReturnType<Counter["labels"]>;
+      miss: ReturnType<Counter["labels"]>;
+    }
+  >();
+
   /** A response went out. */
   request(route: string, status: number, seconds: number): void {
-    this.#requests.inc({ route, status: String(status) });
-    this.#duration.observe({ route }, seconds);
+    const r = this.#route(route);
+    let counter = r.statuses.get(status);
+    if (!counter) r.statuses.set(status, (counter = this.#requests.labels(route, String(status))));
+    counter.inc();
+    r.duration.observe(seconds);
   }
 
   /** A cached route was looked up. */
   cache(route: string, result: "hit" | "miss"): void {
-    this.#cache.inc({ route, result });
+    this.#route(route)[result].inc();
+  }
+
+  #route(route: string) {
+    let r = this.#routes.get(route);
+    if (!r) {
+      r = {
+        duration: this.#duration.labels(route),
+        statuses: new Map(),
+        hit: this.#cache.labels(route, "hit"),
+        miss: this.#cache.labels(route, "miss"),
+      };
+      this.#routes.set(route, r);
+    }
+    return r;
   }
 }
