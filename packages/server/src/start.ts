@@ -71,6 +71,8 @@ export interface EddyOptions {
     prefix?: string;
     /** Largest request body of a route without `maxBody`. Default 1 MiB. */
     maxBodyBytes?: number;
+    /** Largest response body of a sync route (502 beyond). Default 6 MiB. */
+    maxResponseBytes?: number;
     /** Believe X-Forwarded-For/-Proto/-Host. Default false. */
     trustProxy?: boolean;
     /** Record successful synchronous requests too (failed ones always are). Default false. */
@@ -104,6 +106,7 @@ export const DEFAULTS = {
   maxEventBytes: 256 * 1024,
   maxBodyBytes: 4 * 1024 * 1024,
   maxRouteBodyBytes: 1024 * 1024,
+  maxResponseBytes: 6 * 1024 * 1024,
   sandboxIdleMs: 60_000,
   loadTimeoutMs: 10_000,
 } as const;
@@ -163,6 +166,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       mode: authMode,
       maxBodyBytes: options.gateway?.maxBodyBytes ?? DEFAULTS.maxRouteBodyBytes,
       maxAsyncBodyBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
+      maxResponseBytes: options.gateway?.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
       closing: () => closing !== undefined,
       trustProxy: options.gateway?.trustProxy ?? false,
       recordSync: options.gateway?.recordSync ?? false,

@@ -2,7 +2,7 @@
 // real HTTP with real sandboxes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { startTestEddy, tempApp } from "./helpers.js";
+import { startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 const fn = (name: string, route: string, body: string) => `import { defineFunction, on } from "eddy";
 let n = 0;
@@ -31,6 +31,11 @@ const app = tempApp({
      if (url.searchParams.get("nostore")) return new Response(String(n), { headers: { "cache-control": "no-store" } });
      return { n, id: ctx.params.id, lang: request.headers.get("accept-language") };`,
   ),
+  "functions/big.ts": fn(
+    "big",
+    `on.http("GET /big/:n", { public: true })`,
+    `return "x".repeat(Number(ctx.params.n));`,
+  ),
   "functions/limited.ts": fn(
     "limited",
     `on.http("GET /limited", { public: true, rateLimit: { limit: 2, period: "1m", by: "ip" } })`,
@@ -40,7 +45,7 @@ const app = tempApp({
 let eddy: RunningEddy;
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir);
+  eddy = await startTestEddy(app.dir, { gateway: { maxResponseBytes: 4096 } });
 });
 afterAll(async () => {
   await eddy?.close();
@@ -77,6 +82,20 @@ describe("validation and limits", () => {
     const big = await post("/items", JSON.stringify({ name: "x".repeat(2000), qty: 1 }));
     expect(big.status).toBe(413);
     expect((await json(big)).code).toBe("EDDY_PAYLOAD_TOO_LARGE");
+  });
+});
+
+describe("response limit", () => {
+  it("fails a response over the gateway's limit with 502, and records why", async () => {
+    expect((await fetch(`${eddy.url}/big/4000`)).status).toBe(200);
+    const res = await fetch(`${eddy.url}/big/5000`);
+    expect(res.status).toBe(502);
+    const { invocationId } = (await json(res)) as { invocationId: string };
+    const rec = await waitFor(async () => {
+      const r = await fetch(`${eddy.url}/v1/invocations/${invocationId}`);
+      return r.ok ? ((await r.json()) as { error: { name: string } }) : undefined;
+    }, "the record");
+    expect(rec.error.name).toBe("ResponseTooLargeError");
   });
 });
 
@@ -157,7 +176,7 @@ describe("OpenAPI", () => {
     const doc = await json(await fetch(`${eddy.url}/v1/openapi.json`));
     expect(doc.openapi).toBe("3.1.0");
     const paths = doc.paths as Record<string, Record<string, Record<string, unknown>>>;
-    expect(Object.keys(paths).sort()).toEqual(["/cached/{id}", "/cors", "/items", "/limited"]);
+    expect(Object.keys(paths).sort()).toEqual(["/big/{n}", "/cached/{id}", "/cors", "/items", "/limited"]);
     const create = paths["/items"]!.post!;
     expect(create).toMatchObject({
       operationId: "create",

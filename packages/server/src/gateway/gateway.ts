@@ -32,6 +32,8 @@ export interface GatewayOptions {
   maxBodyBytes: number;
   /** Largest body of an async request (it is stored as an event). */
   maxAsyncBodyBytes: number;
+  /** Largest response body a sync route may answer with (502 beyond). Default 6 MiB, as Lambda's. */
+  maxResponseBytes: number;
   /** True once shutdown began. */
   closing: () => boolean;
   /** Believe `X-Forwarded-For/-Proto/-Host` (behind a reverse proxy). Default false. */
@@ -229,8 +231,12 @@ export class Gateway {
     if (!fn)
       return fail(problem("EDDY_NOT_FOUND", "Not found", `function ${route.fn} is no longer deployed`));
     const timeoutMs = Math.min(t.timeoutMs ?? fn.config.timeoutMs, fn.config.timeoutMs);
-    const traceparent = req.headers.traceparent;
-    const result = await invokeSync(this.#engine, fn, data, timeoutMs, this.#o.recordSync, traceparent);
+    const result = await invokeSync(this.#engine, fn, data, {
+      timeoutMs,
+      record: this.#o.recordSync,
+      maxResponseBytes: this.#o.maxResponseBytes,
+      traceparent: req.headers.traceparent,
+    });
     out.push("eddy-request-id", requestId);
     if (result.kind === "timeout") {
       return fail(

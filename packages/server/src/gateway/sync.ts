@@ -29,10 +29,17 @@ export async function invokeSync(
   engine: Engine,
   fn: DeployedFunction,
   http: HttpRequestData,
-  timeoutMs: number,
-  record: boolean,
-  traceparent?: unknown,
+  options: {
+    timeoutMs: number;
+    /** Store a record of a successful request too. */
+    record: boolean;
+    /** Larger responses fail the request (502): they would be held whole in memory twice. */
+    maxResponseBytes: number;
+    /** The caller's W3C traceparent header. */
+    traceparent?: unknown;
+  },
 ): Promise<SyncOutcome> {
+  const { timeoutMs, record, traceparent } = options;
   const startedAt = Date.now();
   // The request's span: a child of the caller's (W3C traceparent), the parent of what it emits.
   let trace: TraceIds | undefined;
@@ -69,8 +76,17 @@ export async function invokeSync(
         ? { kind: "timeout" }
         : { kind: "failed", error: result.error };
   } else {
-    outcome = { kind: "response", response: result.result as HttpResponseData };
-    if (result.emits.length > 0 || result.sends.length > 0) {
+    const response = result.result as HttpResponseData;
+    outcome = { kind: "response", response };
+    const size = responseBytes(response);
+    if (size > options.maxResponseBytes) {
+      const error = {
+        name: "ResponseTooLargeError",
+        message: `the response body is ${size} bytes, over the gateway's limit of ${options.maxResponseBytes}`,
+      };
+      outcome = { kind: "failed", error };
+      final = { ...result, ok: false, error };
+    } else if (result.emits.length > 0 || result.sends.length > 0) {
       try {
         await engine.publish(result.emits, result.sends, req.traceparent);
       } catch (err) {
@@ -135,4 +151,10 @@ function syncRecord(
     };
   } else rec.error = outcome.error;
   return rec;
+}
+
+/** Bytes of a response body (base64 decodes to three quarters of its length). */
+function responseBytes(r: HttpResponseData): number {
+  if (r.body === undefined) return 0;
+  return r.bodyEncoding === "base64" ? Math.floor((r.body.length * 3) / 4) : Buffer.byteLength(r.body);
 }
