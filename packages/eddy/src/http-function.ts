@@ -25,9 +25,9 @@ export type HttpHandler = (request: Request, ctx: HttpContext) => unknown;
 export type HttpFunctionConfig = Omit<FunctionConfig, "triggers"> & { triggers: HttpTrigger[] };
 
 /**
- * An HTTP function gets a `Request`, not an event: its triggers are all `on.http`, and options
- * that only make sense for events are refused. A trigger that did not come from `on.http` (a
- * Lambda-style `config` written by hand) is checked the same way.
+ * An HTTP function gets a `Request` (a Lambda-style one, API Gateway's event), not an event: its
+ * triggers are all `on.http`, and options that only make sense for events are refused. A trigger
+ * that did not come from `on.http` (a Lambda-style `config` written by hand) is checked the same way.
  */
 export function checkHttpTriggers(config: FunctionConfig): void {
   const http = config.triggers.filter((t) => t.kind === "http");
@@ -36,12 +36,6 @@ export function checkHttpTriggers(config: FunctionConfig): void {
     throw new InvalidFunctionConfigError(
       "triggers",
       "an HTTP function (on.http) gets a Request, not an event: give it only on.http triggers",
-    );
-  }
-  if (config.compat !== undefined) {
-    throw new InvalidFunctionConfigError(
-      "compat",
-      "on.http routes take defineFunction handlers, not compat handlers",
     );
   }
   for (const key of ["batch", "debounce", "cancelOn", "priority"] as const) {

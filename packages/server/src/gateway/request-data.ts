@@ -63,6 +63,7 @@ export function requestData(
     params,
     route,
     requestId,
+    clientIp: clientAddress(req, options.trustProxy),
   };
   if (body.length > 0) {
     const text = isTextual(req.headers["content-type"]) ? decode(body) : undefined;

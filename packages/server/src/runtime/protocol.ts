@@ -42,6 +42,8 @@ export interface HttpRequestData {
   /** `METHOD /path` of the route that matched. */
   route: string;
   requestId: string;
+  /** The client's address (Lambda-style handlers see it as `requestContext.http.sourceIp`). */
+  clientIp?: string;
 }
 
 /** An HTTP function's response, as the host turned its `Response` or plain value into data. */

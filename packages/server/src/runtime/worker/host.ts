@@ -120,9 +120,14 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       ctx.requestId = http.requestId;
     }
     try {
-      const run = () => (http ? fn!.run(toRequest(http), ctx) : fn!.run(msg.event, ctx, msg.batch));
+      const loaded = fn;
+      const run = async () => {
+        if (!http) return loaded.run(msg.event, ctx, msg.batch);
+        if (loaded.runHttp) return loaded.runHttp(http, ctx);
+        return toResponseData(await loaded.run(toRequest(http), ctx));
+      };
       const out = await (context ? context.run(attempt, run) : run());
-      const result = http ? await toResponseData(out) : jsonResult(out);
+      const result = http ? out : jsonResult(out);
       running.delete(msg.id);
       current = undefined;
       const failedItems = msg.batch ? batchFailures(out) : undefined;
