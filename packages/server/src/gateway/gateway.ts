@@ -106,19 +106,18 @@ export class Gateway {
       );
       return true;
     }
-    const metrics = this.#metrics;
-    if (metrics) {
-      const t0 = performance.now();
-      res.once("finish", () =>
-        metrics.request(match.route.name, res.statusCode, (performance.now() - t0) / 1000),
-      );
-    }
-    this.#serve(req, res, match, path, q < 0 ? "" : url.slice(q + 1)).catch((err: unknown) => {
-      this.#o.log.error({ err, route: match.route.name }, "gateway request failed");
-      if (!res.headersSent)
-        sendProblem(res, problem("EDDY_INTERNAL", "Internal error", "the gateway failed; see its logs"));
-      else res.destroy();
-    });
+    const t0 = this.#metrics ? performance.now() : 0;
+    this.#serve(req, res, match, path, q < 0 ? "" : url.slice(q + 1)).then(
+      // Every way out of #serve has written its response by the time it resolves.
+      () => this.#metrics?.request(match.route.name, res.statusCode, (performance.now() - t0) / 1000),
+      (err: unknown) => {
+        this.#o.log.error({ err, route: match.route.name }, "gateway request failed");
+        if (!res.headersSent)
+          sendProblem(res, problem("EDDY_INTERNAL", "Internal error", "the gateway failed; see its logs"));
+        else res.destroy();
+        this.#metrics?.request(match.route.name, 500, (performance.now() - t0) / 1000);
+      },
+    );
     return true;
   }
 
