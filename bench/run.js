@@ -191,7 +191,7 @@ Where the time goes (\`--cpu-prof\` of the server under the same load, docs/gate
 request crosses to the sandbox thread and back. On two cores shared with autocannon, the
 main thread spends most of its busy time in \`postMessage\` (the wake-up of the other thread:
 the kernel switches threads) and \`writev\`; the sandbox thread is mostly waiting. The cached
-route never crosses and runs at Fastify's speed.
+route never crosses and runs near Fastify's speed.
 `;
 }
 
