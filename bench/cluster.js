@@ -100,7 +100,7 @@ async function startSetup({ nodes, cluster }) {
 }
 
 function startNode(args, app) {
-  const child = spawn(process.execPath, [EDDY, "start", app, "--port", "0", ...args], {
+  const child = spawn(process.execPath, [EDDY, "start", app, "--port", "0", "--no-auth", ...args], {
     env: { ...process.env, EDDY_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });

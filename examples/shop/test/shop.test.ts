@@ -32,10 +32,11 @@ async function runs(fn: string) {
   ).invocations;
 }
 
-it("loads the three functions of the shop", () => {
+it("loads the four functions of the shop", () => {
   expect(eddy.failures).toEqual([]);
   expect(eddy.engine.functions().map((f) => f.name)).toEqual([
     "charge-payment",
+    "place-order",
     "reserve-stock",
     "send-receipt",
   ]);
@@ -70,4 +71,28 @@ it("an order without items is dead-lettered at once by reserve-stock", async () 
   const [dead] = await eddy.engine.backend.queue.listDead("reserve-stock", { limit: 10 });
   expect(dead!.error).toMatchObject({ name: "NonRetriableError", message: "order o-2 has no items" });
   expect(dead!.attempts).toBe(1);
+});
+
+it("POST /orders validates the order and starts the choreography", async () => {
+  const bad = await fetch(`${eddy.url}/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ customer: "not-an-email", items: [] }),
+  });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual([
+    "body.customer",
+    "body.items",
+  ]);
+  const res = await fetch(`${eddy.url}/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ customer: "bob@example.com", items: [{ sku: "cup", quantity: 1, price: 7 }] }),
+  });
+  expect(res.status).toBe(202);
+  const { orderId } = (await res.json()) as { orderId: string };
+  const deadline = Date.now() + 10_000;
+  const sent = async () => (await runs("send-receipt")).find((r) => r.logs[0]?.fields?.orderId === orderId);
+  while (Date.now() < deadline && !(await sent())) await new Promise((r) => setTimeout(r, 50));
+  expect((await sent())?.logs[0]).toMatchObject({ fields: { orderId, total: 7 } });
 });

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerDlqCommand } from "./commands/dlq.js";
 import { registerObserveCommands } from "./commands/observe.js";
 import { registerDeployCommands } from "./commands/deploy.js";
+import { registerKeyCommands } from "./commands/keys.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerSendCommand } from "./commands/send.js";
 
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDlqCommand(program);
   registerObserveCommands(program);
   registerDeployCommands(program);
+  registerKeyCommands(program);
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

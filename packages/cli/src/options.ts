@@ -11,6 +11,14 @@ export function integer(name: string) {
   };
 }
 
+/** The key the client commands send: --key, then EDDY_API_KEY, then EDDY_ADMIN_KEY. */
+export const DEFAULT_KEY = process.env.EDDY_API_KEY ?? process.env.EDDY_ADMIN_KEY;
+
+/** `Authorization` for a key, if any. */
+export function authHeaders(key: string | undefined): Record<string, string> {
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
 /** The server the client commands talk to: --url, then EDDY_URL, then the local default. */
 export const DEFAULT_URL = process.env.EDDY_URL ?? "http://127.0.0.1:8080";
 

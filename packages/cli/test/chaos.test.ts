@@ -90,7 +90,7 @@ async function pending(): Promise<number | undefined> {
 }
 
 it("loses nothing and runs idempotent work once across repeated SIGKILLs", { timeout: 240_000 }, async () => {
-  const start = () => spawnEddy(["start", dir, "--port", "0"]);
+  const start = () => spawnEddy(["start", dir, "--port", "0", "--no-auth"]);
   eddy = await start();
   const kills: string[] = [];
   let killing = true;

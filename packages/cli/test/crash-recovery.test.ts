@@ -33,7 +33,7 @@ async function succeeded(url: string, fn: string): Promise<Set<string>> {
 }
 
 it("runs every acknowledged event after the server is killed with SIGKILL right after the 202s", async () => {
-  eddy = await spawnEddy(["start", dir, "--port", "0"]);
+  eddy = await spawnEddy(["start", dir, "--port", "0", "--no-auth"]);
   const accepted: string[] = [];
   for (let batch = 0; batch < 10; batch++) {
     const events = Array.from({ length: 30 }, (_, i) => ({
@@ -53,7 +53,7 @@ it("runs every acknowledged event after the server is killed with SIGKILL right 
   await eddy.kill9();
   const before = eddy.output();
 
-  eddy = await spawnEddy(["start", dir, "--port", "0"]);
+  eddy = await spawnEddy(["start", dir, "--port", "0", "--no-auth"]);
   for (const fn of ["first", "second"]) {
     const deadline = Date.now() + 20_000;
     let done = new Set<string>();

@@ -24,7 +24,7 @@ export default defineFunction({ name: "slow", triggers: [on.event({ type: ["slow
 let eddy: EddyProcess | undefined;
 
 beforeAll(async () => {
-  eddy = await spawnEddy(["start", dir, "--port", "0"]);
+  eddy = await spawnEddy(["start", dir, "--port", "0", "--no-auth"]);
 });
 afterAll(async () => {
   await eddy?.stop();
@@ -99,7 +99,7 @@ describe("shutdown", () => {
     await eddy!.stop(20_000);
     expect(Date.now() - stopped).toBeGreaterThan(500); // it waited for the attempt
 
-    eddy = await spawnEddy(["start", dir, "--port", "0"]);
+    eddy = await spawnEddy(["start", dir, "--port", "0", "--no-auth"]);
     await new Promise((r) => setTimeout(r, 500));
     const res = await fetch(`${eddy.url}/v1/invocations?function=slow`);
     const list = (await res.json()) as { invocations: { status: string; eventId: string }[] };

@@ -16,7 +16,7 @@ const order = JSON.stringify({
 });
 
 beforeAll(async () => {
-  eddy = await spawnEddy(["start", "examples/shop", "--port", "0", "--data-dir", dataDir]);
+  eddy = await spawnEddy(["start", "examples/shop", "--port", "0", "--data-dir", dataDir, "--no-auth"]);
   const sent = await runEddy([
     "send",
     "order.placed",

@@ -118,6 +118,8 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
       }
     },
   });
+  // Broadcasts (cache invalidations, revoked keys): core NATS, one subject per topic.
+  const broadcastSubject = (topic: string) => `${o.wakeSubject}.broadcast.${topic}`;
   const scheduled = new ScheduledDeliveries(pool, js, o, (fns) => announce(fns));
   const log = new ClusterLog(js, jsm, pool, o, { scheduled, table }, announce);
   const writer = new SettleWriter(pool);
@@ -147,7 +149,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     settleDeps: { pool, log, notify: notifyTable },
     inspectDeps: { jsm, options: o, consumers, peers },
   });
-  const records = new ClusterRecords(pool);
+  const records = new ClusterRecords(pool, writer);
 
   const sweeper = setInterval(() => {
     const now = pool.query("DELETE FROM kv WHERE expires_at < now_ms() - 86400000");
@@ -168,6 +170,22 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     onDeliveries(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    broadcast(topic, message) {
+      nc.publish(broadcastSubject(topic), JSON.stringify({ n: o.nodeId, m: message }));
+    },
+    onBroadcast(topic, listener) {
+      const sub = nc.subscribe(broadcastSubject(topic), {
+        callback: (_err, msg) => {
+          try {
+            const { n, m } = msg.json<{ n: string; m: unknown }>();
+            if (n !== o.nodeId) listener(m);
+          } catch {
+            // not ours; ignore
+          }
+        },
+      });
+      return () => sub.unsubscribe();
     },
     close: () =>
       (closed ??= (async () => {

@@ -215,6 +215,10 @@ const MIGRATIONS: string[] = [
     RETURNING d.id, p.ord, d.attempt, d.event_seq, d.event, d.created_at, d.group_key, d.redrives, d.due_at;
   END $$;
   `,
+  // What a handler returned (an HTTP function's response), bounded by the engine.
+  `
+  ALTER TABLE invocations ADD COLUMN result text, ADD COLUMN result_truncated boolean NOT NULL DEFAULT false;
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { ErrorInfo, InvocationQuery, InvocationRecord, LogLine, Records, UsageRow } from "@eddy/server";
+import type { SettleWriter } from "./settle-writer.js";
 
 /** An `invocations` row; the keys are the column names (see `toRow`, used with json_populate_recordset). */
 export interface InvocationRow {
@@ -26,17 +27,28 @@ export interface InvocationRow {
   cold_start: boolean;
   memory_mb: number | null;
   billed_ms: number | null;
+  result: string | null;
+  result_truncated: boolean;
 }
 
 const COLUMNS =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms";
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated";
 
-/** Invocation records in PostgreSQL; they are written by the queue's settle (see settle-writer.ts). */
+/**
+ * Invocation records in PostgreSQL; they are written by the queue's settle and by `insert`, both
+ * through the settle writer's group commit (see settle-writer.ts).
+ */
 export class ClusterRecords implements Records {
   readonly #pool: pg.Pool;
+  readonly #writer: SettleWriter;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, writer: SettleWriter) {
     this.#pool = pool;
+    this.#writer = writer;
+  }
+
+  async insert(records: InvocationRecord[]): Promise<void> {
+    await Promise.all(records.map((invocation) => this.#writer.write({ invocation })));
   }
 
   async getInvocation(id: string): Promise<InvocationRecord | undefined> {
@@ -125,6 +137,8 @@ export function toRow(r: InvocationRecord): InvocationRow {
     cold_start: r.coldStart === true,
     memory_mb: r.memoryMb ?? null,
     billed_ms: r.billedMs ?? null,
+    result: r.result === undefined ? null : JSON.stringify(r.result),
+    result_truncated: r.resultTruncated === true,
   };
 }
 
@@ -158,5 +172,7 @@ function toRecord(r: InvocationRow): InvocationRecord {
   if (r.cold_start) rec.coldStart = true;
   if (r.memory_mb !== null) rec.memoryMb = r.memory_mb;
   if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
+  if (r.result !== null) rec.result = JSON.parse(r.result) as unknown;
+  if (r.result_truncated) rec.resultTruncated = true;
   return rec;
 }

@@ -52,6 +52,7 @@ export async function startNode(
     [
       "start",
       appDir,
+      "--no-auth",
       "--port",
       "0",
       "--data-dir",

@@ -62,3 +62,46 @@ export type AwsHandler<TEvent = EventBridgeEvent, TResult = unknown> = (
   context: LambdaContext,
   callback: LambdaCallback,
 ) => void | Promise<TResult>;
+
+/**
+ * An HTTP request as API Gateway's HTTP API (payload format 2.0) hands it to a Lambda: what a
+ * `compat: "aws"` function bound to `on.http` gets.
+ */
+export interface ApiGatewayProxyEventV2 {
+  version: "2.0";
+  /** The route as API Gateway writes it: `GET /orders/{id}`. */
+  routeKey: string;
+  rawPath: string;
+  rawQueryString: string;
+  cookies?: string[];
+  /** Lower-case names; repeated headers joined with commas. */
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  requestContext: {
+    accountId: string;
+    apiId: string;
+    domainName: string;
+    domainPrefix: string;
+    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
+    requestId: string;
+    routeKey: string;
+    stage: string;
+    time: string;
+    timeEpoch: number;
+  };
+  body?: string;
+  isBase64Encoded: boolean;
+}
+
+/** What such a handler returns: a full response, or any JSON value (sent as a 200 JSON body). */
+export type ApiGatewayProxyResultV2 =
+  | {
+      statusCode: number;
+      headers?: Record<string, string | number | boolean>;
+      multiValueHeaders?: Record<string, (string | number | boolean)[]>;
+      cookies?: string[];
+      body?: string;
+      isBase64Encoded?: boolean;
+    }
+  | unknown;

@@ -4,6 +4,8 @@ import { parseDuration } from "./duration.js";
 import { InvalidFunctionConfigError } from "./errors.js";
 import type { FunctionKv } from "./kv.js";
 import { validatePattern } from "./patterns/index.js";
+import type { HttpFunctionConfig, HttpHandler } from "./http-function.js";
+import { checkHttpTriggers } from "./http-function.js";
 import type { Trigger } from "./triggers.js";
 
 /** Structured logger given to a function; lines are stored with the invocation. */
@@ -134,6 +136,13 @@ export interface FunctionConfig {
     min?: number;
     /** A sandbox above `min` is stopped after this long without work. Default: the server's (60s). */
     idleTimeout?: Duration;
+    /**
+     * Attempts one sandbox runs at once, as Cloud Run's per-instance concurrency: fewer sandboxes
+     * and much more throughput for I/O-bound handlers, but the attempts share the sandbox's
+     * globals, memory and fate (one that times out stops the others). Default 1 (Lambda's one at a
+     * time); HTTP functions (`on.http`): 16.
+     */
+    perSandbox?: number;
   };
   /** Event types this function emits (documentation and, later, schema checks). */
   emits?: string[];
@@ -183,7 +192,15 @@ export interface ResolvedFunctionConfig {
   };
   timeoutMs: number;
   memoryMb: number;
-  concurrency: { max: number; key?: string; perKey?: number; min: number; idleTimeoutMs?: number };
+  concurrency: {
+    max: number;
+    key?: string;
+    perKey?: number;
+    min: number;
+    idleTimeoutMs?: number;
+    /** Absent: 1. */
+    perSandbox?: number;
+  };
   emits: string[];
   idempotency?: { key: string; windowMs: number };
   throttle?: { limit: number; periodMs: number; burst: number; key?: string };
@@ -202,22 +219,36 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** What `defineFunction` returns: the module's default export. */
 export interface EddyFunction<TData = unknown> {
   readonly config: ResolvedFunctionConfig;
-  readonly handler: Handler<TData> | BatchHandler<TData>;
+  readonly handler: Handler<TData> | BatchHandler<TData> | HttpHandler;
 }
 
 /**
  * Defines a function: its triggers and policies, and the handler that runs each event.
  * The configuration is checked here; a bad option throws {@link InvalidFunctionConfigError} naming it.
  *
+ * With `on.http` triggers the handler gets a web-standard `Request` instead of an event.
+ *
  * @example
  * export default defineFunction(
  *   { name: "send-receipt", triggers: [on.event({ type: ["order.paid"] })] },
  *   async (event, ctx) => ctx.log.info("paid", { order: event.data }),
  * );
+ * export default defineFunction(
+ *   { triggers: [on.http("GET /orders/:id", { public: true })] },
+ *   async (request, ctx) => ({ id: ctx.params.id }),
+ * );
  */
+export function defineFunction<TData = unknown>(
+  config: HttpFunctionConfig,
+  handler: HttpHandler,
+): EddyFunction<TData>;
 export function defineFunction<TData = unknown>(
   config: FunctionConfig,
   handler: Handler<TData>,
+): EddyFunction<TData>;
+export function defineFunction<TData = unknown>(
+  config: FunctionConfig,
+  handler: Handler<TData> | HttpHandler,
 ): EddyFunction<TData> {
   if (typeof handler !== "function") {
     throw new InvalidFunctionConfigError("handler", `must be a function, got ${typeof handler}`);
@@ -283,14 +314,15 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     throw new InvalidFunctionConfigError("triggers", 'must be an array such as [on.event({ type: ["x"] })]');
   }
   config.triggers.forEach((t, i) => {
-    if (typeof t !== "object" || t === null || !["event", "queue", "schedule"].includes(t.kind)) {
+    if (typeof t !== "object" || t === null || !["event", "queue", "schedule", "http"].includes(t.kind)) {
       throw new InvalidFunctionConfigError(
         `triggers[${i}]`,
-        "must be a trigger made by on.event, on.queue or on.schedule",
+        "must be a trigger made by on.event, on.queue, on.schedule or on.http",
       );
     }
     if (t.kind === "event") validatePattern(t.pattern);
   });
+  checkHttpTriggers(config);
   const retries = config.retries ?? {};
   const backoff = retries.backoff ?? {};
   const resolved: ResolvedFunctionConfig = {
@@ -419,6 +451,10 @@ function resolveRuntimeOptions(config: FunctionConfig, out: ResolvedFunctionConf
   out.concurrency.min = integer(c.min ?? 0, "concurrency.min", 0, out.concurrency.max);
   if (c.idleTimeout !== undefined) {
     out.concurrency.idleTimeoutMs = duration(c.idleTimeout, "concurrency.idleTimeout");
+  }
+  const http = config.triggers.some((t) => t.kind === "http");
+  if (c.perSandbox !== undefined || http) {
+    out.concurrency.perSandbox = integer(c.perSandbox ?? 16, "concurrency.perSandbox", 1, 1000);
   }
   out.isolation = oneOf(config.isolation ?? "thread", "isolation", ["thread", "process"] as const);
   if (config.compat !== undefined) out.compat = oneOf(config.compat, "compat", ["aws"] as const);

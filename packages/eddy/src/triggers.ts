@@ -1,6 +1,8 @@
 import type { Duration } from "./duration.js";
 import { parseDuration } from "./duration.js";
 import { InvalidFunctionConfigError } from "./errors.js";
+import type { HttpTrigger, HttpTriggerOptions } from "./http-trigger.js";
+import { httpTrigger } from "./http-trigger.js";
 import type { EventPattern } from "./patterns/index.js";
 import { validatePattern } from "./patterns/index.js";
 
@@ -31,7 +33,7 @@ export interface ScheduleTrigger {
 }
 
 /** Everything a function can be bound to. */
-export type Trigger = EventTrigger | QueueTrigger | ScheduleTrigger;
+export type Trigger = EventTrigger | QueueTrigger | ScheduleTrigger | HttpTrigger;
 
 /** Options of {@link on.queue}. */
 export interface QueueTriggerOptions {
@@ -112,6 +114,21 @@ export const on = {
     if (options.tz !== undefined) t.tz = options.tz;
     if (options.missed !== undefined) t.missed = options.missed;
     return t;
+  },
+
+  /**
+   * Binds a function to an HTTP route of the API gateway. The handler gets a web-standard
+   * `Request` (path parameters in `ctx.params`) and returns a `Response` or a plain value (sent as
+   * JSON). Routes are private (a key or token is needed) unless `public: true`. In `mode: "async"`
+   * the caller gets 202 and `Location: /v1/invocations/ID` at once, and the function runs as a
+   * durable delivery, retried as its `retries` say.
+   *
+   * @example
+   * on.http("GET /orders/:id", { cache: { ttl: "30s" } })
+   * on.http("POST /reports", { mode: "async", schema: { body: { type: "object", required: ["month"] } } })
+   */
+  http(route: string, options: HttpTriggerOptions = {}): HttpTrigger {
+    return httpTrigger(route, options);
   },
 };
 

@@ -103,3 +103,75 @@ describe("parseDuration", () => {
     expect(() => parseDuration("5 minutes", "timeout")).toThrow(/^timeout must be a duration/);
   });
 });
+
+describe("on.http", () => {
+  it("parses the route and the options", () => {
+    const t = on.http("get /orders/:id", {
+      public: true,
+      cache: { ttl: "30s", headers: ["Accept-Language"] },
+      rateLimit: { limit: 10, period: "1s" },
+      cors: true,
+      maxBody: "2kb",
+    });
+    expect(t).toEqual({
+      kind: "http",
+      method: "GET",
+      path: "/orders/:id",
+      mode: "sync",
+      public: true,
+      cache: { ttlMs: 30_000, headers: ["accept-language"] },
+      rateLimit: { limit: 10, periodMs: 1000, burst: 0, by: "key" },
+      cors: { origins: ["*"], credentials: false },
+      maxBodyBytes: 2048,
+    });
+    expect(on.http("POST /files/*", { mode: "async", callback: true }).mode).toBe("async");
+  });
+
+  it.each([
+    ["FETCH /x", {}, "http.method"],
+    ["GET", {}, "http.method"],
+    ["GET x", {}, "http.path"],
+    ["GET /a//b", {}, "http.path"],
+    ["GET /a/*/b", {}, "http.path"],
+    ["GET /a/:id/:id", {}, "http.path"],
+    ["GET /v1/orders", {}, "http.path"],
+    ["GET /healthz", {}, "http.path"],
+    ["GET /x", { mode: "later" }, "http.mode"],
+    ["POST /x", { cache: { ttl: "1s" } }, "http.cache"],
+    ["GET /x", { cache: { ttl: "soon" } }, "http.cache.ttl"],
+    ["GET /x", { rateLimit: { limit: 0, period: "1s" } }, "http.rateLimit.limit"],
+    ["GET /x", { maxBody: "lots" }, "http.maxBody"],
+    ["GET /x", { schema: { body: [] } }, "http.schema.body"],
+    ["GET /x", { schema: { headers: {} } }, "http.schema.headers"],
+    ["GET /x", { cors: { origins: ["example.com"] } }, "http.cors.origins"],
+    ["GET /x", { callback: true }, "http.callback"],
+  ])("refuses %s %j naming %s", (route, options, path) => {
+    try {
+      on.http(route, options as never);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidFunctionConfigError);
+      expect((err as InvalidFunctionConfigError).path).toBe(path);
+    }
+  });
+
+  it("gives HTTP functions only HTTP triggers", () => {
+    const fn = defineFunction({ triggers: [on.http("GET /a")] }, (request, ctx) => ({
+      url: request.url,
+      id: ctx.params.id,
+    }));
+    expect(fn.config.triggers[0]!.kind).toBe("http");
+    // HTTP functions serve several requests per sandbox by default; event functions one.
+    expect(fn.config.concurrency.perSandbox).toBe(16);
+    expect(defineFunction({ triggers: [] }, () => 1).config.concurrency.perSandbox).toBeUndefined();
+    expect(() => defineFunction({ triggers: [], concurrency: { perSandbox: 0 } }, () => 1)).toThrow(
+      "concurrency.perSandbox: must be an integer from 1 to 1000, got 0",
+    );
+    expect(() =>
+      defineFunction({ triggers: [on.http("GET /a"), on.event({ type: ["x"] })] }, () => undefined),
+    ).toThrow("triggers: an HTTP function (on.http) gets a Request");
+    expect(() =>
+      defineFunction({ triggers: [on.http("GET /a")], batch: { maxSize: 2, timeout: "1s" } }, () => 1),
+    ).toThrow("batch: does not apply");
+  });
+});

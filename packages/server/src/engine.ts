@@ -1,3 +1,4 @@
+import type { CloudEvent } from "eddy";
 import type { Backend } from "./backends/types.js";
 import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
@@ -5,6 +6,8 @@ import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
 import { Ingestor } from "./events/ingest.js";
+import { httpDispatchHooks, withHttpRequest } from "./gateway/async-requests.js";
+import { RouteTable } from "./gateway/routes.js";
 import { kvConfigCache } from "./functions/config-cache.js";
 import type { InspectOptions } from "./functions/inspect.js";
 import { effectiveIsolation } from "./functions/inspect.js";
@@ -23,6 +26,7 @@ import type { SandboxKind } from "./runtime/channel.js";
 import { kvService } from "./runtime/kv-service.js";
 import type { PoolState } from "./runtime/pool.js";
 import { SandboxPool } from "./runtime/pool.js";
+import type { QueueSend } from "./runtime/protocol.js";
 
 const DAY = 86_400_000;
 
@@ -49,6 +53,8 @@ export interface EngineOptions {
   runtimeDir: string;
   /** `region` of EventBridge-shaped events for `compat: "aws"` functions. Default "local". */
   region?: string;
+  /** Where the gateway mounts function routes: "" (default) or a prefix such as "/api". */
+  routePrefix?: string;
 }
 
 /** A deployed function version with its sandbox pool and delivery plan. */
@@ -89,9 +95,13 @@ export class Engine {
   readonly #options: EngineOptions;
   #functions = new Map<string, DeployedFunction>();
   readonly #unwatch: (() => void) | undefined;
+  #routes: RouteTable;
+  /** Told after every deploy (the gateway drops cached responses of replaced functions). */
+  readonly #deployListeners = new Set<(changed: string[]) => void>();
 
   constructor(options: EngineOptions) {
     this.#options = options;
+    this.#routes = RouteTable.empty(options.routePrefix ?? "");
     this.backend = options.backend;
     this.log = options.log;
     this.blanks = new BlankPool({
@@ -184,7 +194,14 @@ export class Engine {
     const previous = this.#functions;
     const next = new Map<string, DeployedFunction>();
     const failures: LoadFailure[] = [];
+    const { table, refused } = this.#routeTable(loaded, previous);
+    for (const r of refused) {
+      void r.fn.warm?.terminate();
+      failures.push({ file: r.fn.file, message: r.message });
+    }
+    const refusedNames = new Set(refused.map((r) => r.fn.name));
     for (const fn of loaded) {
+      if (refusedNames.has(fn.name)) continue;
       const old = previous.get(fn.name);
       if (old && old.version === fn.version && sameConfig(old, fn)) {
         void fn.warm?.terminate();
@@ -204,9 +221,17 @@ export class Engine {
         continue;
       }
       const pool = this.#pool(fn);
-      next.set(fn.name, { ...fn, warm: undefined, pool, plan, target: target(fn, plan, pool) });
+      next.set(fn.name, {
+        ...fn,
+        warm: undefined,
+        pool,
+        plan,
+        target: target(fn, plan, pool, this.log),
+      });
     }
     this.#functions = next;
+    // Functions refused further down (a bad plan) must not keep routes either.
+    this.#routes = failures.length === 0 ? table : this.#routeTable([...next.values()], previous).table;
     this.blanks.setInUse(
       [...next.values()].map((f) => ({
         kind: effectiveIsolation(f.config, this.#options.isolation),
@@ -223,8 +248,44 @@ export class Engine {
       ),
     );
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
+    for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
     return { failures };
+  }
+
+  /** The gateway's routes of the running functions. */
+  get routes(): RouteTable {
+    return this.#routes;
+  }
+
+  /** A running function with its pool and plan (the gateway invokes it directly). */
+  deployedFunction(name: string): DeployedFunction | undefined {
+    return this.#functions.get(name);
+  }
+
+  /** Calls `listener` with the names of the functions replaced or removed by each deploy. */
+  onDeploy(listener: (changed: string[]) => void): () => void {
+    this.#deployListeners.add(listener);
+    return () => this.#deployListeners.delete(listener);
+  }
+
+  /**
+   * Publishes what a synchronous attempt emitted and sent (a gateway request that succeeded):
+   * validated, routed and durable before this resolves. Throws on an invalid event.
+   */
+  async publish(events: CloudEvent[], sends: QueueSend[], traceparent?: string): Promise<void> {
+    if (events.length === 0 && sends.length === 0) return;
+    const messages = await this.queues.prepareSends(sends, traceparent);
+    for (const m of messages) m.trace = stampTrace(m.event);
+    await this.ingestor.appendEntries([...this.ingestor.prepare(events), ...messages]);
+  }
+
+  /** Routes of `loaded`, functions already running placed first so that a newcomer cannot take their routes. */
+  #routeTable(loaded: LoadedFunction[], previous: Map<string, DeployedFunction>) {
+    const ordered = [...loaded].sort(
+      (a, b) => Number(!previous.has(a.name)) - Number(!previous.has(b.name)) || a.name.localeCompare(b.name),
+    );
+    return RouteTable.build(ordered, this.#options.routePrefix ?? "");
   }
 
   /**
@@ -233,6 +294,9 @@ export class Engine {
    */
   check(loaded: LoadedFunction[]): LoadFailure[] {
     const failures: LoadFailure[] = [];
+    for (const r of this.#routeTable(loaded, this.#functions).refused) {
+      failures.push({ file: r.fn.file, message: r.message });
+    }
     for (const fn of loaded) {
       try {
         new DeliveryPlan(fn.name, fn.config);
@@ -267,6 +331,7 @@ export class Engine {
         memoryMb: c.memoryMb,
         max: c.concurrency.max,
         min: c.concurrency.min,
+        perSandbox: c.concurrency.perSandbox ?? 1,
         idleMs: c.concurrency.idleTimeoutMs ?? o.sandboxIdleMs,
         loadTimeoutMs: o.loadTimeoutMs,
         kv: kvService(this.backend.kv, fn.name),
@@ -339,13 +404,18 @@ export class Engine {
   }
 }
 
-function target(f: LoadedFunction, plan: DeliveryPlan, pool: SandboxPool): DispatchTarget {
+function target(f: LoadedFunction, plan: DeliveryPlan, pool: SandboxPool, log: Logger): DispatchTarget {
+  const http = f.config.triggers.some((t) => t.kind === "http");
   const t: DispatchTarget = {
     name: f.name,
     version: f.version,
     plan,
-    invoke: (req, timeoutMs) => pool.invoke(req, timeoutMs),
+    // An async gateway request is a delivery whose event carries the request.
+    invoke: http
+      ? (req, timeoutMs) => pool.invoke(withHttpRequest(req), timeoutMs)
+      : (req, timeoutMs) => pool.invoke(req, timeoutMs),
   };
+  if (http) t.hooks = httpDispatchHooks(log);
   const { throttle, rateLimit } = f.config;
   if (throttle) t.throttle = new Throttle(throttle.limit, throttle.periodMs, throttle.burst);
   if (rateLimit) t.rateLimit = new RateLimit(rateLimit.limit, rateLimit.periodMs);

@@ -2,6 +2,7 @@
  * @eddy/server: the engine, the runtime, the HTTP API and the embedded backend.
  */
 export type * from "./backends/types.js";
+export { MAX_RESULT_BYTES } from "./backends/types.js";
 export { openEmbeddedBackend } from "./backends/embedded/index.js";
 export type { EmbeddedOptions } from "./backends/embedded/index.js";
 export { Engine } from "./engine.js";
@@ -22,8 +23,16 @@ export { bundleFunctions, bundleFileName, versionOf } from "./runtime/bundler.js
 export { Deployer, DeployError } from "./deploy/deployer.js";
 export type { DeployChange, UploadedBundle } from "./deploy/deployer.js";
 export type { DeployedVersion } from "./deploy/state.js";
-export { adminKeyAuthenticator, requireScope, MIN_ADMIN_KEY_LENGTH } from "./http/auth.js";
-export type { Authenticator, Principal, Scope } from "./http/auth.js";
+export { requireScope, apiAuthHook, API_SCOPES } from "./http/auth.js";
+export type { AuthMode } from "./http/auth.js";
+export { credentials, MIN_ADMIN_KEY_LENGTH } from "./auth/authenticator.js";
+export type { Authenticator } from "./auth/authenticator.js";
+export { KeyStore } from "./auth/keys.js";
+export type { ApiKeyView } from "./auth/keys.js";
+export { jwtVerifier } from "./auth/jwt.js";
+export type { JwtOptions } from "./auth/jwt.js";
+export { SCOPES, hasScope } from "./auth/scopes.js";
+export type { Principal } from "./auth/scopes.js";
 export type { Bundle, BundleFailure } from "./runtime/bundler.js";
 export { PatternIndex } from "./router/pattern-index.js";
 export { Router } from "./router/router.js";

@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { RESERVED_PATHS } from "eddy";
 import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
 import { Deployer } from "./deploy/deployer.js";
@@ -6,7 +7,12 @@ import { Engine } from "./engine.js";
 import type { EngineOptions } from "./engine.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
-import { adminKeyAuthenticator } from "./http/auth.js";
+import { credentials } from "./auth/authenticator.js";
+import type { JwtOptions } from "./auth/jwt.js";
+import { jwtVerifier } from "./auth/jwt.js";
+import { KeyStore } from "./auth/keys.js";
+import { Gateway } from "./gateway/gateway.js";
+import type { AuthMode } from "./http/auth.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
@@ -52,8 +58,30 @@ export interface EddyOptions {
   metering?: EngineOptions["metering"];
   /** How long invocation records and their logs are kept. */
   retention?: EngineOptions["retention"];
-  /** Bearer key that allows deploys over HTTP (16+ characters). Without one, deploys are refused. */
+  /** Bearer key with every scope: deploys, keys, everything (16+ characters). Without one, deploys are refused. */
   adminKey?: string;
+  /**
+   * Who must present credentials. "routes" (default): private gateway routes; the `/v1` API is
+   * open. "all": the API too (`eddy start`). "none": nothing (`eddy dev`). See docs/gateway.md.
+   */
+  auth?: AuthMode;
+  /** Accept bearer JWTs verified this way (scopes from `scope` / `scp`). */
+  jwt?: JwtOptions;
+  /** The API gateway (function routes). */
+  gateway?: {
+    /** Mount routes under this prefix, e.g. "/api". Default "" (at the root, beside the reserved paths). */
+    prefix?: string;
+    /** Largest request body of a route without `maxBody`. Default 1 MiB. */
+    maxBodyBytes?: number;
+    /** Largest response body of a sync route (502 beyond). Default 6 MiB. */
+    maxResponseBytes?: number;
+    /** Believe X-Forwarded-For/-Proto/-Host. Default false. */
+    trustProxy?: boolean;
+    /** Record successful synchronous requests too (failed ones always are). Default false. */
+    recordSync?: boolean;
+    /** Response cache size of this node, bytes. Default 64 MiB. */
+    cacheBytes?: number;
+  };
 }
 
 /** A started server. */
@@ -79,6 +107,8 @@ export const DEFAULTS = {
   dedupWindowMs: 24 * 3_600_000,
   maxEventBytes: 256 * 1024,
   maxBodyBytes: 4 * 1024 * 1024,
+  maxRouteBodyBytes: 1024 * 1024,
+  maxResponseBytes: 6 * 1024 * 1024,
   sandboxIdleMs: 60_000,
   loadTimeoutMs: 10_000,
 } as const;
@@ -96,7 +126,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   const dir = resolve(options.dir);
   const dataDir = resolve(options.dataDir ?? join(dir, ".eddy"));
   const log = options.log ?? createLogger();
-  const auth = adminKeyAuthenticator(options.adminKey);
+  const prefix = checkPrefix(options.gateway?.prefix ?? "");
   const bundleDir = join(dataDir, "bundles");
   const backend =
     options.backend ??
@@ -118,6 +148,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     loadTimeoutMs: options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs,
     runtimeDir: join(dataDir, "runtime"),
     region: options.region,
+    routePrefix: prefix,
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
@@ -125,17 +156,39 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
   try {
+    const keys = new KeyStore(backend.kv, backend);
+    const auth = credentials({
+      ...(options.adminKey !== undefined ? { adminKey: options.adminKey } : {}),
+      keys,
+      ...(options.jwt ? { jwt: jwtVerifier(options.jwt) } : {}),
+    });
+    const authMode = options.auth ?? "routes";
+    let closing: Promise<void> | undefined;
+    const gateway = new Gateway(engine, {
+      auth,
+      mode: authMode,
+      maxBodyBytes: options.gateway?.maxBodyBytes ?? DEFAULTS.maxRouteBodyBytes,
+      maxAsyncBodyBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
+      maxResponseBytes: options.gateway?.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
+      closing: () => closing !== undefined,
+      trustProxy: options.gateway?.trustProxy ?? false,
+      recordSync: options.gateway?.recordSync ?? false,
+      ...(options.gateway?.cacheBytes !== undefined ? { cacheBytes: options.gateway.cacheBytes } : {}),
+      log,
+    });
     const deployer = new Deployer(engine, bundleDir);
     const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
     const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];
     for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
-    let closing: Promise<void> | undefined;
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       closing: () => closing !== undefined,
       pricing: engine.pricing,
       deployer,
       auth,
+      authMode,
+      keys,
+      gateway,
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,
@@ -162,4 +215,15 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     await engine.close();
     throw err;
   }
+}
+
+/** A route prefix is "" or "/segment[/segment…]", and may not hide Eddy's own paths. */
+function checkPrefix(prefix: string): string {
+  if (prefix === "" || prefix === "/") return "";
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+    throw new RangeError(`gateway.prefix must look like "/api", got ${JSON.stringify(prefix)}`);
+  }
+  const reserved = RESERVED_PATHS.find((r) => prefix === r || prefix.startsWith(`${r}/`));
+  if (reserved) throw new RangeError(`gateway.prefix may not be under ${reserved}, Eddy's own API`);
+  return prefix;
 }

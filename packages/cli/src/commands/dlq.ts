@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { EddyClient } from "eddy";
 import type { DeadLetterSelection } from "eddy";
-import { DEFAULT_URL, explainRequestError } from "../options.js";
+import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
 
 interface Common {
+  key?: string;
   url: string;
   queue?: boolean;
 }
@@ -21,7 +22,8 @@ export function registerDlqCommand(program: Command): void {
   const common = (c: Command) =>
     c
       .option("--queue", "NAME is a queue, not a function")
-      .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL);
+      .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
+      .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY);
   const selection = (c: Command) =>
     common(c)
       .option("--id <id...>", "these dead letters")
@@ -32,10 +34,10 @@ export function registerDlqCommand(program: Command): void {
   common(dlq.command("ls [name]").description("dead-letter counts, or the dead letters of NAME"))
     .option("--limit <n>", "at most this many", "50")
     .action(async (name: string | undefined, o: Common & { limit: string }) => {
-      const client = new EddyClient({ url: o.url });
+      const client = new EddyClient({ url: o.url, apiKey: o.key });
       await explainRequestError(o.url, async () => {
         if (name === undefined) {
-          const res = await fetch(`${o.url.replace(/\/+$/, "")}/v1/dlq`);
+          const res = await fetch(`${o.url.replace(/\/+$/, "")}/v1/dlq`, { headers: authHeaders(o.key) });
           const counts = (await res.json()) as {
             functions: Record<string, number>;
             queues: Record<string, number>;
@@ -62,7 +64,7 @@ export function registerDlqCommand(program: Command): void {
     dlq.command("show <name> <id>").description("one dead letter: event, error and every attempt"),
   ).action(async (name: string, id: string, o: Common) => {
     await explainRequestError(o.url, async () => {
-      const d = await new EddyClient({ url: o.url }).deadLetter(name, id, { queue: o.queue });
+      const d = await new EddyClient({ url: o.url, apiKey: o.key }).deadLetter(name, id, { queue: o.queue });
       process.stdout.write(JSON.stringify(d, null, 2) + "\n");
     });
   });
@@ -83,7 +85,7 @@ export function registerDlqCommand(program: Command): void {
       if (Object.keys(sel).length === 0)
         throw new Error("say which dead letters: --id, --event-type, --error, or --all");
       await explainRequestError(o.url, async () => {
-        const client = new EddyClient({ url: o.url });
+        const client = new EddyClient({ url: o.url, apiKey: o.key });
         const n =
           action === "redrive"
             ? await client.redrive(name, sel, { queue: o.queue })

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_URL, explainRequestError } from "../options.js";
+import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
 
 interface LogLine {
   time: number;
@@ -33,45 +33,52 @@ export function registerObserveCommands(program: Command): void {
     .option("--level <level>", "debug, info, warn or error: this level and above")
     .option("--since <time>", 'from this time: "15m" (ago), an ISO date, or epoch ms', "1h")
     .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
-    .action(async (fn: string, o: { follow?: boolean; level?: string; since: string; url: string }) => {
-      const q = new URLSearchParams({ function: fn, since: o.since });
-      if (o.level) q.set("level", o.level);
-      if (o.follow) q.set("follow", "true");
-      await explainRequestError(o.url, async () => {
-        const res = await fetch(`${base(o.url)}/v1/logs?${q}`);
-        if (!res.ok)
-          throw new Error(
-            `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
-          );
-        if (!o.follow) {
-          for (const l of ((await res.json()) as { lines: LogLine[] }).lines) print(l);
-          return;
-        }
-        // Server-Sent Events: one JSON line per "data:" message.
-        let buffer = "";
-        const decoder = new TextDecoder();
-        for await (const chunk of res.body!) {
-          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-          let at: number;
-          while ((at = buffer.indexOf("\n\n")) >= 0) {
-            const message = buffer.slice(0, at);
-            buffer = buffer.slice(at + 2);
-            for (const line of message.split("\n"))
-              if (line.startsWith("data: ")) print(JSON.parse(line.slice(6)) as LogLine);
+    .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)
+    .action(
+      async (
+        fn: string,
+        o: { follow?: boolean; level?: string; since: string; url: string; key?: string },
+      ) => {
+        const q = new URLSearchParams({ function: fn, since: o.since });
+        if (o.level) q.set("level", o.level);
+        if (o.follow) q.set("follow", "true");
+        await explainRequestError(o.url, async () => {
+          const res = await fetch(`${base(o.url)}/v1/logs?${q}`, { headers: authHeaders(o.key) });
+          if (!res.ok)
+            throw new Error(
+              `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
+            );
+          if (!o.follow) {
+            for (const l of ((await res.json()) as { lines: LogLine[] }).lines) print(l);
+            return;
           }
-        }
-      });
-    });
+          // Server-Sent Events: one JSON line per "data:" message.
+          let buffer = "";
+          const decoder = new TextDecoder();
+          for await (const chunk of res.body!) {
+            buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+            let at: number;
+            while ((at = buffer.indexOf("\n\n")) >= 0) {
+              const message = buffer.slice(0, at);
+              buffer = buffer.slice(at + 2);
+              for (const line of message.split("\n"))
+                if (line.startsWith("data: ")) print(JSON.parse(line.slice(6)) as LogLine);
+            }
+          }
+        });
+      },
+    );
 
   program
     .command("trace <eventId>")
     .description("the tree of events and invocations that an event started, with timings")
     .option("--source <source>", "the event's source (finds it exactly, also when it is not recent)")
     .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
-    .action(async (eventId: string, o: { url: string; source?: string }) => {
+    .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)
+    .action(async (eventId: string, o: { url: string; source?: string; key?: string }) => {
       await explainRequestError(o.url, async () => {
         const q = new URLSearchParams({ eventId, ...(o.source ? { source: o.source } : {}) });
-        const res = await fetch(`${base(o.url)}/v1/traces?${q}`);
+        const res = await fetch(`${base(o.url)}/v1/traces?${q}`, { headers: authHeaders(o.key) });
         if (!res.ok)
           throw new Error(
             `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
@@ -100,13 +107,14 @@ export function registerObserveCommands(program: Command): void {
     .option("--until <time>", "until this time (default now)")
     .option("--by <what>", "function (a line each) or total", "function")
     .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
-    .action(async (o: { since: string; until?: string; by: string; url: string }) => {
+    .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)
+    .action(async (o: { since: string; until?: string; by: string; url: string; key?: string }) => {
       if (o.by !== "function" && o.by !== "total")
         throw new Error(`--by is "function" or "total", got ${o.by}`);
       const q = new URLSearchParams({ since: o.since });
       if (o.until) q.set("until", o.until);
       await explainRequestError(o.url, async () => {
-        const res = await fetch(`${base(o.url)}/v1/usage?${q}`);
+        const res = await fetch(`${base(o.url)}/v1/usage?${q}`, { headers: authHeaders(o.key) });
         if (!res.ok)
           throw new Error(
             `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
-import type { ReloadReport, RunningEddy } from "@eddy/server";
+import type { JwtOptions, ReloadReport, RunningEddy } from "@eddy/server";
 import { createLogger, DEFAULTS, startEddy, watchFunctions } from "@eddy/server";
 import { parseDuration } from "eddy";
 import type { BackendChoice } from "../backend.js";
@@ -20,6 +20,16 @@ interface RunOptions extends BackendChoice {
   adminKey?: string;
   isolation: "thread" | "process";
   envFile?: string;
+  /** false with --no-auth. */
+  auth: boolean;
+  jwtSecret?: string;
+  jwtPublicKey?: string;
+  jwtJwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  routePrefix?: string;
+  trustProxy?: boolean;
+  recordRequests?: boolean;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -36,6 +46,11 @@ const CONFIG_KEYS = [
   "traceSample",
   "isolation",
   "envFile",
+  "jwtJwksUrl",
+  "jwtIssuer",
+  "jwtAudience",
+  "routePrefix",
+  "trustProxy",
 ] as const;
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
@@ -96,6 +111,37 @@ export function registerRunCommands(program: Command): void {
           .default("thread"),
       )
       .option("--env-file <path>", "ctx.env of every function, from a KEY=value file (kept out of logs)")
+      .option(
+        "--no-auth",
+        mode === "dev"
+          ? "(dev never asks for credentials)"
+          : "DANGER: take requests without credentials, as eddy dev does (API and private routes open)",
+      )
+      .addOption(
+        new Option("--jwt-secret <secret>", "accept HS256/384/512 JWTs signed with this secret").env(
+          "EDDY_JWT_SECRET",
+        ),
+      )
+      .addOption(
+        new Option("--jwt-public-key <file>", "accept RS/PS/ES/EdDSA JWTs verified with this PEM public key"),
+      )
+      .addOption(
+        new Option("--jwt-jwks-url <url>", "accept JWTs verified with the keys of this JWKS endpoint").env(
+          "EDDY_JWT_JWKS_URL",
+        ),
+      )
+      .addOption(new Option("--jwt-issuer <iss>", "required iss of JWTs").env("EDDY_JWT_ISSUER"))
+      .addOption(new Option("--jwt-audience <aud>", "required aud of JWTs").env("EDDY_JWT_AUDIENCE"))
+      .addOption(
+        new Option("--route-prefix <path>", 'serve function routes under this prefix, e.g. "/api"').env(
+          "EDDY_ROUTE_PREFIX",
+        ),
+      )
+      .option("--trust-proxy", "believe X-Forwarded-For/-Proto/-Host (behind a reverse proxy)")
+      .option(
+        "--record-requests",
+        "store a record of every successful sync route request (failed ones always are)",
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
@@ -151,6 +197,15 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
   const backend = await openBackend(opts, log);
   const env = opts.envFile === undefined ? {} : readEnvFile(opts.envFile);
+  // Production asks for credentials everywhere; dev (or --no-auth) nowhere, and says so loudly.
+  const auth = mode === "start" && opts.auth ? "all" : "none";
+  if (auth === "none") {
+    process.stderr.write(
+      `eddy ${mode}: ⚠ no authentication: anyone who can reach ${opts.host}:${opts.port} may publish, call private routes and use the /v1 API (deploys and keys still need the admin key)${mode === "start" ? " (--no-auth)" : ""}
+`,
+    );
+  }
+  const jwt = jwtOptions(opts);
   const eddy = await startEddy({
     dir,
     port: opts.port,
@@ -164,7 +219,24 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     adminKey: opts.adminKey || undefined,
     isolation: opts.isolation,
     env,
+    auth,
+    ...(jwt ? { jwt } : {}),
+    gateway: {
+      ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),
+      ...(opts.trustProxy ? { trustProxy: true } : {}),
+      ...(opts.recordRequests ? { recordSync: true } : {}),
+    },
   });
+  if (
+    auth === "all" &&
+    !opts.adminKey &&
+    !jwt &&
+    (await eddy.engine.backend.kv.get("eddy:auth", "api-keys")) === undefined
+  ) {
+    log.warn(
+      "no admin key, API key or JWT settings: every /v1 request and private route will be refused; start with --admin-key to manage keys",
+    );
+  }
   const names = eddy.engine.functions().map((f) => f.name);
   let watcher: { close(): void } | undefined;
   if (mode === "dev") {
@@ -208,6 +280,20 @@ function watch(eddy: RunningEddy): { close(): void } {
     },
     onError: (err) => process.stdout.write(`  ✗ reload failed: ${(err as Error).message}\n`),
   });
+}
+
+/** JWT settings from the flags, or undefined when none is given. */
+function jwtOptions(opts: RunOptions): JwtOptions | undefined {
+  const publicKey = opts.jwtPublicKey === undefined ? undefined : readFileSync(opts.jwtPublicKey, "utf8");
+  if (opts.jwtSecret === undefined && publicKey === undefined && opts.jwtJwksUrl === undefined)
+    return undefined;
+  return {
+    ...(opts.jwtSecret !== undefined ? { secret: opts.jwtSecret } : {}),
+    ...(publicKey !== undefined ? { publicKey } : {}),
+    ...(opts.jwtJwksUrl !== undefined ? { jwksUrl: opts.jwtJwksUrl } : {}),
+    ...(opts.jwtIssuer !== undefined ? { issuer: opts.jwtIssuer } : {}),
+    ...(opts.jwtAudience !== undefined ? { audience: opts.jwtAudience } : {}),
+  };
 }
 
 function readEnvFile(path: string): Record<string, string> {

@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { EddyClient } from "eddy";
 import type { EventInput } from "eddy";
-import { DEFAULT_URL, explainRequestError } from "../options.js";
+import { DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
 
 interface SendOptions {
+  key?: string;
   source: string;
   data?: string;
   file?: string;
@@ -24,6 +25,7 @@ export function registerSendCommand(program: Command): void {
     .option("--id <id>", "event id (default: a random UUID)")
     .option("--subject <subject>", "event subject")
     .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
+    .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)
     .action(async (type: string, opts: SendOptions) => {
       const event: EventInput = { type, source: opts.source };
       if (opts.data !== undefined && opts.file !== undefined)
@@ -39,7 +41,7 @@ export function registerSendCommand(program: Command): void {
       if (opts.id !== undefined) event.id = opts.id;
       if (opts.subject !== undefined) event.subject = opts.subject;
       await explainRequestError(opts.url, async () => {
-        const [result] = await new EddyClient({ url: opts.url }).send(event);
+        const [result] = await new EddyClient({ url: opts.url, apiKey: opts.key }).send(event);
         process.stdout.write(`${result?.status ?? "sent"} ${result?.id ?? ""}\n`);
       });
     });

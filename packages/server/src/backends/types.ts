@@ -173,7 +173,16 @@ export interface InvocationRecord {
   /** Metering: the function's memory and the billed duration (duration rounded up to 1 ms). */
   memoryMb?: number;
   billedMs?: number;
+  /**
+   * What the handler returned, as JSON (an HTTP function's response: status, headers, body). At
+   * most {@link MAX_RESULT_BYTES} of JSON: a larger result is left out and `resultTruncated` set.
+   */
+  result?: unknown;
+  resultTruncated?: boolean;
 }
+
+/** Largest `result` kept on an invocation record, in bytes of JSON. */
+export const MAX_RESULT_BYTES = 256 * 1024;
 
 /** How an attempt ends for its delivery. */
 export type Settlement =
@@ -333,6 +342,11 @@ export interface UsageRow {
 
 /** Queryable records. */
 export interface Records {
+  /**
+   * Stores records of attempts that settle no delivery (synchronous HTTP requests); resolves once
+   * they are written. A record with an id already stored is left as it was.
+   */
+  insert(records: InvocationRecord[]): Promise<void>;
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   /** Newest first. */
   queryInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
@@ -378,6 +392,14 @@ export interface Backend {
    * a single process) bundles live in the data folder only.
    */
   readonly bundles?: BundleStore;
+  /**
+   * Tells the other processes on this backend's storage a `message` about `topic`: best effort,
+   * not durable (a node that misses one catches up by itself: caches expire, key copies refresh).
+   * The gateway uses it for cache invalidations and revoked keys. Optional, like `onDeliveries`.
+   */
+  broadcast?(topic: string, message: unknown): void;
+  /** Listens to other processes' broadcasts on `topic` (never this process's own); returns the unsubscribe. */
+  onBroadcast?(topic: string, listener: (message: unknown) => void): () => void;
   /** Flushes pending writes and releases resources. */
   close(): Promise<void>;
 }

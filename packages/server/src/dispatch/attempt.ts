@@ -4,9 +4,11 @@ import type {
   AppendEntry,
   AppendResult,
   DeliveryQueue,
+  InvocationRecord,
   KeyValue,
   KvWrite,
   LeasedDelivery,
+  Settlement,
 } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Observer } from "../observability/observer.js";
@@ -32,6 +34,16 @@ export interface DispatchTarget {
   throttle?: Throttle;
   rateLimit?: RateLimit;
   invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult>;
+  /** What a trigger kind adds to settles (async gateway requests keep their status). */
+  hooks?: SettleHooks;
+}
+
+/** Additions to the settle of an attempt, for one kind of delivery. */
+export interface SettleHooks {
+  /** Key-value writes made in the same durable write as the settle. */
+  kv(delivery: LeasedDelivery, settlement: Settlement, invocation: InvocationRecord): KvWrite[];
+  /** Called once the settle committed. */
+  settled(delivery: LeasedDelivery, settlement: Settlement, invocation: InvocationRecord): void;
 }
 
 /** What running attempts needs from the rest of the engine. */
@@ -79,12 +91,7 @@ export async function runAttempt(
         message: `the delivery is ${now - d.createdAt} ms old, over retries.maxEventAge (${config.retries.maxEventAgeMs} ms)`,
       };
       const rec = skippedRecord(target, d, "maxEventAge", "dead", error);
-      await deps.queue.settle(
-        d,
-        { kind: "dead", error },
-        { invocation: rec, dedupWindowMs: deps.dedupWindowMs },
-      );
-      deps.observer?.attempt(rec);
+      await settleUnrun(target, d, { kind: "dead", error }, rec, deps);
     } else live.push(d);
   }
   if (live.length === 0) return {};
@@ -154,6 +161,7 @@ export async function runAttempt(
     if (result.coldStartMs !== undefined) invocation.coldStart = true;
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
+    if (target.hooks) kv.push(...target.hooks.kv(d, settlement, invocation));
     if (config.batch) {
       invocation.batch = live.map((x) => ({
         deliveryId: x.id,
@@ -175,6 +183,7 @@ export async function runAttempt(
         ...(settlement.kind === "retry" ? { retryAt: settlement.dueAt } : {}),
       });
     }
+    if (settled.settled) target.hooks?.settled(d, settlement, invocation);
     if (settled.emitted.length > 0) await deps.emitted(emit, settled.emitted);
     if (settlement.kind === "retry") dueAgainAt = Math.min(dueAgainAt ?? Infinity, settlement.dueAt);
     if (!settled.settled) {
@@ -240,7 +249,23 @@ async function skip(
   deps: DispatchDeps,
   reason: string,
 ): Promise<void> {
-  const rec = skippedRecord(target, d, reason, "ack");
-  await deps.queue.settle(d, { kind: "ack" }, { invocation: rec, dedupWindowMs: deps.dedupWindowMs });
+  await settleUnrun(target, d, { kind: "ack" }, skippedRecord(target, d, reason, "ack"), deps);
+}
+
+/** Settles a delivery that did not run, with its record and what the target's hooks add. */
+async function settleUnrun(
+  target: DispatchTarget,
+  d: LeasedDelivery,
+  settlement: Settlement,
+  rec: InvocationRecord,
+  deps: DispatchDeps,
+): Promise<void> {
+  const kv = target.hooks?.kv(d, settlement, rec) ?? [];
+  const r = await deps.queue.settle(d, settlement, {
+    invocation: rec,
+    dedupWindowMs: deps.dedupWindowMs,
+    ...(kv.length > 0 ? { kv } : {}),
+  });
+  if (r.settled) target.hooks?.settled(d, settlement, rec);
   deps.observer?.attempt(rec);
 }

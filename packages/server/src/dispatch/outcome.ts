@@ -1,6 +1,7 @@
 import type { ResolvedFunctionConfig } from "eddy";
 import { randomUUID } from "node:crypto";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
+import { MAX_RESULT_BYTES } from "../backends/types.js";
 import type { AttemptResult } from "../runtime/protocol.js";
 import { backoffMs } from "./retry-policy.js";
 
@@ -47,7 +48,21 @@ export function decideOutcome(
   };
   if (settlement.kind !== "ack") invocation.error = settlement.error;
   if (result.logsTruncated) invocation.logsTruncated = true;
+  if (result.ok && result.result !== undefined) Object.assign(invocation, boundedResult(result.result));
   return { settlement, invocation };
+}
+
+/**
+ * A handler's result as a record keeps it: left out, with `resultTruncated`, when its JSON is over
+ * {@link MAX_RESULT_BYTES} (records are listed and shipped whole; results are not a blob store).
+ */
+export function boundedResult(value: unknown): Pick<InvocationRecord, "result" | "resultTruncated"> {
+  const json = JSON.stringify(value);
+  // Characters, not bytes, first: cheap, and only a near miss needs the exact count.
+  if (json.length * 3 <= MAX_RESULT_BYTES || Buffer.byteLength(json) <= MAX_RESULT_BYTES) {
+    return { result: value };
+  }
+  return { resultTruncated: true };
 }
 
 /** The record of an attempt that did not run: a guard settled it (rate limit, idempotency, age). */

@@ -1,45 +1,83 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Authenticator } from "../auth/authenticator.js";
+import { bearer } from "../auth/authenticator.js";
+import type { Principal } from "../auth/scopes.js";
+import { hasScope, SCOPES } from "../auth/scopes.js";
 import { problem, sendProblem } from "./problem.js";
 
-/** What a caller may do. Issue 5 adds API keys with narrower scopes beside the admin key. */
-export type Scope = "admin";
-
-/** Who a request is, once its credentials checked out. */
-export interface Principal {
-  /** For logs: "admin", later a key's id. Never the secret. */
-  id: string;
-  scopes: ReadonlySet<Scope>;
-}
-
-/** Turns a bearer token into a principal; undefined if the token is not valid. */
-export interface Authenticator {
-  /** False when no credential is configured at all (the routes that need one are then disabled). */
-  readonly configured: boolean;
-  authenticate(token: string): Principal | undefined;
-}
-
-/** Shortest admin key accepted: a short key can be guessed. */
-export const MIN_ADMIN_KEY_LENGTH = 16;
+/**
+ * Who must present credentials. "all": the whole `/v1` API and private routes (`eddy start`).
+ * "routes": private gateway routes only, the API is open (the default of `startEddy`: tests and
+ * embedding). "none": nothing, not even private routes (`eddy dev`, which says so loudly).
+ * Deploys and rollbacks need the admin scope in every mode.
+ */
+export type AuthMode = "all" | "routes" | "none";
 
 /**
- * The admin key (`--admin-key` / `EDDY_ADMIN_KEY`): whoever presents it may deploy. Compared in
- * constant time (both sides hashed first, so lengths do not leak either).
- *
- * @example
- * const auth = adminKeyAuthenticator(process.env.EDDY_ADMIN_KEY);
+ * The scope each `/v1` route needs in "all" mode; a route not listed needs `admin`. `null`: the
+ * route checks for itself (deploys always need admin; an async request's status is readable by
+ * whoever may call its route).
  */
-export function adminKeyAuthenticator(key: string | undefined): Authenticator {
-  if (key !== undefined && key.length < MIN_ADMIN_KEY_LENGTH) {
-    throw new RangeError(
-      `the admin key (--admin-key or EDDY_ADMIN_KEY) must be at least ${MIN_ADMIN_KEY_LENGTH} characters, got ${key.length}`,
-    );
+export const API_SCOPES: Readonly<Record<string, string | null>> = {
+  "POST /v1/events": SCOPES.publish,
+  "POST /v1/queues/:name/messages": SCOPES.publish,
+  "POST /v1/queues/:name/receive": SCOPES.consume,
+  "DELETE /v1/queues/:name/messages/:receipt": SCOPES.consume,
+  "POST /v1/queues/:name/messages/:receipt/visibility": SCOPES.consume,
+  "GET /v1/invocations/:id": null,
+  "GET /v1/openapi.json": SCOPES.invoke,
+  "POST /v1/deploy": null,
+  "POST /v1/functions/:name/rollback": null,
+};
+
+const principals = new WeakMap<object, Promise<Principal | undefined>>();
+
+/** The principal of a request's bearer token (authenticated once per request), or undefined. */
+export function principalOf(auth: Authenticator, headers: { authorization?: string | undefined }) {
+  let p = principals.get(headers);
+  if (!p) {
+    const token = bearer(headers.authorization);
+    p = token === undefined ? Promise.resolve(undefined) : auth.authenticate(token);
+    principals.set(headers, p);
   }
-  const digest = key === undefined ? undefined : sha256(key);
-  const admin: Principal = { id: "admin", scopes: new Set<Scope>(["admin"]) };
-  return {
-    configured: digest !== undefined,
-    authenticate: (token) => (digest && timingSafeEqual(sha256(token), digest) ? admin : undefined),
+  return p;
+}
+
+/**
+ * Checks `scope` for a request; resolves undefined when it holds, else the problem to answer:
+ * 401 without valid credentials, 403 with credentials that lack the scope.
+ */
+export async function checkScope(
+  auth: Authenticator,
+  headers: { authorization?: string | undefined },
+  scope: string,
+) {
+  const principal = await principalOf(auth, headers);
+  if (hasScope(principal, scope)) return undefined;
+  if (principal) {
+    return problem("EDDY_FORBIDDEN", "Forbidden", `this key or token lacks the scope "${scope}"`);
+  }
+  return problem(
+    "EDDY_UNAUTHORIZED",
+    "Unauthorized",
+    headers.authorization === undefined
+      ? `send Authorization: Bearer <key or token> with the scope "${scope}" (eddy keys create)`
+      : "the bearer token is not a valid key or token of this server",
+  );
+}
+
+/**
+ * An `onRequest` hook enforcing {@link API_SCOPES} on `/v1` ("all" mode). Health, readiness and
+ * metrics stay open: load balancers and Prometheus call them without credentials.
+ */
+export function apiAuthHook(auth: Authenticator) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const url = req.routeOptions.url;
+    if (url === undefined || !url.startsWith("/v1/")) return;
+    const need = API_SCOPES[`${req.method} ${url}`];
+    if (need === null) return;
+    const refused = await checkScope(auth, req.headers, need ?? SCOPES.admin);
+    if (refused) return unauthorized(reply, refused);
   };
 }
 
@@ -50,9 +88,9 @@ export function adminKeyAuthenticator(key: string | undefined): Authenticator {
  * @example
  * app.post("/v1/deploy", { preHandler: requireScope(auth, "admin") }, handler);
  */
-export function requireScope(auth: Authenticator, scope: Scope) {
+export function requireScope(auth: Authenticator, scope: string) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!auth.configured) {
+    if (!(await auth.configured())) {
       return sendProblem(
         reply,
         problem(
@@ -62,24 +100,12 @@ export function requireScope(auth: Authenticator, scope: Scope) {
         ),
       );
     }
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
-    const principal = m ? auth.authenticate(m[1]!) : undefined;
-    if (!principal || !principal.scopes.has(scope)) {
-      reply.header("www-authenticate", 'Bearer realm="eddy"');
-      return sendProblem(
-        reply,
-        problem(
-          "EDDY_UNAUTHORIZED",
-          "Unauthorized",
-          m
-            ? "the bearer token is not this server's admin key"
-            : "send the admin key as Authorization: Bearer <key> (eddy deploy reads --admin-key or EDDY_ADMIN_KEY)",
-        ),
-      );
-    }
+    const refused = await checkScope(auth, req.headers, scope);
+    if (refused) return unauthorized(reply, refused);
   };
 }
 
-function sha256(s: string): Buffer {
-  return createHash("sha256").update(s).digest();
+function unauthorized(reply: FastifyReply, doc: ReturnType<typeof problem>) {
+  if (doc.status === 401) reply.header("www-authenticate", 'Bearer realm="eddy"');
+  return sendProblem(reply, doc);
 }

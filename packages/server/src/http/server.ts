@@ -1,8 +1,15 @@
+import { createServer } from "node:http";
 import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Deployer } from "../deploy/deployer.js";
 import type { Engine } from "../engine.js";
-import type { Authenticator } from "./auth.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { KeyStore } from "../auth/keys.js";
+import type { Gateway } from "../gateway/gateway.js";
+import type { AuthMode } from "./auth.js";
+import { apiAuthHook } from "./auth.js";
+import { gatewayRoutes } from "./routes/gateway.js";
+import { keyRoutes } from "./routes/keys.js";
 import { problem, sendProblem } from "./problem.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
@@ -27,8 +34,14 @@ export interface HttpOptions {
   pricing: Pricing;
   /** Versions and deploys. */
   deployer: Deployer;
-  /** Who may deploy. */
+  /** Who may deploy, publish, invoke. */
   auth: Authenticator;
+  /** Who must present credentials. */
+  authMode: AuthMode;
+  /** API keys. */
+  keys: KeyStore;
+  /** Function routes, served in front of the API. */
+  gateway: Gateway;
 }
 
 /**
@@ -46,7 +59,13 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
     bodyLimit: options.maxBodyBytes,
     // Event ids and sources may be long; keep Fastify from cutting them silently.
     routerOptions: { maxParamLength: 1_000 },
+    // Function routes go to the gateway first; what it does not serve is the API's.
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!options.gateway.handle(req, res)) handler(req, res);
+      }),
   });
+  if (options.authMode === "all") app.addHook("onRequest", apiAuthHook(options.auth));
 
   app.addHook("onRequest", async (_req, reply) => {
     if (options.closing()) {
@@ -107,7 +126,9 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(patternRoutes);
   void app.register(functionRoutes, { engine, deployer: options.deployer });
   void app.register(deployRoutes, { deployer: options.deployer, auth: options.auth });
-  void app.register(invocationRoutes, { engine });
+  void app.register(invocationRoutes, { engine, auth: options.auth, authMode: options.authMode });
+  void app.register(keyRoutes, { keys: options.keys, auth: options.auth });
+  void app.register(gatewayRoutes, { engine, gateway: options.gateway });
   void app.register(deadLetterRoutes, { engine });
   void app.register(deliveryRoutes, { engine });
   void app.register(queueRoutes, { engine });

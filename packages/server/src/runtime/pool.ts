@@ -16,6 +16,8 @@ export interface PoolOptions {
   max: number;
   /** Sandboxes kept loaded even when idle: `concurrency.min` ("provisioned"). */
   min: number;
+  /** Attempts one sandbox runs at once (`concurrency.perSandbox`). Default 1. */
+  perSandbox?: number;
   /** A sandbox above `min` is stopped after this long without work. */
   idleMs: number;
   /** A module that takes longer to load fails with FunctionLoadError. */
@@ -67,6 +69,9 @@ export class SandboxPool {
   readonly #blanks: BlankPool;
   readonly #idle: Idle[] = [];
   readonly #busy = new Set<Sandbox>();
+  /** Attempts given to each sandbox and not finished (up to `perSandbox`). */
+  readonly #load = new WeakMap<Sandbox, number>();
+  readonly #capacity: number;
   readonly #waiters: ((s: Sandbox | Error) => void)[] = [];
   #source: string | undefined;
   #live = 0;
@@ -88,7 +93,9 @@ export class SandboxPool {
   constructor(options: PoolOptions, blanks: BlankPool, warm?: Sandbox) {
     this.#options = options;
     this.#blanks = blanks;
+    this.#capacity = options.perSandbox ?? 1;
     if (warm) {
+      warm.capacity = this.#capacity;
       this.#live++;
       this.#release(warm);
     }
@@ -136,9 +143,22 @@ export class SandboxPool {
       const r = await result;
       return coldStartMs !== undefined ? { ...r, coldStartMs } : r;
     } finally {
-      this.#busy.delete(sandbox);
-      this.#release(sandbox);
+      const left = (this.#load.get(sandbox) ?? 1) - 1;
+      this.#load.set(sandbox, left);
+      if (left === 0) {
+        this.#busy.delete(sandbox);
+        this.#release(sandbox);
+      } else if (!sandbox.dead && !this.#closed) {
+        // Room again in a sandbox that is still running others: the first waiter takes it.
+        this.#waiters.shift()?.(this.#take(sandbox));
+      }
     }
+  }
+
+  /** Counts one more attempt on `sandbox`. */
+  #take(sandbox: Sandbox): Sandbox {
+    this.#load.set(sandbox, (this.#load.get(sandbox) ?? 0) + 1);
+    return sandbox;
   }
 
   /** Aborts `ctx.signal` of every attempt in flight (the server is shutting down). */
@@ -167,14 +187,21 @@ export class SandboxPool {
 
   async #acquire(): Promise<Sandbox> {
     if (this.#closed) throw new SandboxCrashedError("the pool is closed");
+    // With perSandbox > 1, fill the sandboxes already running before waking another: fewer
+    // sandboxes, fewer thread switches, and more messages per wake-up.
+    if (this.#capacity > 1) {
+      for (const s of this.#busy) {
+        if (!s.dead && (this.#load.get(s) ?? 0) < this.#capacity) return this.#take(s);
+      }
+    }
     // Most recently used first (its caches are warm); one that died while idle (a timer threw after
     // its attempt returned) is dropped here rather than failing the attempt that would get it.
     for (let idle = this.#idle.pop(); idle; idle = this.#idle.pop()) {
       clearTimeout(idle.timer);
-      if (!idle.sandbox.dead) return idle.sandbox;
+      if (!idle.sandbox.dead) return this.#take(idle.sandbox);
       this.#live--;
     }
-    if (this.#live < this.#options.max) return this.#coldStart(true);
+    if (this.#live < this.#options.max) return this.#take(await this.#coldStart(true));
     return new Promise<Sandbox>((resolve, reject) => {
       this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve(s)));
     });
@@ -196,6 +223,7 @@ export class SandboxPool {
       const o = this.#options;
       const req: LoadRequest = o.kind === "process" ? { ...o.load, source: this.#bundleSource() } : o.load;
       const { loadMs } = await sandbox.load(req, o.loadTimeoutMs, o.kv);
+      sandbox.capacity = this.#capacity;
       if (!measured) return sandbox;
       this.#fresh.add(sandbox);
       const c = this.#cold;
@@ -229,7 +257,7 @@ export class SandboxPool {
       return;
     }
     const waiter = this.#waiters.shift();
-    if (waiter) return waiter(sandbox);
+    if (waiter) return waiter(this.#take(sandbox));
     const entry: Idle = { sandbox, timer: undefined };
     entry.timer = setTimeout(() => this.#reap(entry), this.#options.idleMs);
     entry.timer.unref();

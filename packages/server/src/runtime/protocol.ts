@@ -26,6 +26,34 @@ export interface QueueSend {
   delayMs?: number;
 }
 
+/**
+ * An HTTP request as it crosses into a sandbox, where the host rebuilds a web-standard `Request`.
+ * Bodies are text, or base64 for bytes (`bodyEncoding`), so that both channels carry them.
+ */
+export interface HttpRequestData {
+  method: string;
+  /** Absolute URL as the client addressed it. */
+  url: string;
+  headers: [string, string][];
+  body?: string;
+  bodyEncoding?: "base64";
+  /** Path parameters of the route. */
+  params: Record<string, string>;
+  /** `METHOD /path` of the route that matched. */
+  route: string;
+  requestId: string;
+  /** The client's address (Lambda-style handlers see it as `requestContext.http.sourceIp`). */
+  clientIp?: string;
+}
+
+/** An HTTP function's response, as the host turned its `Response` or plain value into data. */
+export interface HttpResponseData {
+  status: number;
+  headers: [string, string][];
+  body?: string;
+  bodyEncoding?: "base64";
+}
+
 /** What a sandbox needs to run one attempt. */
 export interface InvokeRequest {
   /** The event; for a batch function, the first of `batch`. */
@@ -39,6 +67,8 @@ export interface InvokeRequest {
   emitIdPrefix: string;
   /** The attempt's span: the parent of the events it emits. */
   traceparent?: string;
+  /** An HTTP function's request: the handler gets it as a `Request` instead of the event. */
+  http?: HttpRequestData;
 }
 
 /** What a sandbox loads: one function's bundle. */
@@ -63,6 +93,15 @@ export type KvCall =
   | { op: "get"; key: string }
   | { op: "set"; key: string; value: unknown; ttlMs?: number; ifVersion?: number }
   | { op: "delete"; key: string; ifVersion?: number };
+
+/**
+ * Messages sent in one turn of the event loop travel together, one `postMessage` for all of them
+ * (thread sandboxes): a wake-up of the other thread costs more than the copy of a message.
+ */
+export interface Many<T> {
+  t: "many";
+  msgs: T[];
+}
 
 /** Engine → sandbox. */
 export type ToSandbox =
@@ -91,6 +130,8 @@ export type FromSandbox =
       sends: QueueSend[];
       /** A batch handler's batchItemFailures: ids of the events to retry. */
       failedItems?: string[];
+      /** What the handler returned, as JSON data; an HTTP function's {@link HttpResponseData}. */
+      result?: unknown;
       logs: LogLine[];
       logsTruncated: boolean;
     }
@@ -110,6 +151,8 @@ export type AttemptResult =
       emits: CloudEvent[];
       sends: QueueSend[];
       failedItems?: string[];
+      /** What the handler returned (see the `result` message). */
+      result?: unknown;
       logs: LogLine[];
       logsTruncated: boolean;
       durationMs: number;

@@ -37,16 +37,20 @@ interface Pending {
 
 /**
  * One sandbox (thread or process) and the protocol with the host inside it: started blank, loaded
- * with one function's bundle, then one attempt at a time. Limits are enforced from outside: on a
- * timeout, an exhausted heap or any crash the sandbox is killed, the attempt resolves with a typed
- * error, and `dead` turns true so its pool replaces it. `invoke` never rejects.
+ * with one function's bundle, then one attempt at a time (or up to `capacity` at once, for a
+ * function with `concurrency.perSandbox`). Limits are enforced from outside: on a timeout, an
+ * exhausted heap or any crash the sandbox is killed, its attempts resolve with a typed error (the
+ * one that timed out with FunctionTimeoutError, the others with SandboxCrashedError), and `dead`
+ * turns true so its pool replaces it. `invoke` never rejects.
  */
 export class Sandbox {
   readonly kind: SandboxKind;
   readonly memoryMb: number;
   readonly #channel: SandboxChannel;
   readonly #ready: Promise<void>;
-  #pending: Pending | undefined;
+  readonly #pending = new Map<string, Pending>();
+  /** Attempts it may run at once (`concurrency.perSandbox`). */
+  capacity = 1;
   #loading: ((msg: FromSandbox | SandboxExit) => void) | undefined;
   #dead = false;
   #exit: SandboxExit | undefined;
@@ -90,7 +94,12 @@ export class Sandbox {
   }
 
   get busy(): boolean {
-    return this.#pending !== undefined;
+    return this.#pending.size > 0;
+  }
+
+  /** Attempts running now. */
+  get inFlight(): number {
+    return this.#pending.size;
   }
 
   /**
@@ -156,11 +165,13 @@ export class Sandbox {
         : new SandboxCrashedError("the sandbox is no longer running");
       return Promise.resolve(failure(serializeError(err), 0));
     }
-    if (this.#pending) throw new Error("a sandbox runs one attempt at a time");
+    if (this.#pending.size >= this.capacity) {
+      throw new Error(`a sandbox runs ${this.capacity} attempt(s) at a time`);
+    }
     const id = String(++this.#seq);
     return new Promise<AttemptResult>((resolve) => {
-      const timer = setTimeout(() => this.#fail(new FunctionTimeoutError(timeoutMs)), timeoutMs);
-      this.#pending = { id, resolve, started: performance.now(), timer };
+      const timer = setTimeout(() => this.#fail(new FunctionTimeoutError(timeoutMs), id), timeoutMs);
+      this.#pending.set(id, { id, resolve, started: performance.now(), timer });
       try {
         this.#channel.send({ t: "invoke", id, ...req } satisfies ToSandbox);
       } catch (err) {
@@ -169,13 +180,15 @@ export class Sandbox {
     });
   }
 
-  /** Aborts `ctx.signal` of the attempt in flight, if any (shutdown). */
+  /** Aborts `ctx.signal` of the attempts in flight, if any (shutdown). */
   abort(reason: string): void {
-    if (!this.#pending || this.#dead) return;
-    try {
-      this.#channel.send({ t: "abort", id: this.#pending.id, reason });
-    } catch {
-      // Gone already: the exit handler fails the attempt.
+    if (this.#dead) return;
+    for (const id of this.#pending.keys()) {
+      try {
+        this.#channel.send({ t: "abort", id, reason });
+      } catch {
+        // Gone already: the exit handler fails the attempt.
+      }
     }
   }
 
@@ -190,16 +203,19 @@ export class Sandbox {
   }
 
   #onResult(msg: Extract<FromSandbox, { t: "result" }>): void {
-    if (!this.#pending || msg.id !== this.#pending.id) return;
-    const durationMs = performance.now() - this.#pending.started;
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    const durationMs = performance.now() - p.started;
     const { logs, logsTruncated } = msg;
     this.#settle(
+      p,
       msg.ok
         ? {
             ok: true,
             emits: msg.emits,
             sends: msg.sends,
             ...(msg.failedItems ? { failedItems: msg.failedItems } : {}),
+            ...(msg.result !== undefined ? { result: msg.result } : {}),
             logs,
             logsTruncated,
             durationMs,
@@ -218,7 +234,7 @@ export class Sandbox {
       }
     };
     // Only the attempt in flight may use ctx.kv: a leftover timer of an earlier one may not.
-    if (!this.#kv || !this.#pending || this.#pending.id !== msg.id) {
+    if (!this.#kv || !this.#pending.has(msg.id)) {
       return reply({ ok: false, error: { name: "Error", message: "ctx.kv used outside of its attempt" } });
     }
     const { t: _t, rpc: _rpc, id: _id, ...call } = msg;
@@ -228,19 +244,27 @@ export class Sandbox {
     );
   }
 
-  /** The sandbox is unusable: fail the attempt in flight (if any) and stop it. */
-  #fail(err: Error): void {
+  /**
+   * The sandbox is unusable: fail the attempts in flight (if any) and stop it. `culprit`: the
+   * attempt that timed out gets `err`; the others, stopped with it, SandboxCrashedError.
+   */
+  #fail(err: Error, culprit?: string): void {
     const wasDead = this.#dead;
     this.#dead = true;
-    if (this.#pending) this.#settle(failure(serializeError(err), performance.now() - this.#pending.started));
+    for (const p of [...this.#pending.values()]) {
+      const e =
+        culprit === undefined || p.id === culprit
+          ? err
+          : new SandboxCrashedError(`another attempt in this sandbox failed: ${err.message}`);
+      this.#settle(p, failure(serializeError(e), performance.now() - p.started));
+    }
     if (!wasDead) this.#killed = this.#channel.kill().catch(() => undefined);
   }
 
-  #settle(result: AttemptResult): void {
-    const p = this.#pending;
-    if (!p) return;
+  #settle(p: Pending, result: AttemptResult): void {
+    if (this.#pending.get(p.id) !== p) return;
     clearTimeout(p.timer);
-    this.#pending = undefined;
+    this.#pending.delete(p.id);
     p.resolve(result);
   }
 }

@@ -1,7 +1,8 @@
 import { Worker } from "node:worker_threads";
 import type { SandboxChannel, SandboxExit } from "./channel.js";
 import { ExitSlot } from "./channel.js";
-import type { FromSandbox, ToSandbox } from "./protocol.js";
+import type { FromSandbox, Many } from "./protocol.js";
+import { batched } from "./worker/batch.js";
 
 const ENTRY = new URL("./worker/thread-entry.js", import.meta.url);
 
@@ -31,8 +32,12 @@ export function startThread(memoryMb: number): SandboxChannel {
   worker.on("exit", (code) => exit({ oom: false, detail: `the sandbox exited with code ${code}` }));
   return {
     kind: "thread",
-    send: (msg: ToSandbox) => worker.postMessage(msg),
-    onMessage: (listener) => void worker.on("message", listener as (m: FromSandbox) => void),
+    send: batched((msg) => worker.postMessage(msg)),
+    onMessage: (listener) =>
+      void worker.on("message", (m: FromSandbox | Many<FromSandbox>) => {
+        if (m.t === "many") for (const x of m.msgs) listener(x);
+        else listener(m);
+      }),
     onExit: (listener) => slot.set(listener),
     kill: async () => {
       slot.silence();

@@ -37,6 +37,41 @@ export function describeObservabilityContract(
       expect(attempts.map((a) => a.trace)).toEqual([rec.trace]);
     });
 
+    it("stores records of attempts without a delivery, with their result, once per id", async () => {
+      const b = await create();
+      const result = { status: 201, headers: [["content-type", "application/json"]], body: '{"ok":true}' };
+      const rec = {
+        id: `sync-${Date.now()}`,
+        fn: "h",
+        version: "v1",
+        deliveryId: "req-1",
+        eventId: "req-1",
+        eventSource: "eddy://routes/h",
+        eventType: "eddy.http.request",
+        attempt: 1,
+        status: "succeeded" as const,
+        outcome: "ack" as const,
+        startedAt: Date.now(),
+        durationMs: 0.5,
+        logs: [],
+        result,
+      };
+      await b.records.insert([
+        rec,
+        { ...rec, id: `${rec.id}-big`, result: undefined, resultTruncated: true },
+      ]);
+      expect(await b.records.getInvocation(rec.id)).toEqual(rec);
+      expect((await b.records.getInvocation(`${rec.id}-big`))?.resultTruncated).toBe(true);
+      await b.records.insert([{ ...rec, status: "failed" }]);
+      expect((await b.records.getInvocation(rec.id))?.status).toBe("succeeded");
+      // A settled attempt's record keeps its result too.
+      await b.log.append([entry(["h"])], WINDOW);
+      const [d] = await b.queue.lease("h", 1, 5_000);
+      const settled = record(d!, { result: { n: [1, "two"] } });
+      await b.queue.settle(d!, { kind: "ack" }, { invocation: settled, ...WINDOW });
+      expect((await b.records.getInvocation(settled.id))?.result).toEqual({ n: [1, "two"] });
+    });
+
     it("sums metered usage per function, without skipped attempts", async () => {
       const b = await create();
       await b.log.append([entry(["m"]), entry(["m"]), entry(["m"])], WINDOW);

@@ -26,10 +26,12 @@ interface InvocationRow {
   cold_start: number;
   memory_mb: number | null;
   billed_ms: number | null;
+  result: string | null;
+  result_truncated: number;
 }
 
 const COLUMNS =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms";
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated";
 
 /** Invocation records on SQLite. */
 export class EmbeddedRecords implements Records {
@@ -39,6 +41,7 @@ export class EmbeddedRecords implements Records {
   readonly #pruneRecords: Database.Statement;
   readonly #pruneLogs: Database.Statement;
   readonly #insert: Database.Statement;
+  readonly #insertNew: Database.Statement;
   readonly #get: Database.Statement;
 
   constructor(db: Database.Database, wq: GroupCommit) {
@@ -56,36 +59,21 @@ export class EmbeddedRecords implements Records {
     this.#insert = db.prepare(
       `INSERT OR REPLACE INTO invocations (${COLUMNS}) VALUES (${COLUMNS.split(",").fill("?").join(",")})`,
     );
+    this.#insertNew = db.prepare(
+      `INSERT OR IGNORE INTO invocations (${COLUMNS}) VALUES (${COLUMNS.split(",").fill("?").join(",")})`,
+    );
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM invocations WHERE id = ?`);
+  }
+
+  insert(records: InvocationRecord[]): Promise<void> {
+    return this.#wq.run(() => {
+      for (const r of records) this.#insertNew.run(...values(r));
+    });
   }
 
   /** Stores a record; runs inside a group-commit transaction. */
   insertSync(r: InvocationRecord): void {
-    this.#insert.run(
-      r.id,
-      r.fn,
-      r.version,
-      r.deliveryId,
-      r.eventId,
-      r.eventSource,
-      r.eventType,
-      r.attempt,
-      r.status,
-      r.outcome,
-      r.startedAt,
-      r.durationMs,
-      r.error ? JSON.stringify(r.error) : null,
-      JSON.stringify(r.logs),
-      r.logsTruncated ? 1 : 0,
-      r.skipReason ?? null,
-      r.batch ? JSON.stringify(r.batch) : null,
-      r.trace?.traceId ?? null,
-      r.trace?.spanId ?? null,
-      r.trace?.parentSpanId ?? null,
-      r.coldStart ? 1 : 0,
-      r.memoryMb ?? null,
-      r.billedMs ?? null,
-    );
+    this.#insert.run(...values(r));
   }
 
   usage(since: number, until: number): Promise<UsageRow[]> {
@@ -138,6 +126,38 @@ export class EmbeddedRecords implements Records {
   }
 }
 
+/** The column values of a record, in the order of COLUMNS. */
+function values(r: InvocationRecord): unknown[] {
+  const result = r.result === undefined ? null : JSON.stringify(r.result);
+  return [
+    r.id,
+    r.fn,
+    r.version,
+    r.deliveryId,
+    r.eventId,
+    r.eventSource,
+    r.eventType,
+    r.attempt,
+    r.status,
+    r.outcome,
+    r.startedAt,
+    r.durationMs,
+    r.error ? JSON.stringify(r.error) : null,
+    JSON.stringify(r.logs),
+    r.logsTruncated ? 1 : 0,
+    r.skipReason ?? null,
+    r.batch ? JSON.stringify(r.batch) : null,
+    r.trace?.traceId ?? null,
+    r.trace?.spanId ?? null,
+    r.trace?.parentSpanId ?? null,
+    r.coldStart ? 1 : 0,
+    r.memoryMb ?? null,
+    r.billedMs ?? null,
+    result,
+    r.resultTruncated ? 1 : 0,
+  ];
+}
+
 function toRecord(r: InvocationRow): InvocationRecord {
   const rec: InvocationRecord = {
     id: r.id,
@@ -168,5 +188,7 @@ function toRecord(r: InvocationRow): InvocationRecord {
   if (r.cold_start) rec.coldStart = true;
   if (r.memory_mb !== null) rec.memoryMb = r.memory_mb;
   if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
+  if (r.result !== null) rec.result = JSON.parse(r.result) as unknown;
+  if (r.result_truncated) rec.resultTruncated = true;
   return rec;
 }

@@ -100,6 +100,11 @@ const MIGRATIONS: string[] = [
   `
   DROP INDEX events_id;
   `,
+  // What a handler returned (an HTTP function's response), bounded by the engine.
+  `
+  ALTER TABLE invocations ADD COLUMN result TEXT;
+  ALTER TABLE invocations ADD COLUMN result_truncated INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the database to the newest schema inside one transaction. */

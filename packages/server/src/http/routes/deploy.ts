@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Deployer, UploadedBundle } from "../../deploy/deployer.js";
 import { DeployError } from "../../deploy/deployer.js";
-import type { Authenticator } from "../auth.js";
+import type { Authenticator } from "../../auth/authenticator.js";
 import { requireScope } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
 

@@ -1,5 +1,11 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { Authenticator } from "../../auth/authenticator.js";
+import { hasScope, SCOPES } from "../../auth/scopes.js";
 import type { Engine } from "../../engine.js";
+import type { RequestStatus } from "../../gateway/async-requests.js";
+import { REQUESTS_NS, statusDocument } from "../../gateway/async-requests.js";
+import type { AuthMode } from "../auth.js";
+import { checkScope, principalOf } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
 
 interface ListQuery {
@@ -9,8 +15,17 @@ interface ListQuery {
   before?: string;
 }
 
-/** `GET /v1/invocations?function=NAME` and `GET /v1/invocations/:id`: the record of every attempt. */
-export const invocationRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+/**
+ * `GET /v1/invocations?function=NAME` and `GET /v1/invocations/:id`: the record of every attempt.
+ * The id of an async gateway request resolves too, from the moment it was accepted: to its status
+ * (pending, succeeded with the result, failed with the error), readable by whoever may call its
+ * route (anyone for a public route: the random id is the capability).
+ */
+export const invocationRoutes: FastifyPluginAsync<{
+  engine: Engine;
+  auth: Authenticator;
+  authMode: AuthMode;
+}> = async (app, { engine, auth, authMode }) => {
   app.get<{ Querystring: ListQuery }>("/v1/invocations", async (req, reply) => {
     const q = req.query;
     const limit = q.limit === undefined ? 50 : Number(q.limit);
@@ -44,12 +59,27 @@ export const invocationRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
 
   app.get<{ Params: { id: string } }>("/v1/invocations/:id", async (req, reply) => {
     const rec = await engine.backend.records.getInvocation(req.params.id);
-    if (!rec)
+    if (rec) {
+      const refused = authMode === "all" ? await checkScope(auth, req.headers, SCOPES.admin) : undefined;
+      if (refused) return sendProblem(reply, refused);
+      return rec;
+    }
+    const status = (await engine.backend.kv.get(REQUESTS_NS, req.params.id))?.value as
+      RequestStatus | undefined;
+    if (!status) {
       return sendProblem(
         reply,
         problem("EDDY_NOT_FOUND", "No such invocation", `no invocation ${req.params.id}`),
       );
-    return rec;
+    }
+    if (!status.public && authMode !== "none") {
+      const principal = await principalOf(auth, req.headers);
+      if (!hasScope(principal, SCOPES.invoke) && !status.scopes?.some((s) => principal?.scopes.has(s))) {
+        const refused = await checkScope(auth, req.headers, SCOPES.invoke);
+        if (refused) return sendProblem(reply, refused);
+      }
+    }
+    return statusDocument(status);
   });
 };
 

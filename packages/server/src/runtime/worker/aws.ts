@@ -17,13 +17,14 @@ export function toEventBridgeEvent(event: CloudEvent, region: string): EventBrid
 }
 
 /**
- * Runs a Lambda-style handler to its outcome, as Lambda's Node runtime does: an async handler's
+ * Runs a Lambda-style handler on `event` (already in AWS's shape) to its outcome, as Lambda's Node
+ * runtime does: an async handler's
  * promise settles it; a handler with three parameters ends by its callback (or `context.done`,
  * `succeed`, `fail`); a synchronous handler with fewer parameters ends when it returns.
  */
 export function runAwsHandler(
-  handler: AwsHandler,
-  event: CloudEvent,
+  handler: AwsHandler<unknown>,
+  event: unknown,
   info: InvocationInfo,
   memoryMb: number,
   region: string,
@@ -51,7 +52,7 @@ export function runAwsHandler(
       succeed: (result?: unknown) => done(null, result),
     };
     try {
-      const out = handler(toEventBridgeEvent(event, region), context, done);
+      const out = handler(event, context, done);
       if (out && typeof (out as Promise<unknown>).then === "function") {
         (out as Promise<unknown>).then(
           (v) => done(null, v),

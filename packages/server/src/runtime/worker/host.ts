@@ -3,12 +3,22 @@
  * each attempt, and turns the outcome into a message. Transport-free: the thread and the process
  * sandbox wire it to their own channel.
  */
-import type { CloudEvent, EventInput, FunctionContext, FunctionKv, KvItem, SendOptions } from "eddy";
+import type {
+  CloudEvent,
+  EventInput,
+  FunctionContext,
+  FunctionKv,
+  HttpContext,
+  KvItem,
+  SendOptions,
+} from "eddy";
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as sdk from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
 import type { ErrorInfo } from "../../backends/types.js";
 import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
 import { SDK_GLOBAL } from "../protocol.js";
+import { jsonResult, toRequest, toResponseData } from "./http.js";
 import { captureConsole, LogBuffer } from "./logs.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
@@ -26,21 +36,33 @@ interface Attempt {
   abort: AbortController;
 }
 
+/** The host's message handler; `running()`: attempts in flight. */
+export type Host = ((msg: ToSandbox) => void) & { running(): number };
+
 /** Handles engine messages; `send` posts replies back. */
-export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) => void {
+export function createHost(send: (msg: FromSandbox) => void): Host {
   // Bundles take the SDK from here instead of carrying a copy (see bundler.ts).
   (globalThis as Record<symbol, unknown>)[Symbol.for(SDK_GLOBAL)] = sdk;
   let fn: LoadedModule | undefined;
   let env: Record<string, string> = {};
   let redact = (text: string) => text;
+  // One attempt at a time: `current`. With concurrency.perSandbox > 1, several: `console.*` is
+  // told which by an AsyncLocalStorage, made only then (async hooks cost on every promise).
   let current: Attempt | undefined;
+  let context: AsyncLocalStorage<Attempt> | undefined;
+  const running = new Map<string, Attempt>();
   let rpcSeq = 0;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  captureConsole(() => current?.logs);
+  captureConsole(() => {
+    const a = context ? context.getStore() : current;
+    return a && running.get(a.id) === a ? a.logs : undefined;
+  });
 
   const kvCall = (attempt: Attempt, call: KvCall): Promise<unknown> => {
     // Only the attempt itself may write: a timer left over from it must not touch state later.
-    if (current !== attempt) return Promise.reject(new Error("ctx.kv used after its attempt ended"));
+    if (running.get(attempt.id) !== attempt) {
+      return Promise.reject(new Error("ctx.kv used after its attempt ended"));
+    }
     const rpc = ++rpcSeq;
     return new Promise((resolve, reject) => {
       calls.set(rpc, { resolve, reject });
@@ -54,6 +76,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       env = msg.env;
       redact = redactor(env);
       fn = await loadModule(msg);
+      if ((fn.config.concurrency.perSandbox ?? 1) > 1) context = new AsyncLocalStorage<Attempt>();
       send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
     } catch (err) {
       send({ t: "load-failed", error: redactError(serializeError(err), redact) });
@@ -64,10 +87,11 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     if (!fn) throw new Error("invoke before load");
     const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
     current = attempt;
+    running.set(msg.id, attempt);
     const emits: CloudEvent[] = [];
     const sends: QueueSend[] = [];
     let signal: AbortSignal | undefined;
-    const ctx: FunctionContext = {
+    const ctx: FunctionContext & Partial<HttpContext> = {
       log: attempt.logs.logger(),
       env,
       // Built on first use: most handlers never look, and each signal arms a timer.
@@ -89,8 +113,22 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       },
       kv: kvClient((call) => kvCall(attempt, call)),
     };
+    const http = msg.http;
+    if (http) {
+      ctx.params = http.params;
+      ctx.route = http.route;
+      ctx.requestId = http.requestId;
+    }
     try {
-      const out = await fn.run(msg.event, ctx, msg.batch);
+      const loaded = fn;
+      const run = async () => {
+        if (!http) return loaded.run(msg.event, ctx, msg.batch);
+        if (loaded.runHttp) return loaded.runHttp(http, ctx);
+        return toResponseData(await loaded.run(toRequest(http), ctx));
+      };
+      const out = await (context ? context.run(attempt, run) : run());
+      const result = http ? out : jsonResult(out);
+      running.delete(msg.id);
       current = undefined;
       const failedItems = msg.batch ? batchFailures(out) : undefined;
       send({
@@ -100,10 +138,12 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         emits,
         sends,
         ...(failedItems ? { failedItems } : {}),
+        ...(result !== undefined ? { result } : {}),
         logs: attempt.logs.lines,
         logsTruncated: attempt.logs.truncated,
       });
     } catch (err) {
+      running.delete(msg.id);
       current = undefined;
       send({
         t: "result",
@@ -128,7 +168,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
     send({ t: "inspected", results });
   };
 
-  return (msg) => {
+  const handle = (msg: ToSandbox) => {
     switch (msg.t) {
       case "load":
         void load(msg);
@@ -140,7 +180,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
         void invoke(msg);
         return;
       case "abort":
-        if (current?.id === msg.id) current.abort.abort(new DOMException(msg.reason, "AbortError"));
+        running.get(msg.id)?.abort.abort(new DOMException(msg.reason, "AbortError"));
         return;
       case "kv-reply": {
         const call = calls.get(msg.rpc);
@@ -155,6 +195,7 @@ export function createHost(send: (msg: FromSandbox) => void): (msg: ToSandbox) =
       }
     }
   };
+  return Object.assign(handle, { running: () => running.size });
 }
 
 function redactError(e: ErrorInfo, redact: (text: string) => string): ErrorInfo {

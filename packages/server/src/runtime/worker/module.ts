@@ -9,17 +9,26 @@ import type {
   ResolvedFunctionConfig,
 } from "eddy";
 import { isEddyFunction, resolveFunctionConfig } from "eddy";
-import type { LoadRequest } from "../protocol.js";
-import { runAwsHandler } from "./aws.js";
+import type { HttpRequestData, HttpResponseData, LoadRequest } from "../protocol.js";
+import { runAwsHandler, toEventBridgeEvent } from "./aws.js";
+import { fromApiGatewayResult, toApiGatewayEvent } from "./aws-http.js";
 import { stackMapper } from "./stack.js";
 
 /** A loaded function: its configuration and how to run one attempt of it. */
 export interface LoadedModule {
   config: ResolvedFunctionConfig;
-  /** Runs one attempt; a batch function gets `batch`. Resolves the handler's return value. */
-  run(event: CloudEvent, ctx: FunctionContext, batch?: CloudEvent[]): Promise<unknown>;
+  /**
+   * Runs one attempt; a batch function gets `batch`, an HTTP function a `Request` instead of the
+   * event. Resolves the handler's return value.
+   */
+  run(event: CloudEvent | Request, ctx: FunctionContext, batch?: CloudEvent[]): Promise<unknown>;
   /** Maps a stack's frames to the user's sources, where Node does not (bundles loaded from code). */
   mapStack: (stack: string) => string;
+  /**
+   * Runs an HTTP request to its response data, for modules whose handler does not take a
+   * `Request` (Lambda-style handlers get API Gateway's event). Absent: `run` with a `Request`.
+   */
+  runHttp?: (request: HttpRequestData, ctx: FunctionContext) => Promise<HttpResponseData>;
 }
 
 /**
@@ -46,7 +55,7 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
     return {
       config: fn.config,
       run: async (event, ctx, batch) =>
-        batch ? (fn.handler as BatchHandler)(batch, ctx) : (fn.handler as Handler)(event, ctx),
+        batch ? (fn.handler as BatchHandler)(batch, ctx) : (fn.handler as Handler)(event as CloudEvent, ctx),
       mapStack,
     };
   }
@@ -65,11 +74,22 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
         `config.compat must be "aws" for a module that exports handler(event, context); got ${JSON.stringify(config.compat)}`,
       );
     }
-    const handler = mod.handler as AwsHandler;
+    const handler = mod.handler as AwsHandler<unknown>;
     const region = req.region ?? "local";
     return {
       config,
-      run: (event, ctx) => runAwsHandler(handler, event, ctx.invocation, config.memoryMb, region),
+      run: (event, ctx) =>
+        runAwsHandler(
+          handler,
+          toEventBridgeEvent(event as CloudEvent, region),
+          ctx.invocation,
+          config.memoryMb,
+          region,
+        ),
+      runHttp: async (request, ctx) =>
+        fromApiGatewayResult(
+          await runAwsHandler(handler, toApiGatewayEvent(request), ctx.invocation, config.memoryMb, region),
+        ),
       mapStack,
     };
   }

@@ -1,6 +1,7 @@
 /** Entry point of a worker-thread sandbox: wires the host to the parent port. */
 import { parentPort } from "node:worker_threads";
-import type { ToSandbox } from "../protocol.js";
+import type { FromSandbox, Many, ToSandbox } from "../protocol.js";
+import { batched } from "./batch.js";
 import { createHost } from "./host.js";
 
 // Bundles carry inline source maps: stack traces then point at the user's TypeScript.
@@ -8,6 +9,15 @@ process.setSourceMapsEnabled(true);
 
 const port = parentPort;
 if (!port) throw new Error("thread-entry must run in a worker thread");
-const handle = createHost((msg) => port.postMessage(msg));
-port.on("message", (msg: ToSandbox) => handle(msg));
+// A result waits for the end of the turn only while other attempts still run (their results
+// join it); the last one goes at once, so a function alone in its sandbox answers as before.
+const send = batched<FromSandbox>(
+  (msg) => port.postMessage(msg),
+  (msg) => msg.t !== "result" || handle.running() === 0,
+);
+const handle = createHost(send);
+port.on("message", (msg: ToSandbox | Many<ToSandbox>) => {
+  if (msg.t === "many") for (const m of msg.msgs) handle(m);
+  else handle(msg);
+});
 port.postMessage({ t: "ready" });

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Engine } from "../../engine.js";
+import type { Gateway } from "../../gateway/gateway.js";
+import { openApiDocument } from "../../gateway/openapi.js";
+
+/**
+ * The gateway's admin side: `GET /v1/routes` (every route and its function), `GET /v1/openapi.json`
+ * (OpenAPI 3.1 from the routes), `DELETE /v1/cache?function=NAME&path=PREFIX` (drop cached
+ * responses; both filters optional) and `GET /v1/cache` (its size).
+ */
+export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gateway }> = async (
+  app,
+  { engine, gateway },
+) => {
+  app.get("/v1/routes", async () => ({
+    prefix: engine.routes.prefix,
+    routes: engine.routes.routes().map(({ fn, name, trigger: { kind: _kind, ...options } }) => ({
+      function: fn,
+      route: name,
+      ...options,
+    })),
+  }));
+
+  app.get("/v1/openapi.json", async (req) => {
+    const host = req.headers.host ?? "127.0.0.1";
+    return openApiDocument(engine.routes, `${req.protocol}://${host}`);
+  });
+
+  app.get("/v1/cache", async () => gateway.cache.stats());
+
+  app.delete<{ Querystring: { function?: string; path?: string } }>("/v1/cache", async (req) => ({
+    invalidated: gateway.invalidate(req.query.function, req.query.path),
+  }));
+};
