@@ -1,5 +1,6 @@
 import type { CloudEvent, EventInput } from "./cloudevents.js";
 import { EddyError } from "./errors.js";
+import { uuidv7 } from "./ids.js";
 
 /** An RFC 9457 problem document, as every Eddy HTTP error is. */
 export interface Problem {
@@ -249,7 +250,7 @@ export class EddyClient {
   }
 
   #complete(e: EventInput): CloudEvent {
-    return { ...e, specversion: "1.0", id: e.id ?? crypto.randomUUID(), source: e.source ?? this.#source };
+    return { ...e, specversion: "1.0", id: e.id ?? uuidv7(), source: e.source ?? this.#source };
   }
 
   async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -8,6 +8,7 @@ export * from "./client.js";
 export * from "./duration.js";
 export * from "./errors.js";
 export * from "./function.js";
+export * from "./ids.js";
 export type { HttpContext, HttpFunctionConfig, HttpHandler } from "./http-function.js";
 export * from "./http-trigger.js";
 export * from "./kv.js";

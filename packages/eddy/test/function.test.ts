@@ -175,3 +175,15 @@ describe("on.http", () => {
     ).toThrow("batch: does not apply");
   });
 });
+
+describe("uuidv7", () => {
+  it("is a version 7 UUID, sorted by time, and unique", async () => {
+    const { uuidv7 } = await import("eddy");
+    const ids = Array.from({ length: 1000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(uuidv7(0x0123456789ab).startsWith("01234567-89ab-7")).toBe(true);
+  });
+});

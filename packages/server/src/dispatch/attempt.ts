@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import type { CloudEvent } from "eddy";
+import { uuidv7 } from "eddy";
 import type {
   AppendEntry,
   AppendResult,
@@ -107,7 +107,7 @@ export async function runAttempt(
   }
 
   const startedAt = Date.now();
-  const invocationId = randomUUID();
+  const invocationId = uuidv7();
   const timeoutMs = config.timeoutMs;
   const t0 = performance.now();
   // The attempt's span: a child of the triggering event's span, the parent of what it emits.

@@ -1,5 +1,5 @@
 import type { ResolvedFunctionConfig } from "eddy";
-import { randomUUID } from "node:crypto";
+import { uuidv7 } from "eddy";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
 import { MAX_RESULT_BYTES } from "../backends/types.js";
 import type { AttemptResult } from "../runtime/protocol.js";
@@ -74,7 +74,7 @@ export function skippedRecord(
   error?: ErrorInfo,
 ): InvocationRecord {
   const rec: InvocationRecord = {
-    id: randomUUID(),
+    id: uuidv7(),
     fn: target.name,
     version: target.version,
     deliveryId: d.id,

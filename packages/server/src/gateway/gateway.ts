@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { RESERVED_PATHS } from "eddy";
+import { RESERVED_PATHS, uuidv7 } from "eddy";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Principal } from "../auth/scopes.js";
 import { hasScope, SCOPES } from "../auth/scopes.js";
@@ -218,7 +217,7 @@ export class Gateway {
       const refused = checkBody(route, req.headers["content-type"], body);
       if (refused) return fail(refused);
     }
-    const requestId = randomUUID();
+    const requestId = uuidv7();
     // An API key or the admin key is Eddy's secret, not the function's; a JWT is the caller's identity.
     const dropAuthorization = principal !== undefined && !principal.id.startsWith("jwt:");
     const data = requestData(req, req.url ?? "/", body, route.name, params, requestId, {

@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { CloudEvent } from "eddy";
+import { uuidv7 } from "eddy";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
 import { queueConsumer } from "../dispatch/delivery-plan.js";
 import type { QueueSend } from "../runtime/protocol.js";
@@ -251,7 +252,7 @@ export class QueueService {
         `${path}: dedupId is for FIFO queues; ${config.name} is a standard queue`,
       );
     }
-    const id = randomUUID();
+    const id = uuidv7();
     const event: CloudEvent = {
       specversion: "1.0",
       id,
