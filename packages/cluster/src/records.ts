@@ -1,35 +1,9 @@
 import type pg from "pg";
-import type { ErrorInfo, InvocationQuery, InvocationRecord, LogLine, Records, UsageRow } from "@eddy/server";
+import type { InvocationQuery, InvocationRecord, InvocationRow, Records, UsageRow } from "@eddy/server";
+import { rowToInvocation } from "@eddy/server";
 import type { SettleWriter } from "./settle-writer.js";
 
 /** An `invocations` row; the keys are the column names (see `toRow`, used with json_populate_recordset). */
-export interface InvocationRow {
-  id: string;
-  fn: string;
-  version: string;
-  delivery_id: string;
-  event_id: string;
-  event_source: string;
-  event_type: string;
-  attempt: number;
-  status: InvocationRecord["status"];
-  outcome: InvocationRecord["outcome"];
-  started_at: number;
-  duration_ms: number;
-  error: string | null;
-  logs: string;
-  logs_truncated: boolean;
-  skip_reason: string | null;
-  batch: string | null;
-  trace_id: string | null;
-  span_id: string | null;
-  parent_span_id: string | null;
-  cold_start: boolean;
-  memory_mb: number | null;
-  billed_ms: number | null;
-  result: string | null;
-  result_truncated: boolean;
-}
 
 const COLUMNS =
   "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated";
@@ -56,7 +30,7 @@ export class ClusterRecords implements Records {
       `SELECT ${COLUMNS} FROM invocations WHERE id = $1`,
       [id],
     );
-    return rows[0] && toRecord(rows[0]);
+    return rows[0] && rowToInvocation(rows[0]);
   }
 
   async queryInvocations(q: InvocationQuery): Promise<InvocationRecord[]> {
@@ -79,7 +53,7 @@ export class ClusterRecords implements Records {
        ORDER BY started_at DESC, id DESC LIMIT $${args.length}`,
       args,
     );
-    return rows.map(toRecord);
+    return rows.map(rowToInvocation);
   }
 
   async usage(since: number, until: number): Promise<UsageRow[]> {
@@ -140,39 +114,4 @@ export function toRow(r: InvocationRecord): InvocationRow {
     result: r.result === undefined ? null : JSON.stringify(r.result),
     result_truncated: r.resultTruncated === true,
   };
-}
-
-function toRecord(r: InvocationRow): InvocationRecord {
-  const rec: InvocationRecord = {
-    id: r.id,
-    fn: r.fn,
-    version: r.version,
-    deliveryId: r.delivery_id,
-    eventId: r.event_id,
-    eventSource: r.event_source,
-    eventType: r.event_type,
-    attempt: r.attempt,
-    status: r.status,
-    outcome: r.outcome,
-    startedAt: r.started_at,
-    durationMs: r.duration_ms,
-    logs: JSON.parse(r.logs) as LogLine[],
-  };
-  if (r.error) rec.error = JSON.parse(r.error) as ErrorInfo;
-  if (r.logs_truncated) rec.logsTruncated = true;
-  if (r.skip_reason !== null) rec.skipReason = r.skip_reason;
-  if (r.batch !== null) rec.batch = JSON.parse(r.batch) as InvocationRecord["batch"];
-  if (r.trace_id !== null && r.span_id !== null) {
-    rec.trace = {
-      traceId: r.trace_id,
-      spanId: r.span_id,
-      ...(r.parent_span_id ? { parentSpanId: r.parent_span_id } : {}),
-    };
-  }
-  if (r.cold_start) rec.coldStart = true;
-  if (r.memory_mb !== null) rec.memoryMb = r.memory_mb;
-  if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
-  if (r.result !== null) rec.result = JSON.parse(r.result) as unknown;
-  if (r.result_truncated) rec.resultTruncated = true;
-  return rec;
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
+import type { InvocationRow } from "@eddy/server";
 import type { InvocationRecord } from "@eddy/server";
-import type { InvocationRow } from "./records.js";
 import { toRow } from "./records.js";
 
 /** A `dead_letters` row. */

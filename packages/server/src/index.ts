@@ -47,3 +47,5 @@ export {
   FunctionTimeoutError,
   SandboxCrashedError,
 } from "./runtime/errors.js";
+export { rowToInvocation } from "./backends/invocation-row.js";
+export type { InvocationRow } from "./backends/invocation-row.js";

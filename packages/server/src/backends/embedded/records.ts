@@ -1,34 +1,8 @@
 import type Database from "better-sqlite3";
-import type { ErrorInfo, InvocationQuery, InvocationRecord, LogLine, Records, UsageRow } from "../types.js";
+import type { InvocationQuery, InvocationRecord, Records, UsageRow } from "../types.js";
+import type { InvocationRow } from "../invocation-row.js";
+import { rowToInvocation } from "../invocation-row.js";
 import type { GroupCommit } from "./group-commit.js";
-
-interface InvocationRow {
-  id: string;
-  fn: string;
-  version: string;
-  delivery_id: string;
-  event_id: string;
-  event_source: string;
-  event_type: string;
-  attempt: number;
-  status: InvocationRecord["status"];
-  outcome: InvocationRecord["outcome"];
-  started_at: number;
-  duration_ms: number;
-  error: string | null;
-  logs: string;
-  logs_truncated: number;
-  skip_reason: string | null;
-  batch: string | null;
-  trace_id: string | null;
-  span_id: string | null;
-  parent_span_id: string | null;
-  cold_start: number;
-  memory_mb: number | null;
-  billed_ms: number | null;
-  result: string | null;
-  result_truncated: number;
-}
 
 const COLUMNS =
   "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated";
@@ -102,7 +76,7 @@ export class EmbeddedRecords implements Records {
 
   getInvocation(id: string): Promise<InvocationRecord | undefined> {
     const row = this.#get.get(id) as InvocationRow | undefined;
-    return Promise.resolve(row && toRecord(row));
+    return Promise.resolve(row && rowToInvocation(row));
   }
 
   queryInvocations(q: InvocationQuery): Promise<InvocationRecord[]> {
@@ -122,7 +96,7 @@ export class EmbeddedRecords implements Records {
     const sql = `SELECT ${COLUMNS} FROM invocations ${where.length ? "WHERE " + where.join(" AND ") : ""}
       ORDER BY started_at DESC, id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit) as InvocationRow[];
-    return Promise.resolve(rows.map(toRecord));
+    return Promise.resolve(rows.map(rowToInvocation));
   }
 }
 
@@ -156,39 +130,4 @@ function values(r: InvocationRecord): unknown[] {
     result,
     r.resultTruncated ? 1 : 0,
   ];
-}
-
-function toRecord(r: InvocationRow): InvocationRecord {
-  const rec: InvocationRecord = {
-    id: r.id,
-    fn: r.fn,
-    version: r.version,
-    deliveryId: r.delivery_id,
-    eventId: r.event_id,
-    eventSource: r.event_source,
-    eventType: r.event_type,
-    attempt: r.attempt,
-    status: r.status,
-    outcome: r.outcome,
-    startedAt: r.started_at,
-    durationMs: r.duration_ms,
-    logs: JSON.parse(r.logs) as LogLine[],
-  };
-  if (r.error) rec.error = JSON.parse(r.error) as ErrorInfo;
-  if (r.logs_truncated) rec.logsTruncated = true;
-  if (r.skip_reason !== null) rec.skipReason = r.skip_reason;
-  if (r.batch !== null) rec.batch = JSON.parse(r.batch) as InvocationRecord["batch"];
-  if (r.trace_id !== null && r.span_id !== null) {
-    rec.trace = {
-      traceId: r.trace_id,
-      spanId: r.span_id,
-      ...(r.parent_span_id ? { parentSpanId: r.parent_span_id } : {}),
-    };
-  }
-  if (r.cold_start) rec.coldStart = true;
-  if (r.memory_mb !== null) rec.memoryMb = r.memory_mb;
-  if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
-  if (r.result !== null) rec.result = JSON.parse(r.result) as unknown;
-  if (r.result_truncated) rec.resultTruncated = true;
-  return rec;
 }
