@@ -80,6 +80,24 @@ export class EmbeddedQueue implements DeliveryQueue {
       oldestInGroup: db
         .prepare(`SELECT min(id) FROM deliveries WHERE fn = ? AND group_key = ? AND state < ${DEAD}`)
         .pluck(),
+      // Per-key concurrency: leases held per group, the groups with work, a group's due work.
+      heldPerGroup: db.prepare(
+        `SELECT group_key, count(*) AS n FROM deliveries
+         WHERE fn = ? AND group_key IS NOT NULL AND state = ${LEASED} AND due_at > ? GROUP BY group_key`,
+      ),
+      groupsWithWork: db
+        .prepare(
+          `SELECT DISTINCT group_key FROM deliveries WHERE fn = ? AND group_key IS NOT NULL AND state < ${DEAD}`,
+        )
+        .pluck(),
+      dueInGroup: db.prepare(
+        `SELECT id, due_at FROM deliveries WHERE fn = ? AND group_key = ? AND state < ${DEAD} AND due_at <= ?
+         ORDER BY id LIMIT ?`,
+      ),
+      dueWithoutGroup: db.prepare(
+        `SELECT id, due_at FROM deliveries WHERE fn = ? AND group_key IS NULL AND state < ${DEAD} AND due_at <= ?
+         ORDER BY due_at, id LIMIT ?`,
+      ),
       // The head (oldest live delivery) of every group, with its state and due time.
       groupHeads: db.prepare(
         `SELECT d.id, d.group_key, d.state, d.due_at FROM
@@ -158,9 +176,36 @@ export class EmbeddedQueue implements DeliveryQueue {
       .map((h) => h.id);
   }
 
+  /**
+   * Per-key concurrency: per group, only as many due deliveries as it has free slots. Asking each
+   * group (an index range each) instead of scanning the queued deliveries keeps a lease's cost in
+   * proportion to the number of keys, not to the backlog.
+   */
+  #pickPerGroup(fn: string, max: number, now: number, perGroup: number): number[] {
+    const held = new Map(
+      (this.#s.heldPerGroup!.all(fn, now) as { group_key: string; n: number }[]).map((r) => [
+        r.group_key,
+        r.n,
+      ]),
+    );
+    const picked = this.#s.dueWithoutGroup!.all(fn, now, max) as { id: number; due_at: number }[];
+    for (const g of this.#s.groupsWithWork!.all(fn) as string[]) {
+      const free = perGroup - (held.get(g) ?? 0);
+      if (free > 0)
+        picked.push(...(this.#s.dueInGroup!.all(fn, g, now, free) as { id: number; due_at: number }[]));
+    }
+    return picked
+      .sort((a, b) => a.due_at - b.due_at || a.id - b.id)
+      .slice(0, max)
+      .map((c) => c.id);
+  }
+
   /** Chooses what to lease when groups or priorities constrain the order. */
   #pick(fn: string, max: number, now: number, options: LeaseOptions): number[] {
     if (options.ordered && !options.byPriority) return this.#pickOrdered(fn, max, now);
+    if (options.perGroup !== undefined && !options.ordered && !options.byPriority) {
+      return this.#pickPerGroup(fn, max, now, options.perGroup);
+    }
     const perGroup = options.ordered ? 1 : (options.perGroup ?? Infinity);
     const stmt = options.byPriority ? this.#s.candidatesByPriority! : this.#s.candidates!;
     const candidates = stmt.all(fn, now) as { id: number; group_key: string | null }[];
