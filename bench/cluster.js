@@ -11,6 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import { percentile } from "./machine.js";
+import { paced } from "./pace.js";
 
 const EDDY = fileURLToPath(new URL("../packages/cli/bin/eddy.js", import.meta.url));
 const NATS = process.env.EDDY_BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
@@ -73,10 +74,14 @@ export async function clusterBench({ total = 20_000, rate = 200, seconds = 5 } =
   return rows;
 }
 
-async function startSetup({ nodes, cluster }) {
+/**
+ * Starts `nodes` `eddy start` processes on a temporary app made of `functions` (file → source):
+ * the embedded store, or the cluster backend under a fresh prefix (dropped by `stop`).
+ */
+export async function startSetup({ nodes, cluster, functions = FUNCTIONS }) {
   const app = mkdtempSync(join(tmpdir(), "eddy-bench-app-"));
   mkdirSync(join(app, "functions"));
-  for (const [file, text] of Object.entries(FUNCTIONS)) writeFileSync(join(app, "functions", file), text);
+  for (const [file, text] of Object.entries(functions)) writeFileSync(join(app, "functions", file), text);
   const prefix = `bench_${randomBytes(4).toString("hex")}`;
   const args = cluster
     ? ["--backend", "cluster", "--nats", NATS, "--postgres", POSTGRES, "--cluster-prefix", prefix]
@@ -179,8 +184,8 @@ async function throughput(urls, total, batchSize = 500) {
 
 /** One event at a time at `rate`/s for `seconds` (after a second of warm-up): publish → handler start. */
 async function latency(urls, rate, seconds) {
-  await paced(urls, rate, rate, "w");
-  await paced(urls, rate, rate * seconds, "m");
+  await paced(rate, rate, probe(urls, "w"));
+  await paced(rate, rate * seconds, probe(urls, "m"));
   while ((await backlog(urls[0], "probe")) > 0) await new Promise((r) => setTimeout(r, 20));
   const res = await fetch(`${urls[0]}/v1/invocations?function=probe&limit=1000`);
   const { invocations } = await res.json();
@@ -201,23 +206,17 @@ async function latency(urls, rate, seconds) {
   };
 }
 
-async function paced(urls, rate, total, prefix) {
-  const started = performance.now();
-  const pending = new Set();
-  for (let sent = 0; sent < total; sent++) {
-    const wait = started + (sent * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const ev = {
-      specversion: "1.0",
-      id: `${prefix}-${sent}`,
-      source: "/bench",
-      type: "bench.probe",
-      data: { sentAt: performance.timeOrigin + performance.now() },
-    };
-    const p = publish(urls[sent % urls.length], [ev]).finally(() => pending.delete(p));
-    pending.add(p);
-  }
-  await Promise.all(pending);
+function probe(urls, prefix) {
+  return (i) =>
+    publish(urls[i % urls.length], [
+      {
+        specversion: "1.0",
+        id: `${prefix}-${i}`,
+        source: "/bench",
+        type: "bench.probe",
+        data: { sentAt: performance.timeOrigin + performance.now() },
+      },
+    ]);
 }
 
 async function dropPrefix(prefix) {

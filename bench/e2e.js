@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, startEddy } from "@eddy/server";
 import { percentile } from "./machine.js";
+import { paced } from "./pace.js";
 
 const NOOP = `import { defineFunction, on } from "eddy";
 export default defineFunction(
@@ -97,8 +98,8 @@ export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4
  */
 export async function latency({ rate = 1_000, seconds = 10 } = {}) {
   return withEddy(async (eddy) => {
-    await paced(eddy.url, rate, rate, "warmup");
-    await paced(eddy.url, rate, rate * seconds, "m");
+    await paced(rate, rate, probe(eddy.url, "warmup"));
+    await paced(rate, rate * seconds, probe(eddy.url, "m"));
     for (;;) {
       const c = await eddy.engine.backend.queue.counts("probe");
       if (c.ready + c.leased === 0) break;
@@ -125,23 +126,17 @@ export async function latency({ rate = 1_000, seconds = 10 } = {}) {
   });
 }
 
-async function paced(url, rate, total, prefix) {
-  const started = performance.now();
-  const pending = new Set();
-  for (let sent = 0; sent < total; sent++) {
-    const wait = started + (sent * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const ev = {
-      specversion: "1.0",
-      id: `${prefix}-${sent}`,
-      source: "/bench",
-      type: "bench.probe",
-      data: { sentAt: performance.timeOrigin + performance.now() },
-    };
-    const p = publish(url, [ev]).finally(() => pending.delete(p));
-    pending.add(p);
-  }
-  await Promise.all(pending);
+function probe(url, prefix) {
+  return (i) =>
+    publish(url, [
+      {
+        specversion: "1.0",
+        id: `${prefix}-${i}`,
+        source: "/bench",
+        type: "bench.probe",
+        data: { sentAt: performance.timeOrigin + performance.now() },
+      },
+    ]);
 }
 
 function round(v) {

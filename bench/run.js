@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only router,e2e,delivery,runtime,cluster,instrumentation,gateway]`: runs the benchmarks and
+// `npm run bench [-- --quick] [-- --only peers,router,e2e,delivery,runtime,cluster,instrumentation,gateway]`: runs the benchmarks and
 // records the results under bench/results/. With --only, the other sections are kept from the
 // day's results file, so one section can be measured again without rerunning the rest.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,6 +9,8 @@ import { latency, throughput } from "./e2e.js";
 import { gatewayBench } from "./gateway.js";
 import { machine } from "./machine.js";
 import { instrumentationOverhead } from "./observability.js";
+import { peersBench } from "./peers.js";
+import { peersTable } from "./peers-report.js";
 import { runRouterBench } from "./router.js";
 import { coldStart, coldStartFloor, devReload, idleFunctionsRss, warmOverhead } from "./runtime.js";
 
@@ -28,6 +30,12 @@ if (only) {
 }
 
 console.log(`machine: ${JSON.stringify(results.machine)}`);
+if (want("peers")) {
+  console.log("peers: queue throughput and latency on Eddy, BullMQ and pg-boss, alternating rounds …");
+  results.peers = await peersBench(
+    quick ? { jobs: 5_000, seconds: 2, rounds: 2 } : { jobs: 50_000, seconds: 10, rounds: 3 },
+  );
+}
 if (want("router")) {
   console.log("router: cost per event with 1,000 and 10,000 rules …");
   results.router = await runRouterBench({ print: true, targetMs: quick ? 500 : 1500 });
@@ -116,6 +124,7 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}
   }
 This machine's fsync is cheap (virtual disk): durable figures are optimistic next to a real SSD.
 
+${r.peers ? peersTable(r) : ""}
 ## End to end (embedded backend, fsync per commit, no-op function in a worker-thread sandbox)
 
 | measure | value |

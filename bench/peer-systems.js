@@ -1,0 +1,205 @@
+// The systems the peers benchmark compares, behind one shape: Eddy on its embedded store, Eddy on a
+// 1-node cluster (NATS JetStream + PostgreSQL), BullMQ on Redis and pg-boss on PostgreSQL. Each
+// runs its workers in its own process, as deployed; this process only enqueues.
+//
+//   const s = await SYSTEMS[name].start();
+//   s.expect(n);             // before enqueueing n jobs
+//   await s.sendBatch(datas) // or s.send(data), one job
+//   const { latencies } = await s.finished(); // once the n jobs ran
+//   await s.stop();
+import { fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { Queue } from "bullmq";
+import IORedis from "ioredis";
+import pg from "pg";
+import PgBoss from "pg-boss";
+import { clusterServicesDown, startSetup } from "./cluster.js";
+
+const WORKER = fileURLToPath(new URL("./peer-worker.js", import.meta.url));
+const REDIS = process.env.EDDY_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const POSTGRES = process.env.EDDY_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** How each system is set up for throughput, as its documentation advises; printed with the results. */
+export const SETTINGS = {
+  eddy: { concurrency: { max: 32, perSandbox: 16 } },
+  bullmq: { concurrency: 100, removeOnComplete: true },
+  "pg-boss": { workers: 4, batchSize: 500, pollingIntervalSeconds: 0.5 },
+};
+
+// One no-op function consuming the queue; a job marked `measure` logs enqueue → handler start.
+const JOB_FUNCTION = `import { defineFunction, on } from "eddy";
+export default defineFunction(
+  { name: "job", triggers: [on.queue("jobs")], concurrency: ${JSON.stringify(SETTINGS.eddy.concurrency)} },
+  async (event, ctx) => {
+    const startedAt = performance.timeOrigin + performance.now();
+    if (event.data?.measure) ctx.log.info("latency", { ms: startedAt - event.data.sentAt });
+  },
+);
+`;
+
+export const SYSTEMS = {
+  "eddy embedded": { down: async () => undefined, start: () => startEddy(false) },
+  "eddy cluster (1 node)": { down: clusterServicesDown, start: () => startEddy(true) },
+  bullmq: { down: redisDown, start: startBullmq },
+  "pg-boss": { down: postgresDown, start: startPgBoss },
+};
+
+async function startEddy(cluster) {
+  const run = await startSetup({ nodes: 1, cluster, functions: { "job.ts": JOB_FUNCTION } });
+  const url = run.urls[0];
+  const post = async (messages) => {
+    const res = await fetch(`${url}/v1/queues/jobs/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages }),
+    });
+    if (res.status !== 202) throw new Error(`send: HTTP ${res.status} ${await res.text()}`);
+  };
+  return {
+    expect() {},
+    sendBatch: (datas) => post(datas.map((body) => ({ body }))),
+    send: (data) => post([{ body: data }]),
+    async finished() {
+      for (;;) {
+        const { messages } = await (await fetch(`${url}/v1/queues/jobs`)).json();
+        if (messages.ready + messages.leased === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return { latencies: await loggedLatencies(url) };
+    },
+    stop: () => run.stop(),
+  };
+}
+
+/** The `latency` log lines of the job function's invocations, newest first, page by page. */
+async function loggedLatencies(url) {
+  const seen = new Set();
+  const latencies = [];
+  let before = "";
+  for (;;) {
+    const res = await fetch(`${url}/v1/invocations?function=job&limit=1000${before}`);
+    const { invocations } = await res.json();
+    let fresh = 0;
+    for (const inv of invocations) {
+      if (seen.has(inv.id)) continue;
+      seen.add(inv.id);
+      fresh++;
+      const ms = inv.logs?.[0]?.fields?.ms;
+      if (typeof ms === "number") latencies.push(ms);
+    }
+    if (invocations.length < 1000 || fresh === 0) return latencies;
+    // Pages by start time: the oldest page's millisecond is read again, and repeats are skipped.
+    before = `&before=${Math.min(...invocations.map((i) => i.startedAt)) + 1}`;
+  }
+}
+
+/** Forks the peer's worker process and resolves once it is ready to take jobs. */
+function forkWorker(system, queue, extra = {}) {
+  const child = fork(
+    WORKER,
+    [
+      JSON.stringify({
+        system,
+        queue,
+        redis: REDIS,
+        postgres: POSTGRES,
+        settings: SETTINGS[system],
+        ...extra,
+      }),
+    ],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  let waiting;
+  child.on("message", (msg) => {
+    if (msg.done !== undefined) waiting?.(msg);
+  });
+  const exited = new Promise((r) => child.once("exit", r));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${system} worker exited with ${code}`)));
+    child.once("message", () =>
+      resolve({
+        expect(n) {
+          child.send({ expect: n });
+        },
+        finished: () => new Promise((r) => (waiting = r)),
+        async stop() {
+          child.kill("SIGTERM");
+          const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          await exited;
+          clearTimeout(t);
+        },
+      }),
+    );
+  });
+}
+
+async function startBullmq() {
+  const name = `bench-${randomBytes(4).toString("hex")}`;
+  const connection = new IORedis(REDIS, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection });
+  const worker = await forkWorker("bullmq", name);
+  const opts = { removeOnComplete: SETTINGS.bullmq.removeOnComplete, removeOnFail: 1000 };
+  return {
+    expect: (n) => worker.expect(n),
+    sendBatch: (datas) => queue.addBulk(datas.map((data) => ({ name: "job", data, opts }))),
+    send: (data) => queue.add("job", data, opts),
+    finished: () => worker.finished(),
+    async stop() {
+      await worker.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
+
+async function startPgBoss() {
+  const schema = `bench_pgboss_${randomBytes(4).toString("hex")}`;
+  const name = "jobs";
+  // The producer does no maintenance: the worker process is the one pg-boss instance that does.
+  const boss = new PgBoss({ connectionString: POSTGRES, schema, supervise: false, schedule: false });
+  boss.on("error", (err) => console.error(err));
+  await boss.start();
+  await boss.createQueue(name);
+  const worker = await forkWorker("pg-boss", name, { schema });
+  return {
+    expect: (n) => worker.expect(n),
+    sendBatch: (datas) => boss.insert(datas.map((data) => ({ name, data }))),
+    send: (data) => boss.send(name, data),
+    finished: () => worker.finished(),
+    async stop() {
+      await worker.stop();
+      await boss.stop({ graceful: false, wait: true });
+      const c = new pg.Client({ connectionString: POSTGRES });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+async function redisDown() {
+  const c = new IORedis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await c.connect();
+    await c.ping();
+    return undefined;
+  } catch (err) {
+    return `Redis (${REDIS}) unreachable: ${err.message}; run bash .ci/services.sh`;
+  } finally {
+    c.disconnect();
+  }
+}
+
+async function postgresDown() {
+  const c = new pg.Client({ connectionString: POSTGRES, connectionTimeoutMillis: 2_000 });
+  try {
+    await c.connect();
+    return undefined;
+  } catch (err) {
+    return `PostgreSQL (${POSTGRES}) unreachable: ${err.message}; run bash .ci/services.sh`;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
