@@ -1,8 +1,9 @@
-// Several requests in one sandbox (concurrency.perSandbox): they run at once, each keeps its own
-// console lines, and the pool fills a sandbox before starting another.
+// Several attempts in one sandbox (concurrency.perSandbox): they run at once, each keeps its own
+// console lines, and the pool fills a sandbox before starting another, also in a burst on a cold
+// function.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { getJson, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 const app = tempApp({
   "functions/slow.ts": `import { defineFunction, on } from "eddy";
@@ -21,6 +22,12 @@ export default defineFunction(
     return { n: ctx.params.n, peak };
   },
 );`,
+  "functions/burst.ts": fnSource(
+    "burst",
+    { type: ["test.burst"] },
+    "await new Promise((r) => setTimeout(r, 200));",
+    "concurrency: { max: 8, perSandbox: 4 }",
+  ),
 });
 let eddy: RunningEddy;
 
@@ -52,4 +59,24 @@ it("runs up to perSandbox requests at once in one sandbox, and each keeps its ow
     return invocations[0];
   }, "the failed request's record");
   expect(failed.logs.map((l) => l.msg)).toEqual(["start fail", "end fail"]);
+});
+
+it("starts max ÷ perSandbox sandboxes for a burst on a cold function, not one per attempt", async () => {
+  const events = Array.from({ length: 16 }, (_, i) => ({
+    specversion: "1.0",
+    id: `burst-${i}`,
+    source: "/test",
+    type: "test.burst",
+  }));
+  const res = await post(`${eddy.url}/v1/events`, events, {
+    "content-type": "application/cloudevents-batch+json",
+  });
+  expect(res.status).toBe(202);
+  await waitFor(
+    async () => (await invocations(eddy.url, "burst")).filter((i) => i.status === "succeeded").length === 16,
+    "16 burst invocations",
+  );
+  const fn = await getJson<{ pool: { coldStarts: { count: number } } }>(`${eddy.url}/v1/functions/burst`);
+  // 8 attempts at once, 4 per sandbox: 2 sandboxes (one per attempt would be 8).
+  expect(fn.pool.coldStarts.count).toBe(2);
 });

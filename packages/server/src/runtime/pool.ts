@@ -12,7 +12,7 @@ export interface PoolOptions {
   /** The bundle to load; process sandboxes get its code (they may not read files). */
   load: Omit<LoadRequest, "source">;
   memoryMb: number;
-  /** Sandboxes at most: the function's `concurrency.max` ("reserved"). */
+  /** Attempts at once: the function's `concurrency.max` ("reserved"); sandboxes at most: that ÷ `perSandbox`. */
   max: number;
   /** Sandboxes kept loaded even when idle: `concurrency.min` ("provisioned"). */
   min: number;
@@ -72,6 +72,7 @@ export class SandboxPool {
   /** Attempts given to each sandbox and not finished (up to `perSandbox`). */
   readonly #load = new WeakMap<Sandbox, number>();
   readonly #capacity: number;
+  readonly #maxSandboxes: number;
   readonly #waiters: ((s: Sandbox | Error) => void)[] = [];
   #source: string | undefined;
   #live = 0;
@@ -94,6 +95,7 @@ export class SandboxPool {
     this.#options = options;
     this.#blanks = blanks;
     this.#capacity = options.perSandbox ?? 1;
+    this.#maxSandboxes = Math.max(1, Math.ceil(options.max / this.#capacity));
     if (warm) {
       warm.capacity = this.#capacity;
       this.#live++;
@@ -136,6 +138,10 @@ export class SandboxPool {
       return { ok: false, error: serializeError(err), logs: [], logsTruncated: false, durationMs: 0 };
     }
     this.#busy.add(sandbox);
+    // A sandbox that just started has room for the attempts that waited for it.
+    while (this.#waiters.length > 0 && (this.#load.get(sandbox) ?? 0) < this.#capacity) {
+      this.#waiters.shift()!(this.#take(sandbox));
+    }
     try {
       const result = sandbox.invoke(req, timeoutMs);
       // Shutdown began while this attempt was still getting its sandbox: it is aborted from the start.
@@ -201,7 +207,12 @@ export class SandboxPool {
       if (!idle.sandbox.dead) return this.#take(idle.sandbox);
       this.#live--;
     }
-    if (this.#live < this.#options.max) return this.#take(await this.#coldStart(true));
+    // A burst of attempts while a sandbox starts waits for its free slots rather than starting one
+    // sandbox each; another starts only once those slots are spoken for.
+    const spare = this.#starting * (this.#capacity - 1);
+    if (this.#live < this.#maxSandboxes && this.#waiters.length >= spare) {
+      return this.#take(await this.#coldStart(true));
+    }
     return new Promise<Sandbox>((resolve, reject) => {
       this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve(s)));
     });
@@ -236,6 +247,10 @@ export class SandboxPool {
       return sandbox;
     } catch (err) {
       this.#live--;
+      // Attempts waiting for this sandbox's slots try again (and start their own, or fail the same way).
+      this.#starting--;
+      for (const w of this.#waiters.splice(0)) void this.#acquire().then(w, w);
+      this.#starting++;
       throw err;
     } finally {
       this.#starting--;
