@@ -107,10 +107,14 @@ export async function startSetup({ nodes, cluster, functions = FUNCTIONS }) {
 function startNode(args, app) {
   // EDDY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the nodes.
   const nodeArgs = process.env.EDDY_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, EDDY, "start", app, "--port", "0", "--no-auth", ...args], {
-    env: { ...process.env, EDDY_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, EDDY, "start", app, "--port", "0", "--no-auth", ...args],
+    {
+      env: { ...process.env, EDDY_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

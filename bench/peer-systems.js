@@ -5,7 +5,8 @@
 //   const s = await SYSTEMS[name].start();
 //   s.expect(n);             // before enqueueing n jobs
 //   await s.sendBatch(datas) // or s.send(data), one job
-//   const { latencies } = await s.finished(); // once the n jobs ran
+//   await s.finished();      // once the n jobs ran
+//   await s.latencies();     // enqueue → handler start of the jobs marked `measure`, in ms
 //   await s.stop();
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -66,8 +67,8 @@ async function startEddy(cluster) {
         if (messages.ready + messages.leased === 0) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      return { latencies: await loggedLatencies(url) };
     },
+    latencies: () => loggedLatencies(url),
     stop: () => run.stop(),
   };
 }
@@ -110,9 +111,14 @@ function forkWorker(system, queue, extra = {}) {
     ],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] },
   );
-  let waiting;
+  // Set by expect(n), before any of the n jobs is sent: a "done" arriving early is not missed.
+  let done;
+  let markDone;
+  let latencies = [];
   child.on("message", (msg) => {
-    if (msg.done !== undefined) waiting?.(msg);
+    if (msg.done === undefined) return;
+    latencies = msg.latencies;
+    markDone?.();
   });
   const exited = new Promise((r) => child.once("exit", r));
   return new Promise((resolve, reject) => {
@@ -120,9 +126,11 @@ function forkWorker(system, queue, extra = {}) {
     child.once("message", () =>
       resolve({
         expect(n) {
+          done = new Promise((r) => (markDone = r));
           child.send({ expect: n });
         },
-        finished: () => new Promise((r) => (waiting = r)),
+        finished: () => done,
+        latencies: () => latencies,
         async stop() {
           child.kill("SIGTERM");
           const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
@@ -145,6 +153,7 @@ async function startBullmq() {
     sendBatch: (datas) => queue.addBulk(datas.map((data) => ({ name: "job", data, opts }))),
     send: (data) => queue.add("job", data, opts),
     finished: () => worker.finished(),
+    latencies: () => worker.latencies(),
     async stop() {
       await worker.stop();
       await queue.obliterate({ force: true });
@@ -168,6 +177,7 @@ async function startPgBoss() {
     sendBatch: (datas) => boss.insert(datas.map((data) => ({ name, data }))),
     send: (data) => boss.send(name, data),
     finished: () => worker.finished(),
+    latencies: () => worker.latencies(),
     async stop() {
       await worker.stop();
       await boss.stop({ graceful: false, wait: true });

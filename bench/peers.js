@@ -101,8 +101,8 @@ async function latency(system, rate, seconds) {
   const job = (measure) => () => system.send({ measure, sentAt: performance.timeOrigin + performance.now() });
   await paced(rate, rate, job(false));
   await paced(rate, rate * seconds, job(true));
-  const { latencies } = await system.finished();
-  const ms = latencies.sort((a, b) => a - b);
+  await system.finished();
+  const ms = (await system.latencies()).sort((a, b) => a - b);
   if (ms.length !== rate * seconds) throw new Error(`measured ${ms.length} of ${rate * seconds} jobs`);
   const r = (v) => Math.round(v * 100) / 100;
   return { jobs: ms.length, p50: r(percentile(ms, 50)), p99: r(percentile(ms, 99)), max: r(ms.at(-1)) };

@@ -3,6 +3,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
 import type { CloudEvent } from "eddy";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "@eddy/server";
+import { coalesceAppends } from "./coalesce.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
 import type { ScheduledDelivery, ScheduledDeliveries } from "./scheduled.js";
@@ -87,7 +88,10 @@ export class ClusterLog implements EventLog {
     this.#appended = appended;
   }
 
-  async append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
+  /** Concurrent calls are joined into one (coalesce.ts). */
+  readonly append = coalesceAppends((entries, options) => this.#append(entries, options));
+
+  async #append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
     const results: AppendResult[] = new Array(entries.length);
     // Entries with the same key in one call: the first wins, the others repeat its result.
     const first = new Map<string, number>();

@@ -73,6 +73,27 @@ export function describeBackendContract(name: string, harness: ContractHarness):
       expect((await b.queue.counts("f")).ready).toBe(2);
     });
 
+    it("answers concurrent appends each with its own results; a later caller's repeat is a duplicate", async () => {
+      const b = await create();
+      const shared = entry(["f"]);
+      // 20 appends at once; every fifth also carries `shared`, which only the first of them stores.
+      const calls = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          b.log.append(i % 5 === 0 ? [shared, entry(["f"])] : [entry(["f"])], WINDOW),
+        ),
+      );
+      expect(calls.map((c) => c.length)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 5 === 0 ? 2 : 1)));
+      expect(calls[0]!.map((r) => r.status)).toEqual(["accepted", "accepted"]);
+      for (const i of [5, 10, 15]) {
+        expect(calls[i]![0]).toEqual({ status: "duplicate", seq: calls[0]![0]!.seq });
+        expect(calls[i]![1]!.status).toBe("accepted");
+      }
+      const accepted = calls.flat().filter((r) => r.status === "accepted");
+      expect(accepted).toHaveLength(21);
+      expect(new Set(accepted.map((r) => r.seq)).size).toBe(21);
+      expect((await b.queue.counts("f")).ready).toBe(21);
+    });
+
     it("accepts a repeat once the dedup window has passed", async () => {
       const b = await create();
       const e = entry([]);
