@@ -1,23 +1,20 @@
 import type { AppendEntry, AppendResult } from "@eddy/server";
 
-type Append = (entries: AppendEntry[], options: { dedupWindowMs: number }) => Promise<AppendResult[]>;
-
-interface Waiting {
-  entries: AppendEntry[];
-  resolve: (results: AppendResult[]) => void;
+interface Waiting<I, O> {
+  item: I;
+  resolve: (out: O) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Joins the appends that arrive while one is running into a single append made as soon as it
- * ends, as the embedded store's group commit does for its transactions: a burst of one-event
- * requests costs one round of PostgreSQL queries, not one round each. Each caller gets the results
- * of its own entries; an entry repeating an earlier caller's dedup key is a duplicate, as it would
- * have been had the calls run one after the other. If the joined append fails, every caller in it
- * gets the error (what it had sent may or may not be stored; a retry is deduplicated).
+ * Group commit as a function: the calls made while `run` is busy wait, and go to its next run
+ * together as soon as it ends, so a burst of small writes costs one round of queries rather than
+ * one round each (the embedded store groups its commits the same way). `run` answers one output per
+ * item, in order, and each caller gets its own; if a run fails, every caller in it gets the error
+ * (what it sent may or may not be stored, as with any failed write).
  */
-export function coalesceAppends(append: Append): Append {
-  let waiting: Waiting[] = [];
+export function joinWhileRunning<I, O>(run: (items: I[]) => Promise<O[]>): (item: I) => Promise<O> {
+  let waiting: Waiting<I, O>[] = [];
   let running = false;
 
   async function drain(): Promise<void> {
@@ -26,13 +23,8 @@ export function coalesceAppends(append: Append): Append {
       const batch = waiting;
       waiting = [];
       try {
-        const results = await append(
-          batch.flatMap((w) => w.entries),
-          // Every entry carries its own window (set in `join`), so this one is never used.
-          { dedupWindowMs: 0 },
-        );
-        let at = 0;
-        for (const w of batch) w.resolve(results.slice(at, (at += w.entries.length)));
+        const out = await run(batch.map((w) => w.item));
+        batch.forEach((w, i) => w.resolve(out[i]!));
       } catch (err) {
         for (const w of batch) w.reject(err);
       }
@@ -40,10 +32,27 @@ export function coalesceAppends(append: Append): Append {
     running = false;
   }
 
-  return (entries, options) =>
-    new Promise<AppendResult[]>((resolve, reject) => {
-      const own = entries.map((e) => ({ ...e, dedupWindowMs: e.dedupWindowMs ?? options.dedupWindowMs }));
-      waiting.push({ entries: own, resolve, reject });
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
       if (!running) void drain();
     });
+}
+
+type Append = (entries: AppendEntry[], options: { dedupWindowMs: number }) => Promise<AppendResult[]>;
+
+/**
+ * Joins concurrent appends (one HTTP request per event, from many producers) into one. An entry
+ * repeating an earlier caller's dedup key is a duplicate, as it would have been had the calls run
+ * one after the other (one append call already answers so).
+ */
+export function coalesceAppends(append: Append): Append {
+  const joined = joinWhileRunning<AppendEntry[], AppendResult[]>(async (calls) => {
+    // Every entry carries its caller's window (below), so the call's own is never used.
+    const results = await append(calls.flat(), { dedupWindowMs: 0 });
+    let at = 0;
+    return calls.map((c) => results.slice(at, (at += c.length)));
+  });
+  return (entries, options) =>
+    joined(entries.map((e) => ({ ...e, dedupWindowMs: e.dedupWindowMs ?? options.dedupWindowMs })));
 }

@@ -17,6 +17,7 @@ import type { ClusterOptions, ResolvedClusterOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { Peers } from "./peers.js";
 import { ClusterQueue } from "./queue.js";
+import { tableAcks } from "./table-settle.js";
 import { ClusterRecords } from "./records.js";
 import { ScheduledDeliveries } from "./scheduled.js";
 import { SettleWriter } from "./settle-writer.js";
@@ -146,7 +147,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     stream,
     table,
     dead,
-    settleDeps: { pool, log, notify: notifyTable },
+    settleDeps: { pool, log, notify: notifyTable, ack: tableAcks(pool) },
     inspectDeps: { jsm, options: o, consumers, peers },
   });
   const records = new ClusterRecords(pool, writer);

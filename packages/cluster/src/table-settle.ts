@@ -8,6 +8,7 @@ import type {
   LeasedDelivery,
   Settlement,
 } from "@eddy/server";
+import { joinWhileRunning } from "./coalesce.js";
 import { applyKvWrite } from "./kv.js";
 import { toRow } from "./records.js";
 import type { TableNotify } from "./table-lane.js";
@@ -18,6 +19,16 @@ export interface TableSettleDeps {
   pool: pg.Pool;
   log: EventLog;
   notify: TableNotify;
+  /** Plain acks (no emits, no key-value writes), joined: see {@link tableAcks}. */
+  ack: (ack: PlainAck) => Promise<SettledRow>;
+}
+
+/** An ack without emits or key-value writes: the row's change and the record. */
+interface PlainAck {
+  id: string;
+  token: string;
+  /** The invocation record as a row (JSON), if any. */
+  invocation: unknown;
 }
 
 const FENCE = "id = $1 AND lease_token = $2 AND state = 1";
@@ -74,13 +85,21 @@ export async function settleTableLease(
   if (settlement.kind === "retry") args.push(settlement.dueAt);
   else if (settlement.kind === "dead") args.push(JSON.stringify(settlement.error));
   let emitted: AppendResult[] = [];
+  const kv = extra.kv ?? [];
+  if (settlement.kind === "ack" && !extra.emit?.length && kv.length === 0) {
+    const row = await deps.ack({
+      id: lease.id,
+      token: lease.leaseToken,
+      invocation: extra.invocation ? toRow(extra.invocation) : undefined,
+    });
+    return { settled: settled(deps, row), emitted };
+  }
   if (settlement.kind === "ack" && extra.emit?.length) {
     const { rowCount } = await deps.pool.query(`SELECT 1 FROM deliveries WHERE ${FENCE}`, args.slice(0, 2));
     if (rowCount !== 1) return { settled: await recordOnly(deps.pool, args[2] as string), emitted };
     emitted = await deps.log.append(extra.emit, { dedupWindowMs: extra.dedupWindowMs });
   }
   let row: SettledRow;
-  const kv = extra.kv ?? [];
   if (kv.length === 0) row = await settleRow(deps.pool, settlement.kind, args);
   else {
     // A lost lease writes no key-value: the transaction is undone, only the record stays.
@@ -98,9 +117,44 @@ export async function settleTableLease(
       await recordOnly(deps.pool, args[2] as string);
     }
   }
-  const settled = row.n === 1;
-  if (settled && row.group_key !== null && row.fn !== null) deps.notify(new Set([row.fn]), true);
-  return { settled, emitted };
+  return { settled: settled(deps, row), emitted };
+}
+
+/** Whether the lease held; if it freed a group's slot, wakes the nodes. */
+function settled(deps: TableSettleDeps, row: SettledRow): boolean {
+  const held = row.n === 1;
+  if (held && row.group_key !== null && row.fn !== null) deps.notify(new Set([row.fn]), true);
+  return held;
+}
+
+/**
+ * Acks that arrive while one runs are written together by the next, in one statement: a busy
+ * consumer's acks cost one round trip and one WAL flush per batch, not one each.
+ */
+export function tableAcks(pool: pg.Pool): (ack: PlainAck) => Promise<SettledRow> {
+  return joinWhileRunning<PlainAck, SettledRow>(async (acks) => {
+    const { rows } = await pool.query<{ id: string; token: string; fn: string; group_key: string | null }>(
+      `WITH s AS (
+         UPDATE deliveries d SET state = 2, done_at = now_ms(), lease_token = NULL
+         FROM json_to_recordset($1::json) AS t(id text, token text)
+         WHERE d.id = t.id AND d.lease_token = t.token AND d.state = 1
+         RETURNING d.id, t.token, d.fn, d.group_key
+       ), ins AS (
+         INSERT INTO invocations SELECT * FROM json_populate_recordset(NULL::invocations, $2::json)
+         ON CONFLICT (id) DO NOTHING
+       ) SELECT * FROM s`,
+      [
+        JSON.stringify(acks.map((a) => ({ id: a.id, token: a.token }))),
+        JSON.stringify(acks.flatMap((a) => (a.invocation ? [a.invocation] : []))),
+      ],
+    );
+    // Keyed by token too: of two acks of one row, only the current lease's holds.
+    const held = new Map(rows.map((r) => [`${r.id}\0${r.token}`, r]));
+    return acks.map((a) => {
+      const r = held.get(`${a.id}\0${a.token}`);
+      return r ? { n: 1, fn: r.fn, group_key: r.group_key } : { n: 0, fn: null, group_key: null };
+    });
+  });
 }
 
 /** What a settle statement answers: 1 if the lease held, and the delivery's consumer and group. */

@@ -26,6 +26,34 @@ export function describeFlowContract(create: () => Promise<Backend>, it: Contrac
       expect(next.map((d) => d.groupKey)).toEqual(["a"]);
     });
 
+    it("settles many grouped acks at once, each by its own lease: a lost lease's ack changes nothing", async () => {
+      const b = await create();
+      // g0 has one delivery (the one whose lease is lost below), g1 and g2 two each.
+      const groups = ["g0", "g1", "g2", "g1", "g2"];
+      await b.log.append(
+        groups.map((g) => entry([{ fn: "m", groupKey: g }])),
+        WINDOW,
+      );
+      const short = await b.queue.lease("m", 1, 100, { perGroup: 1 });
+      expect(short[0]!.groupKey).toBe("g0");
+      await sleep(150);
+      // The short lease has expired: its delivery is leased again, with the first of g1 and g2.
+      const current = await b.queue.lease("m", 10, 5_000, { perGroup: 1 });
+      expect(current.map((d) => d.groupKey).sort()).toEqual(["g0", "g1", "g2"]);
+      expect(current.find((d) => d.groupKey === "g0")!.id).toBe(short[0]!.id);
+      // All at once, the lost lease's ack between the current ones (a backend may join them).
+      const [g0, g1, g2] = ["g0", "g1", "g2"].map((g) => current.find((d) => d.groupKey === g)!);
+      const results = await Promise.all(
+        [g1!, g0!, short[0]!, g2!].map((d) =>
+          b.queue.settle(d, { kind: "ack" }, { invocation: record(d), ...WINDOW }),
+        ),
+      );
+      expect(results.map((r) => r.settled)).toEqual([true, true, false, true]);
+      // Each ack frees its group's slot: the second deliveries of g1 and g2 are leasable.
+      const next = await b.queue.lease("m", 10, 5_000, { perGroup: 1 });
+      expect(next.map((d) => d.groupKey).sort()).toEqual(["g1", "g2"]);
+    });
+
     it("leases FIFO groups in order, one at a time, and a retry blocks its group", async () => {
       const b = await create();
       const entries = [1, 2, 3].map(() => entry([{ fn: "q", groupKey: "g" }]));
