@@ -24,8 +24,9 @@ const POSTGRES = process.env.EDDY_BENCH_POSTGRES_URL ?? "postgres://postgres@127
 /** How each system is set up for throughput, as its documentation advises; printed with the results. */
 export const SETTINGS = {
   eddy: { concurrency: { max: 32, perSandbox: 16 } },
+  eddyBatch: { batchSize: 1000, batchWindow: "50ms" },
   bullmq: { concurrency: 100, removeOnComplete: true },
-  "pg-boss": { workers: 4, batchSize: 500, pollingIntervalSeconds: 0.5 },
+  "pg-boss": { workers: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 },
 };
 
 // One no-op function consuming the queue; a job marked `measure` logs enqueue → handler start.
@@ -39,15 +40,33 @@ export default defineFunction(
 );
 `;
 
+// The same, as a batch function: up to batchSize messages per invocation (pg-boss's model).
+const BATCH_FUNCTION = `import { defineBatchFunction, on } from "eddy";
+export default defineBatchFunction(
+  { name: "job", triggers: [on.queue("jobs", ${JSON.stringify(SETTINGS.eddyBatch)})] },
+  async () => {},
+);
+`;
+
+/**
+ * `handler`: what one handler call gets, a job or a batch. `latency: false`: a system measured for
+ * throughput only (a batch waits for its window by design).
+ */
 export const SYSTEMS = {
-  "eddy embedded": { down: async () => undefined, start: () => startEddy(false) },
-  "eddy cluster (1 node)": { down: clusterServicesDown, start: () => startEddy(true) },
-  bullmq: { down: redisDown, start: startBullmq },
-  "pg-boss": { down: postgresDown, start: startPgBoss },
+  "eddy embedded": { handler: "job", down: async () => undefined, start: () => startEddy(false) },
+  "eddy embedded, batches": {
+    handler: "batch",
+    latency: false,
+    down: async () => undefined,
+    start: () => startEddy(false, BATCH_FUNCTION),
+  },
+  "eddy cluster (1 node)": { handler: "job", down: clusterServicesDown, start: () => startEddy(true) },
+  bullmq: { handler: "job", down: redisDown, start: startBullmq },
+  "pg-boss": { handler: "batch", down: postgresDown, start: startPgBoss },
 };
 
-async function startEddy(cluster) {
-  const run = await startSetup({ nodes: 1, cluster, functions: { "job.ts": JOB_FUNCTION } });
+async function startEddy(cluster, source = JOB_FUNCTION) {
+  const run = await startSetup({ nodes: 1, cluster, functions: { "job.ts": source } });
   const url = run.urls[0];
   const post = async (messages) => {
     const res = await fetch(`${url}/v1/queues/jobs/messages`, {

@@ -30,7 +30,7 @@ export async function peersBench({ jobs = 50_000, rate = 1_000, seconds = 10, ro
       runs[name].throughput.push(r);
       console.log(`round ${round + 1} throughput ${name}: ${r.jobsPerSecond} jobs/s`);
     }
-    for (const name of order) {
+    for (const name of order.filter((n) => SYSTEMS[n].latency !== false)) {
       const r = await run(name, (s) => latency(s, rate, seconds));
       runs[name].latency.push(r);
       console.log(`round ${round + 1} latency ${name}: p50 ${r.p50} p99 ${r.p99} max ${r.max} ms`);
@@ -41,15 +41,19 @@ export async function peersBench({ jobs = 50_000, rate = 1_000, seconds = 10, ro
     const t = runs[name].throughput.map((r) => r.jobsPerSecond);
     const l = runs[name].latency;
     systems[name] = {
+      handler: SYSTEMS[name].handler,
       throughput: { median: median(t), min: Math.min(...t), max: Math.max(...t), rounds: t },
-      latency: {
-        p50: median(l.map((r) => r.p50)),
-        p99: median(l.map((r) => r.p99)),
-        p99Min: Math.min(...l.map((r) => r.p99)),
-        p99Max: Math.max(...l.map((r) => r.p99)),
-        max: Math.max(...l.map((r) => r.max)),
-        rounds: l,
-      },
+      latency:
+        l.length === 0
+          ? undefined
+          : {
+              p50: median(l.map((r) => r.p50)),
+              p99: median(l.map((r) => r.p99)),
+              p99Min: Math.min(...l.map((r) => r.p99)),
+              p99Max: Math.max(...l.map((r) => r.p99)),
+              max: Math.max(...l.map((r) => r.max)),
+              rounds: l,
+            },
     };
   }
   return {

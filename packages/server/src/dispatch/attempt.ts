@@ -146,8 +146,8 @@ export async function runAttempt(
   }
   const failed = new Set(result.ok ? (result.failedItems ?? []) : []);
   let dueAgainAt: number | undefined;
-  for (let i = 0; i < live.length; i++) {
-    const d = live[i]!;
+  // A batch's items settle at once (one group commit, one joined write), not one after another.
+  const settleItem = async (d: LeasedDelivery, i: number): Promise<void> => {
     const itemResult: AttemptResult =
       result.ok && failed.has(d.event.id)
         ? {
@@ -162,14 +162,14 @@ export async function runAttempt(
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
     if (target.hooks) kv.push(...target.hooks.kv(d, settlement, invocation));
-    if (config.batch) {
+    // One record per attempt: a batch's goes with its first delivery and lists every item.
+    if (config.batch && i === 0) {
       invocation.batch = live.map((x) => ({
         deliveryId: x.id,
         eventId: x.event.id,
         ...(failed.has(x.event.id) ? { failed: true } : {}),
       }));
     }
-    // One record per attempt: a batch's goes with its first delivery.
     const settled = await deps.queue.settle(d, settlement, {
       ...(i === 0 ? { invocation } : {}),
       emit: i === 0 && settlement.kind === "ack" ? emit : [],
@@ -189,7 +189,8 @@ export async function runAttempt(
     if (!settled.settled) {
       deps.log.warn({ fn: target.name, delivery: d.id }, "lease lost before settle; the delivery runs again");
     }
-  }
+  };
+  await Promise.all(live.map(settleItem));
   return dueAgainAt !== undefined ? { ranMs, dueAgainAt } : { ranMs };
 }
 
