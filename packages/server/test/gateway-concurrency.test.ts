@@ -61,7 +61,7 @@ it("runs up to perSandbox requests at once in one sandbox, and each keeps its ow
   expect(failed.logs.map((l) => l.msg)).toEqual(["start fail", "end fail"]);
 });
 
-it("starts max ÷ perSandbox sandboxes for a burst on a cold function, not one per attempt", async () => {
+it("starts attempts ÷ perSandbox sandboxes for a burst on a cold function, not one per attempt", async () => {
   const events = Array.from({ length: 16 }, (_, i) => ({
     specversion: "1.0",
     id: `burst-${i}`,

@@ -12,7 +12,10 @@ export interface PoolOptions {
   /** The bundle to load; process sandboxes get its code (they may not read files). */
   load: Omit<LoadRequest, "source">;
   memoryMb: number;
-  /** Attempts at once: the function's `concurrency.max` ("reserved"); sandboxes at most: that ÷ `perSandbox`. */
+  /**
+   * Sandboxes at most: the function's `concurrency.max` ("reserved"). With `perSandbox`, as Cloud
+   * Run's max instances × per-instance concurrency; the dispatcher caps event attempts at `max`.
+   */
   max: number;
   /** Sandboxes kept loaded even when idle: `concurrency.min` ("provisioned"). */
   min: number;
@@ -72,7 +75,6 @@ export class SandboxPool {
   /** Attempts given to each sandbox and not finished (up to `perSandbox`). */
   readonly #load = new WeakMap<Sandbox, number>();
   readonly #capacity: number;
-  readonly #maxSandboxes: number;
   readonly #waiters: ((s: Sandbox | Error) => void)[] = [];
   #source: string | undefined;
   #live = 0;
@@ -95,7 +97,6 @@ export class SandboxPool {
     this.#options = options;
     this.#blanks = blanks;
     this.#capacity = options.perSandbox ?? 1;
-    this.#maxSandboxes = Math.max(1, Math.ceil(options.max / this.#capacity));
     if (warm) {
       warm.capacity = this.#capacity;
       this.#live++;
@@ -137,8 +138,8 @@ export class SandboxPool {
     } catch (err) {
       return { ok: false, error: serializeError(err), logs: [], logsTruncated: false, durationMs: 0 };
     }
-    this.#busy.add(sandbox);
-    // A sandbox that just started has room for the attempts that waited for it.
+    // Room left in this sandbox (one handed over from the idle list or by a finished attempt) goes
+    // to the attempts still waiting.
     while (this.#waiters.length > 0 && (this.#load.get(sandbox) ?? 0) < this.#capacity) {
       this.#waiters.shift()!(this.#take(sandbox));
     }
@@ -161,9 +162,13 @@ export class SandboxPool {
     }
   }
 
-  /** Counts one more attempt on `sandbox`. */
+  /**
+   * Counts one more attempt on `sandbox`, busy from now on: an attempt asking for a sandbox before
+   * this one's caller resumes sees its free slots rather than starting another.
+   */
   #take(sandbox: Sandbox): Sandbox {
     this.#load.set(sandbox, (this.#load.get(sandbox) ?? 0) + 1);
+    this.#busy.add(sandbox);
     return sandbox;
   }
 
@@ -210,8 +215,8 @@ export class SandboxPool {
     // A burst of attempts while a sandbox starts waits for its free slots rather than starting one
     // sandbox each; another starts only once those slots are spoken for.
     const spare = this.#starting * (this.#capacity - 1);
-    if (this.#live < this.#maxSandboxes && this.#waiters.length >= spare) {
-      return this.#take(await this.#coldStart(true));
+    if (this.#live < this.#options.max && this.#waiters.length >= spare) {
+      return await this.#coldStart(true);
     }
     return new Promise<Sandbox>((resolve, reject) => {
       this.#waiters.push((s) => (s instanceof Error ? reject(s) : resolve(s)));
@@ -220,7 +225,8 @@ export class SandboxPool {
 
   /**
    * A new loaded sandbox; counts toward `live` from the start, so `max` holds while it loads.
-   * `measured`: an attempt waits on it (a cold start), rather than keeping `min` warm.
+   * `measured`: an attempt waits on it (a cold start, and it comes back taken for that attempt),
+   * rather than keeping `min` warm.
    */
   async #coldStart(measured: boolean): Promise<Sandbox> {
     this.#live++;
@@ -244,6 +250,12 @@ export class SandboxPool {
       c.sandbox += startMs;
       c.init += loadMs;
       if (!prewarmed) c.miss++;
+      // Taken for the attempt that started it, its other slots for the attempts that waited for
+      // it, all before it stops counting as starting: an attempt arriving in between sees it.
+      this.#take(sandbox);
+      while (this.#waiters.length > 0 && (this.#load.get(sandbox) ?? 0) < this.#capacity) {
+        this.#waiters.shift()!(this.#take(sandbox));
+      }
       return sandbox;
     } catch (err) {
       this.#live--;
