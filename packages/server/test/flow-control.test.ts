@@ -217,4 +217,20 @@ describe("flow control", () => {
     expect(ran(await invocations(url, "cancellable")).map((r) => r.data.orderId)).toEqual(["busy", "o-10"]);
     expect(runs[0]!.data.orderId).toBe("busy");
   });
+
+  it("cancelOn: an event and its cancellation in one batch: the run never starts", async () => {
+    // The function is idle, so a lease taken together with the append would start the run at once.
+    await sendBatch([
+      { type: "order.placed", data: { orderId: "o-20" } },
+      { type: "order.cancelled", data: { orderId: "o-20" } },
+      { type: "order.placed", data: { orderId: "o-21" } },
+    ]);
+    await waitFor(async () => {
+      const r = ran(await invocations(url, "cancellable"));
+      return r.some((x) => x.data.orderId === "o-21");
+    }, "the run that was not cancelled");
+    await new Promise((r) => setTimeout(r, 200));
+    const orders = ran(await invocations(url, "cancellable")).map((r) => r.data.orderId);
+    expect(orders).not.toContain("o-20");
+  });
 });

@@ -27,11 +27,15 @@ export class Ingestor {
   readonly #router: Router;
   readonly #options: IngestOptions;
   readonly #onAppended: (consumers: Iterable<string>) => void;
+  readonly #joinsWrites: boolean;
   readonly #observer: Observer | undefined;
 
-  /** @param onAppended told which consumers got new deliveries, after they are durable. */
+  /**
+   * @param onAppended told which consumers got new deliveries: after they are durable, or (a
+   *   backend that `joinsWrites`) as they are appended, so that their leases join the same commit.
+   */
   constructor(
-    backend: { log: EventLog; queue: DeliveryQueue },
+    backend: { log: EventLog; queue: DeliveryQueue; joinsWrites?: boolean },
     router: Router,
     options: IngestOptions,
     onAppended: (consumers: Iterable<string>) => void,
@@ -43,6 +47,7 @@ export class Ingestor {
     this.#router = router;
     this.#options = options;
     this.#onAppended = onAppended;
+    this.#joinsWrites = backend.joinsWrites === true;
   }
 
   get options(): IngestOptions {
@@ -98,8 +103,17 @@ export class Ingestor {
   async #append(entries: AppendEntry[]) {
     if (this.#observer?.enabled !== false) for (const e of entries) e.trace ??= stampTrace(e.event);
     const start = Date.now();
-    const appended = await this.#log.append(entries, this.#options);
-    await this.appended(entries, appended, start);
+    const pending = this.#log.append(entries, this.#options);
+    // On a backend that joins writes, the consumers lease now, in the append's own commit (their
+    // leases see its deliveries and resolve with it). Not when an entry cancels queued runs: those
+    // cancellations must apply before anything is leased.
+    const early = this.#joinsWrites && !entries.some((e) => this.#router.cancellations(e.event).length > 0);
+    if (early) {
+      const consumers = new Set(entries.flatMap((e) => e.deliveries.map((d) => d.fn)));
+      if (consumers.size > 0) this.#onAppended(consumers);
+    }
+    const appended = await pending;
+    await this.appended(entries, appended, start, early);
     return appended;
   }
 
@@ -107,7 +121,12 @@ export class Ingestor {
    * What follows a durable append (of ingested or emitted events): cancels the queued runs that
    * accepted events cancel (cancelOn), and wakes the consumers that got deliveries.
    */
-  async appended(entries: AppendEntry[], results: { status: string }[], start = Date.now()): Promise<void> {
+  async appended(
+    entries: AppendEntry[],
+    results: { status: string }[],
+    start = Date.now(),
+    woken = false,
+  ): Promise<void> {
     this.#observer?.appended(entries, results, start, Date.now());
     const consumers = new Set<string>();
     for (let k = 0; k < results.length; k++) {
@@ -117,7 +136,7 @@ export class Ingestor {
       for (const c of this.#router.cancellations(entry.event))
         await this.#queue.cancel(c.consumer, c.cancelKey);
     }
-    if (consumers.size > 0) this.#onAppended(consumers);
+    if (consumers.size > 0 && !woken) this.#onAppended(consumers);
   }
 
   /** Appends prepared entries (e.g. queue messages, which are not routed) and notifies their consumers. */

@@ -89,6 +89,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
 
   return {
     name: "embedded",
+    joinsWrites: true,
     log,
     queue,
     kv,
