@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { InvocationRow } from "@eddy/server";
 import type { InvocationRecord } from "@eddy/server";
+import { Joiner } from "./coalesce.js";
 import { toRow } from "./records.js";
 
 /** A `dead_letters` row. */
@@ -31,20 +32,19 @@ export interface SettleWrite {
   clearDead?: string;
 }
 
-interface Pending {
-  write: SettleWrite;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Group commit for settles: every settle issued while the previous statement runs is written by
  * the next one, a single statement (one transaction, one WAL flush) however many there are.
  */
 export class SettleWriter {
   readonly #pool: pg.Pool;
-  #pending: Pending[] = [];
-  #running: Promise<void> | undefined;
+  readonly #joiner = new Joiner<SettleWrite, void>(
+    async (writes) => {
+      await this.#commit(writes);
+      return writes.map(() => undefined);
+    },
+    { waitTurn: true },
+  );
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -52,29 +52,12 @@ export class SettleWriter {
 
   /** Resolves once `write` is committed. */
   write(write: SettleWrite): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ write, resolve, reject });
-      this.#running ??= this.#drain();
-    });
+    return this.#joiner.add(write);
   }
 
   /** Resolves when everything written so far is committed (or failed). */
-  async flush(): Promise<void> {
-    while (this.#running) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    await new Promise((r) => setImmediate(r)); // let the writes of this turn join the batch
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0);
-      try {
-        await this.#commit(batch.map((p) => p.write));
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
-    }
-    this.#running = undefined;
+  flush(): Promise<void> {
+    return this.#joiner.flush();
   }
 
   async #commit(writes: SettleWrite[]): Promise<void> {

@@ -1,9 +1,9 @@
-// The cluster log joins concurrent appends (coalesce.ts): what it passes on and what each caller
+// The cluster joins concurrent writes (coalesce.ts): what it passes on and what each caller
 // gets back. The backend contract checks the same through the real log, on NATS and PostgreSQL;
 // here a recording append shows how the calls were joined.
 import { expect, it } from "vitest";
 import type { AppendEntry, AppendResult } from "@eddy/server";
-import { coalesceAppends } from "../src/coalesce.js";
+import { coalesceAppends, Joiner } from "../src/coalesce.js";
 
 const entry = (id: string): AppendEntry => ({
   event: { specversion: "1.0", id, source: "/test", type: "test" },
@@ -53,4 +53,22 @@ it("fails every caller of a joined append that failed, and only those", async ()
   expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "rejected"]);
   // The next call runs again.
   expect(await append([entry("d")], { dedupWindowMs: 1000 })).toEqual([{ status: "accepted", seq: 2 }]);
+});
+
+it("with waitTurn, the calls of one turn go together, and flush waits for every run", async () => {
+  const runs: number[][] = [];
+  const joiner = new Joiner<number, number>(
+    async (items) => {
+      runs.push(items);
+      await new Promise((r) => setTimeout(r, 10));
+      return items.map((i) => i * 2);
+    },
+    { waitTurn: true },
+  );
+  const first = [1, 2, 3].map((i) => joiner.add(i));
+  await new Promise((r) => setImmediate(r));
+  const later = joiner.add(4);
+  await joiner.flush();
+  expect(runs).toEqual([[1, 2, 3], [4]]);
+  expect(await Promise.all([...first, later])).toEqual([2, 4, 6, 8]);
 });
