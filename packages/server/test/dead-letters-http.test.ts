@@ -114,8 +114,9 @@ describe("dead-letter queue over HTTP", () => {
     }, "aged dead letter");
     expect(d!.error).toMatchObject({ name: "EventTooOldError", code: "EDDY_EVENT_TOO_OLD" });
     const runs = (await invocations(url, "aged")).filter((i) => i.status === "failed");
-    // 100 ms apart within 250 ms: a few attempts, far fewer than maxAttempts (10).
-    expect(runs.length).toBeGreaterThanOrEqual(2);
+    // 100 ms apart within 250 ms: a few attempts, far fewer than maxAttempts (10). How many
+    // depends on the machine (a slow cold start leaves time for one), so only the upper bound holds.
+    expect(runs.length).toBeGreaterThanOrEqual(1);
     expect(runs.length).toBeLessThanOrEqual(4);
   });
 
