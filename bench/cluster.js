@@ -11,7 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
 import { percentile } from "./machine.js";
-import { paced } from "./pace.js";
+import { inBatches, paced } from "./pace.js";
 
 const EDDY = fileURLToPath(new URL("../packages/cli/bin/eddy.js", import.meta.url));
 const NATS = process.env.EDDY_BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
@@ -162,22 +162,18 @@ async function backlog(url, fn) {
 /** `total` no-op events in batches of 500, 4 producers, spread over the nodes; until all ran. */
 async function throughput(urls, total, batchSize = 500) {
   const started = performance.now();
-  let next = 0;
   let b = 0;
-  const producer = async () => {
-    while (next < total) {
-      const offset = next;
-      next += batchSize;
-      const events = Array.from({ length: Math.min(batchSize, total - offset) }, (_, i) => ({
+  await inBatches(total, batchSize, 4, (offset, n) =>
+    publish(
+      urls[b++ % urls.length],
+      Array.from({ length: n }, (_, i) => ({
         specversion: "1.0",
         id: `t-${offset + i}`,
         source: "/bench",
         type: "bench.noop",
-      }));
-      await publish(urls[b++ % urls.length], events);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, producer));
+      })),
+    ),
+  );
   const published = performance.now();
   while ((await backlog(urls[0], "noop")) > 0) await new Promise((r) => setTimeout(r, 50));
   const done = performance.now();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, startEddy } from "@eddy/server";
 import { percentile } from "./machine.js";
-import { paced } from "./pace.js";
+import { inBatches, paced } from "./pace.js";
 
 const NOOP = `import { defineFunction, on } from "eddy";
 export default defineFunction(
@@ -62,15 +62,9 @@ export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4
   return withEddy(async (eddy) => {
     const started = performance.now();
     const cpu0 = process.cpuUsage();
-    let next = 0;
-    const producer = async () => {
-      while (next < total) {
-        const offset = next;
-        next += batchSize;
-        await publish(eddy.url, batch("bench.noop", Math.min(batchSize, total - offset), offset));
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, producer));
+    await inBatches(total, batchSize, inFlight, (offset, n) =>
+      publish(eddy.url, batch("bench.noop", n, offset)),
+    );
     const published = performance.now();
     for (;;) {
       const c = await eddy.engine.backend.queue.counts("noop");

@@ -19,3 +19,11 @@ export function percentile(sorted, p) {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i];
 }
+
+/** Median of numbers (the mean of the middle two for an even count, to 0.01). */
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2
+    ? s[(s.length - 1) / 2]
+    : Math.round(((s[s.length / 2 - 1] + s[s.length / 2]) / 2) * 100) / 100;
+}

@@ -2,6 +2,7 @@
 // (to a local collector that accepts and drops spans) against all of it off, alternating rounds.
 import { createServer } from "node:http";
 import { throughput } from "./e2e.js";
+import { median } from "./machine.js";
 
 /**
  * Median events/s and CPU per event with instrumentation on and off. CPU per event is steadier
@@ -27,7 +28,6 @@ export async function instrumentationOverhead({ total = 20_000, rounds = 2 } = {
     collector.closeAllConnections();
     collector.close();
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const rate = (rs) => median(rs.map((r) => r.eventsPerSecond));
   const cpu = (rs) => median(rs.map((r) => r.cpuMicrosPerEvent));
   const pct = (a, b) => Math.round((a / b - 1) * 1000) / 10;

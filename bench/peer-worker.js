@@ -1,8 +1,9 @@
 // A peer's worker in its own process, as a deployment runs it: BullMQ on Redis or pg-boss on
 // PostgreSQL, with a no-op handler. `node bench/peer-worker.js SETTINGS_JSON`, forked by
-// bench/peer-systems.js, which holds the settings. The parent sends `{ expect: n }`; once n jobs have run this process
-// answers `{ done: n, latencies }` (the enqueue → handler start time of the jobs marked
-// `measure`, from the `sentAt` they carry: epoch ms with sub-ms precision, the same clock here).
+// bench/peer-systems.js, which holds the settings. The parent sends `{ expect: n }`; once n jobs
+// have run this process answers `{ done: n, latencies }` (the enqueue → handler start time of the
+// jobs marked `measure`, from the `sentAt` they carry: epoch ms with sub-ms precision, the same
+// clock here).
 import { Worker } from "bullmq";
 import IORedis from "ioredis";
 import PgBoss from "pg-boss";

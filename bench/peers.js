@@ -5,8 +5,8 @@
 //     counted), enqueue → handler start.
 // `node bench/peers.js [--quick]` runs it alone; bench/run.js runs it as the "peers" section.
 import { fileURLToPath } from "node:url";
-import { percentile } from "./machine.js";
-import { paced } from "./pace.js";
+import { median, percentile } from "./machine.js";
+import { inBatches, paced } from "./pace.js";
 import { SETTINGS, SYSTEMS } from "./peer-systems.js";
 
 const BATCH = 500;
@@ -81,16 +81,9 @@ async function run(name, workload) {
 async function throughput(system, jobs) {
   system.expect(jobs);
   const started = performance.now();
-  let next = 0;
-  const producer = async () => {
-    while (next < jobs) {
-      const offset = next;
-      next += BATCH;
-      const n = Math.min(BATCH, jobs - offset);
-      await system.sendBatch(Array.from({ length: n }, (_, i) => ({ n: offset + i })));
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, producer));
+  await inBatches(jobs, BATCH, IN_FLIGHT, (offset, n) =>
+    system.sendBatch(Array.from({ length: n }, (_, i) => ({ n: offset + i }))),
+  );
   const enqueued = performance.now();
   await system.finished();
   const done = performance.now();
@@ -110,13 +103,6 @@ async function latency(system, rate, seconds) {
   if (ms.length !== rate * seconds) throw new Error(`measured ${ms.length} of ${rate * seconds} jobs`);
   const r = (v) => Math.round(v * 100) / 100;
   return { jobs: ms.length, p50: r(percentile(ms, 50)), p99: r(percentile(ms, 99)), max: r(ms.at(-1)) };
-}
-
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2
-    ? s[(s.length - 1) / 2]
-    : Math.round(((s[s.length / 2 - 1] + s[s.length / 2]) / 2) * 100) / 100;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

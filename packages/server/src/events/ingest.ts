@@ -2,7 +2,7 @@ import type { CloudEvent } from "eddy";
 import type { AppendEntry, DeliveryQueue, EventLog } from "../backends/types.js";
 import type { Observer } from "../observability/observer.js";
 import { stampTrace } from "../observability/trace-context.js";
-import type { Router } from "../router/router.js";
+import type { Cancellation, Router } from "../router/router.js";
 import type { EventLimits, Refusal } from "./envelope.js";
 import { checkEvent, isRefusal } from "./envelope.js";
 
@@ -104,28 +104,33 @@ export class Ingestor {
     if (this.#observer?.enabled !== false) for (const e of entries) e.trace ??= stampTrace(e.event);
     const start = Date.now();
     const pending = this.#log.append(entries, this.#options);
+    const cancels = entries.map((e) => this.#router.cancellations(e.event));
     // On a backend that joins writes, the consumers lease now, in the append's own commit (their
     // leases see its deliveries and resolve with it). Not when an entry cancels queued runs: those
     // cancellations must apply before anything is leased.
-    const early = this.#joinsWrites && !entries.some((e) => this.#router.cancellations(e.event).length > 0);
+    const early = this.#joinsWrites && cancels.every((c) => c.length === 0);
     if (early) {
       const consumers = new Set(entries.flatMap((e) => e.deliveries.map((d) => d.fn)));
       if (consumers.size > 0) this.#onAppended(consumers);
     }
     const appended = await pending;
-    await this.appended(entries, appended, start, early);
+    await this.appended(entries, appended, start, { woken: early, cancels });
     return appended;
   }
 
   /**
    * What follows a durable append (of ingested or emitted events): cancels the queued runs that
-   * accepted events cancel (cancelOn), and wakes the consumers that got deliveries.
+   * accepted events cancel (cancelOn), and wakes the consumers that got deliveries. `known`: what
+   * the caller already worked out (whether it woke the consumers, each entry's cancellations).
    */
   async appended(
     entries: AppendEntry[],
     results: { status: string }[],
     start = Date.now(),
-    woken = false,
+    known: { woken: boolean; cancels: Cancellation[][] } = {
+      woken: false,
+      cancels: entries.map((e) => this.#router.cancellations(e.event)),
+    },
   ): Promise<void> {
     this.#observer?.appended(entries, results, start, Date.now());
     const consumers = new Set<string>();
@@ -133,10 +138,9 @@ export class Ingestor {
       if (results[k]!.status !== "accepted") continue;
       const entry = entries[k]!;
       for (const d of entry.deliveries) consumers.add(d.fn);
-      for (const c of this.#router.cancellations(entry.event))
-        await this.#queue.cancel(c.consumer, c.cancelKey);
+      for (const c of known.cancels[k]!) await this.#queue.cancel(c.consumer, c.cancelKey);
     }
-    if (consumers.size > 0 && !woken) this.#onAppended(consumers);
+    if (consumers.size > 0 && !known.woken) this.#onAppended(consumers);
   }
 
   /** Appends prepared entries (e.g. queue messages, which are not routed) and notifies their consumers. */

@@ -138,11 +138,6 @@ export class SandboxPool {
     } catch (err) {
       return { ok: false, error: serializeError(err), logs: [], logsTruncated: false, durationMs: 0 };
     }
-    // Room left in this sandbox (one handed over from the idle list or by a finished attempt) goes
-    // to the attempts still waiting.
-    while (this.#waiters.length > 0 && (this.#load.get(sandbox) ?? 0) < this.#capacity) {
-      this.#waiters.shift()!(this.#take(sandbox));
-    }
     try {
       const result = sandbox.invoke(req, timeoutMs);
       // Shutdown began while this attempt was still getting its sandbox: it is aborted from the start.
@@ -170,6 +165,13 @@ export class SandboxPool {
     this.#load.set(sandbox, (this.#load.get(sandbox) ?? 0) + 1);
     this.#busy.add(sandbox);
     return sandbox;
+  }
+
+  /** Gives the free slots of `sandbox` to the attempts waiting for one. */
+  #fill(sandbox: Sandbox): void {
+    while (this.#waiters.length > 0 && (this.#load.get(sandbox) ?? 0) < this.#capacity) {
+      this.#waiters.shift()!(this.#take(sandbox));
+    }
   }
 
   /** Aborts `ctx.signal` of every attempt in flight (the server is shutting down). */
@@ -232,41 +234,38 @@ export class SandboxPool {
     this.#live++;
     this.#starting++;
     const t0 = performance.now();
+    let sandbox: Sandbox;
+    let startMs: number;
+    let prewarmed: boolean;
+    let loadMs: number;
     try {
-      const { sandbox, startMs, prewarmed } = await this.#blanks.take(
-        this.#options.kind,
-        this.#options.memoryMb,
-      );
+      ({ sandbox, startMs, prewarmed } = await this.#blanks.take(this.#options.kind, this.#options.memoryMb));
       const o = this.#options;
       const req: LoadRequest = o.kind === "process" ? { ...o.load, source: this.#bundleSource() } : o.load;
-      const { loadMs } = await sandbox.load(req, o.loadTimeoutMs, o.kv);
-      sandbox.capacity = this.#capacity;
-      if (!measured) return sandbox;
-      this.#fresh.add(sandbox);
-      const c = this.#cold;
-      c.count++;
-      c.last = performance.now() - t0;
-      c.total += c.last;
-      c.sandbox += startMs;
-      c.init += loadMs;
-      if (!prewarmed) c.miss++;
-      // Taken for the attempt that started it, its other slots for the attempts that waited for
-      // it, all before it stops counting as starting: an attempt arriving in between sees it.
-      this.#take(sandbox);
-      while (this.#waiters.length > 0 && (this.#load.get(sandbox) ?? 0) < this.#capacity) {
-        this.#waiters.shift()!(this.#take(sandbox));
-      }
-      return sandbox;
+      ({ loadMs } = await sandbox.load(req, o.loadTimeoutMs, o.kv));
     } catch (err) {
       this.#live--;
+      this.#starting--;
       // Attempts waiting for this sandbox's slots try again (and start their own, or fail the same way).
-      this.#starting--;
       for (const w of this.#waiters.splice(0)) void this.#acquire().then(w, w);
-      this.#starting++;
       throw err;
-    } finally {
-      this.#starting--;
     }
+    this.#starting--;
+    sandbox.capacity = this.#capacity;
+    if (!measured) return sandbox;
+    this.#fresh.add(sandbox);
+    const c = this.#cold;
+    c.count++;
+    c.last = performance.now() - t0;
+    c.total += c.last;
+    c.sandbox += startMs;
+    c.init += loadMs;
+    if (!prewarmed) c.miss++;
+    // Taken for the attempt that started it, its other slots for the attempts that waited for it,
+    // in this same turn: an attempt arriving next sees it busy, with no free slot or with some.
+    this.#take(sandbox);
+    this.#fill(sandbox);
+    return sandbox;
   }
 
   #bundleSource(): string {
@@ -283,8 +282,7 @@ export class SandboxPool {
       else this.#keepMin();
       return;
     }
-    const waiter = this.#waiters.shift();
-    if (waiter) return waiter(this.#take(sandbox));
+    if (this.#waiters.length > 0) return this.#fill(sandbox);
     const entry: Idle = { sandbox, timer: undefined };
     entry.timer = setTimeout(() => this.#reap(entry), this.#options.idleMs);
     entry.timer.unref();
