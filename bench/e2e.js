@@ -24,7 +24,7 @@ export default defineFunction(
 );
 `;
 
-async function withEddy(fn, options = {}) {
+export async function withEddy(fn, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   mkdirSync(join(dir, "functions"));
   writeFileSync(join(dir, "functions", "noop.ts"), NOOP);
@@ -57,32 +57,44 @@ async function publish(url, events) {
   if (res.status !== 202) throw new Error(`publish: HTTP ${res.status} ${await res.text()}`);
 }
 
-/** Publishes `total` events in batches and waits until every one ran: events/s end to end. */
+/**
+ * Publishes `total` events (ids from `offset`) to a running Eddy in batches and waits until every
+ * one ran: the wall time and the CPU of this process (server, sandboxes and the publishing client).
+ */
+export async function drive(eddy, { total, offset = 0, batchSize = 500, inFlight = 4 }) {
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  await inBatches(total, batchSize, inFlight, (at, n) =>
+    publish(eddy.url, batch("bench.noop", n, offset + at)),
+  );
+  const published = performance.now();
+  for (;;) {
+    const c = await eddy.engine.backend.queue.counts("noop");
+    if (c.ready + c.leased === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const done = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const failed = await eddy.engine.backend.records.queryInvocations({
+    fn: "noop",
+    status: "failed",
+    limit: 1,
+  });
+  if (failed.length > 0) throw new Error(`an invocation failed: ${JSON.stringify(failed[0])}`);
+  return {
+    events: total,
+    seconds: (done - started) / 1000,
+    eventsPerSecond: Math.round(total / ((done - started) / 1000)),
+    publishPerSecond: Math.round(total / ((published - started) / 1000)),
+    cpuMicrosPerEvent: (cpu.user + cpu.system) / total,
+  };
+}
+
+/** Publishes `total` events in batches to a fresh Eddy and waits until every one ran: events/s end to end. */
 export async function throughput({ total = 50_000, batchSize = 500, inFlight = 4, options = {} } = {}) {
   return withEddy(async (eddy) => {
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    await inBatches(total, batchSize, inFlight, (offset, n) =>
-      publish(eddy.url, batch("bench.noop", n, offset)),
-    );
-    const published = performance.now();
-    for (;;) {
-      const c = await eddy.engine.backend.queue.counts("noop");
-      if (c.ready + c.leased === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const done = performance.now();
-    const cpu = process.cpuUsage(cpu0);
-    const ok = await eddy.engine.backend.records.queryInvocations({ fn: "noop", status: "failed", limit: 1 });
-    if (ok.length > 0) throw new Error(`an invocation failed: ${JSON.stringify(ok[0])}`);
-    return {
-      events: total,
-      seconds: (done - started) / 1000,
-      eventsPerSecond: Math.round(total / ((done - started) / 1000)),
-      publishPerSecond: Math.round(total / ((published - started) / 1000)),
-      // CPU of this process (server, sandboxes and the publishing client) per event, in µs.
-      cpuMicrosPerEvent: Math.round((cpu.user + cpu.system) / total),
-    };
+    const r = await drive(eddy, { total, batchSize, inFlight });
+    return { ...r, cpuMicrosPerEvent: Math.round(r.cpuMicrosPerEvent) };
   }, options);
 }
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
 import type { CloudEvent } from "eddy";
+import { withTraceparent } from "@eddy/server";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "@eddy/server";
 import { coalesceAppends } from "./coalesce.js";
 import type { ResolvedClusterOptions } from "./options.js";
@@ -123,16 +124,18 @@ export class ClusterLog implements EventLog {
         const entry = entries[i]!;
         const key = hashes.get(entry.dedupKey)!;
         const generation = row(entry.dedupKey)?.seq ?? 0;
-        const body: LogMessage = { r: now, e: entry.event, d: entry.deliveries.map((d) => d.fn) };
+        // The event travels whole (JetStream, table lane), so its span goes in it as its traceparent.
+        const event = withTraceparent(entry.event, entry.trace);
+        const body: LogMessage = { r: now, e: event, d: entry.deliveries.map((d) => d.fn) };
         const ack = await this.#js.publish(this.#o.logSubject, JSON.stringify(body), {
           msgID: `${key}:${generation}`,
         });
-        const work: WorkMessage = { s: ack.seq, c: now, e: entry.event };
+        const work: WorkMessage = { s: ack.seq, c: now, e: event };
         const text = JSON.stringify(work);
         const due: NewDelivery[] = [];
         for (const d of entry.deliveries) {
           const id = `${ack.seq}.${d.fn}`;
-          if (takesTableLane(d)) table.push(tableDelivery(id, d, ack.seq, entry.event, now));
+          if (takesTableLane(d)) table.push(tableDelivery(id, d, ack.seq, event, now));
           else if (d.dueAt !== undefined && d.dueAt > now) {
             later.push({ id, fn: d.fn, dueAt: d.dueAt, body: { ...work, d: d.dueAt } });
           } else due.push(d);

@@ -1,5 +1,5 @@
 import type { CloudEvent } from "eddy";
-import type { Backend } from "./backends/types.js";
+import type { AppendEntry, Backend } from "./backends/types.js";
 import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
@@ -15,7 +15,6 @@ import type { LoadedFunction, LoadFailure } from "./functions/loader.js";
 import type { Logger } from "./observability/logger.js";
 import type { ObserverOptions } from "./observability/observer.js";
 import { Observer } from "./observability/observer.js";
-import { stampTrace } from "./observability/trace-context.js";
 import type { Budget, Pricing } from "./observability/usage.js";
 import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
 import { QueueService } from "./queues/queue-service.js";
@@ -168,11 +167,7 @@ export class Engine {
         queue: options.backend.queue,
         kv: options.backend.kv,
         dedupWindowMs: options.ingest.dedupWindowMs,
-        prepareEmits: async (events, sends, traceparent) => {
-          const messages = await this.queues.prepareSends(sends, traceparent);
-          for (const m of messages) m.trace = stampTrace(m.event);
-          return [...this.ingestor.prepare(events), ...messages];
-        },
+        prepareEmits: (events, sends, traceparent) => this.#prepareEmits(events, sends, traceparent),
         emitted: (entries, results) => this.ingestor.appended(entries, results),
         log: options.log,
         observer: this.observer,
@@ -275,9 +270,17 @@ export class Engine {
    */
   async publish(events: CloudEvent[], sends: QueueSend[], traceparent?: string): Promise<void> {
     if (events.length === 0 && sends.length === 0) return;
-    const messages = await this.queues.prepareSends(sends, traceparent);
-    for (const m of messages) m.trace = stampTrace(m.event);
-    await this.ingestor.appendEntries([...this.ingestor.prepare(events), ...messages]);
+    await this.ingestor.appendEntries(await this.#prepareEmits(events, sends, traceparent));
+  }
+
+  /** Log entries for what an attempt emitted and sent; `traceparent`, the attempt's span, is their parent. */
+  async #prepareEmits(
+    events: CloudEvent[],
+    sends: QueueSend[],
+    traceparent?: string,
+  ): Promise<AppendEntry[]> {
+    const messages = this.ingestor.traced(await this.queues.prepareSends(sends), traceparent);
+    return [...this.ingestor.prepare(events, traceparent), ...messages];
   }
 
   /** Routes of `loaded`, functions already running placed first so that a newcomer cannot take their routes. */

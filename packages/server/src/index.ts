@@ -40,6 +40,7 @@ export { backoffMs } from "./dispatch/retry-policy.js";
 export { decodeEvents } from "./events/http-binding.js";
 export { PROBLEM_CODES, problem } from "./http/problem.js";
 export { createLogger } from "./observability/logger.js";
+export { withTraceparent } from "./observability/trace-context.js";
 export type { Logger } from "./observability/logger.js";
 export {
   FunctionLoadError,

@@ -15,7 +15,7 @@ const app = tempApp({
   "functions/b.ts": fnSource(
     "b",
     { type: ["stock.reserved"] },
-    `ctx.log.warn("b ran"); await ctx.emit({ type: "order.paid", data: event.data });`,
+    `ctx.log.warn("b ran", { traceparent: event.traceparent }); await ctx.emit({ type: "order.paid", data: event.data });`,
   ),
   "functions/c.ts": fnSource(
     "c",
@@ -112,6 +112,14 @@ describe("one event through a three-function choreography", () => {
       "event:order.paid",
       "invocation:c",
     ]);
+  });
+
+  it("gives each handler its attempt's span as the event's traceparent", async () => {
+    const view = await getJson<{ roots: Node[] }>(`${url}/v1/traces/${TRACE}`);
+    const b = view.roots[0]!.children[0]!.children[0]!.children[0]!;
+    expect(`${b.kind}:${b.name}`).toBe("invocation:b");
+    const [run] = await invocations(url, "b");
+    expect(run!.logs[0]!.fields).toEqual({ traceparent: `00-${TRACE}-${b.spanId}-01` });
   });
 
   it("is exported over OTLP with the same ids and parents", async () => {

@@ -45,7 +45,10 @@ export interface NewDelivery {
 /** An event to append, with the deliveries it was routed to. */
 export interface AppendEntry {
   event: CloudEvent;
-  /** The event's ingest span, stored so that `log.byTrace` can rebuild the trace. */
+  /**
+   * The event's ingest span: kept beside the event (its body does not carry it), handed back with
+   * each of its deliveries, and found by `log.byTrace`.
+   */
   trace?: TraceIds;
   /** `source` + `id`: a repeat inside the dedup window stores nothing and is reported `duplicate`. */
   dedupKey: string;
@@ -97,6 +100,11 @@ export interface LeasedDelivery {
   attempt: number;
   event: CloudEvent;
   eventSeq: number;
+  /**
+   * The event's span ({@link AppendEntry.trace}), the parent of the attempt's. A backend that
+   * carries it in the event's `traceparent` instead may leave this out.
+   */
+  trace?: TraceIds;
   createdAt: number;
   leaseToken: string;
   leaseUntil: number;

@@ -111,13 +111,13 @@ export async function runAttempt(
   const timeoutMs = config.timeoutMs;
   const t0 = performance.now();
   // The attempt's span: a child of the triggering event's span, the parent of what it emits.
-  const parent = parseTraceparent(live[0]!.event.traceparent);
+  const parent = live[0]!.trace ?? parseTraceparent(live[0]!.event.traceparent);
   const trace = {
     traceId: parent?.traceId ?? newTraceId(),
     spanId: newSpanId(),
     ...(parent ? { parentSpanId: parent.spanId } : {}),
   };
-  const traceparent = formatTraceparent(trace.traceId, trace.spanId, parent?.flags);
+  const traceparent = formatTraceparent(trace.traceId, trace.spanId);
   const req: InvokeRequest = {
     traceparent,
     event: live[0]!.event,

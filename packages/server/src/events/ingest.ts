@@ -89,19 +89,27 @@ export class Ingestor {
 
   /**
    * Validates and routes events without storing them: for emits, which are stored together with
-   * the ack of the attempt that emitted them. Throws on an invalid event.
+   * the ack of the attempt that emitted them. `traceparent`: the emitting attempt's span, the
+   * parent of events that name none. Throws on an invalid event.
    */
-  prepare(events: CloudEvent[]): AppendEntry[] {
+  prepare(events: CloudEvent[], traceparent?: string): AppendEntry[] {
     return events.map((value) => {
       const checked = checkEvent(value, this.#options);
       if (isRefusal(checked)) throw new Error(`emitted event refused: ${checked.detail}`);
-      return this.#entry(checked.event, checked.dedupKey);
+      return this.#entry(checked.event, checked.dedupKey, traceparent);
     });
+  }
+
+  /** Gives entries made elsewhere (queue messages) their spans, children of `traceparent` if given. */
+  traced(entries: AppendEntry[], traceparent?: string): AppendEntry[] {
+    if (this.#observer?.enabled !== false)
+      for (const e of entries) e.trace ??= stampTrace(e.event, traceparent);
+    return entries;
   }
 
   /** Appends entries, then does what follows an append. */
   async #append(entries: AppendEntry[]) {
-    if (this.#observer?.enabled !== false) for (const e of entries) e.trace ??= stampTrace(e.event);
+    this.traced(entries);
     const start = Date.now();
     const pending = this.#log.append(entries, this.#options);
     const cancels = entries.map((e) => this.#router.cancellations(e.event));

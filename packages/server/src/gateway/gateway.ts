@@ -8,7 +8,6 @@ import type { AuthMode } from "../http/auth.js";
 import { principalOf } from "../http/auth.js";
 import { problem } from "../http/problem.js";
 import type { Logger } from "../observability/logger.js";
-import { parseTraceparent } from "../observability/trace-context.js";
 import type { HttpResponseData } from "../runtime/protocol.js";
 import { asyncRequest, REQUESTS_NS, STATUS_TTL_MS } from "./async-requests.js";
 import { ResponseCache, requestCacheControl, responseTtl } from "./cache.js";
@@ -318,15 +317,18 @@ export class Gateway {
       ...(t.scopes ? { scopes: t.scopes } : {}),
       ...(typeof callback === "string" ? { callback } : {}),
     });
-    // The caller's trace continues through the delivery (the event's traceparent extension).
-    const traceparent = req.headers.traceparent;
-    if (parseTraceparent(traceparent)) event.traceparent = traceparent as string;
     // The status first: the URL answers as soon as the caller has it. A crash between the two
     // writes leaves a "pending" status that expires; the caller got no 202 and sends again.
     await this.#engine.backend.kv.set(REQUESTS_NS, status.id, status, { ttlMs: STATUS_TTL_MS });
-    await this.#engine.ingestor.appendEntries([
-      { event, dedupKey: `${event.source}\u0000${event.id}`, deliveries: [fn.plan.delivery(event)] },
-    ]);
+    // The caller's trace (W3C traceparent header) continues through the delivery.
+    const entry = {
+      event,
+      dedupKey: `${event.source}\u0000${event.id}`,
+      deliveries: [fn.plan.delivery(event)],
+    };
+    await this.#engine.ingestor.appendEntries(
+      this.#engine.ingestor.traced([entry], req.headers.traceparent as string | undefined),
+    );
     const location = `/v1/invocations/${status.id}`;
     const body = JSON.stringify({ id: status.id, status: "pending", statusUrl: location });
     send(

@@ -134,7 +134,7 @@ export class QueueService {
   }
 
   /** Turns `ctx.send` calls into log entries, to be appended with the attempt's ack. */
-  async prepareSends(sends: QueueSend[], traceparent?: string): Promise<AppendEntry[]> {
+  async prepareSends(sends: QueueSend[]): Promise<AppendEntry[]> {
     const out: AppendEntry[] = [];
     for (const [i, s] of sends.entries()) {
       const config = await this.#require(s.queue);
@@ -143,7 +143,6 @@ export class QueueService {
       if (s.dedupId !== undefined) m.dedupId = s.dedupId;
       if (s.delayMs !== undefined) m.delayMs = s.delayMs;
       const entry = this.#entry(config, m, `ctx.send #${i + 1}`);
-      if (traceparent) entry.event.traceparent = traceparent;
       out.push(entry);
     }
     return out;

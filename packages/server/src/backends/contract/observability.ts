@@ -1,6 +1,7 @@
 import { describe, expect, it as vitestIt } from "vitest";
 import type { ContractTest } from "./index.js";
 import type { Backend } from "../types.js";
+import { parseTraceparent } from "../../observability/trace-context.js";
 import { entry, record, WINDOW } from "./fixtures.js";
 
 /** Contract of what tracing and metering read: events and records by trace, usage, retention. */
@@ -16,6 +17,11 @@ export function describeObservabilityContract(
       const other = { ...entry(["t"]), trace: { traceId: "a".repeat(32), spanId: "1".repeat(16) } };
       await b.log.append([first, other], WINDOW);
       const [d] = await b.queue.lease("t", 1, 5_000);
+      // The delivery hands back the event's span: beside the event, or in it as its traceparent.
+      expect(d!.trace ?? parseTraceparent(d!.event.traceparent)).toMatchObject({
+        traceId,
+        spanId: "00f067aa0ba902b7",
+      });
       const rec = record(d!, {
         trace: { traceId, spanId: "b7ad6b7169203331", parentSpanId: "00f067aa0ba902b7" },
       });

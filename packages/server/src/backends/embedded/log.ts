@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { CloudEvent } from "eddy";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "../types.js";
+import { withTraceparent } from "../../observability/trace-context.js";
 import type { GroupCommit } from "./group-commit.js";
 
 /** How far back (in events) a trace is looked for by event id alone. */
@@ -16,7 +17,7 @@ export class EmbeddedLog implements EventLog {
   readonly #findDebounced: Database.Statement;
   readonly #debounce: Database.Statement;
   readonly #read: Database.Statement;
-  readonly #getBody: Database.Statement;
+  readonly #getEvent: Database.Statement;
   readonly #byTrace: Database.Statement;
   readonly #traceOf: Database.Statement;
   readonly #traceByKey: Database.Statement;
@@ -39,8 +40,10 @@ export class EmbeddedLog implements EventLog {
       "SELECT id, created_at FROM deliveries WHERE fn = ? AND debounce_key = ? AND state = 0 LIMIT 1",
     );
     this.#debounce = db.prepare("UPDATE deliveries SET event_seq = ?, due_at = ? WHERE id = ?");
-    this.#read = db.prepare("SELECT seq, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
-    this.#getBody = db.prepare("SELECT body FROM events WHERE seq = ?").pluck();
+    this.#read = db.prepare(
+      "SELECT seq, received_at, body, trace_id, span_id FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+    );
+    this.#getEvent = db.prepare("SELECT body, trace_id, span_id FROM events WHERE seq = ?");
     this.#byTrace = db.prepare(
       "SELECT seq, received_at, body, span_id, parent_span_id FROM events WHERE trace_id = ? ORDER BY seq LIMIT ?",
     );
@@ -115,10 +118,8 @@ export class EmbeddedLog implements EventLog {
   }
 
   read(after: number, limit: number): Promise<StoredEvent[]> {
-    const rows = this.#read.all(after, limit) as { seq: number; received_at: number; body: string }[];
-    return Promise.resolve(
-      rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: JSON.parse(r.body) as CloudEvent })),
-    );
+    const rows = this.#read.all(after, limit) as (EventRow & { seq: number; received_at: number })[];
+    return Promise.resolve(rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: shown(r) })));
   }
 
   byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]> {
@@ -133,7 +134,7 @@ export class EmbeddedLog implements EventLog {
       rows.map((r) => ({
         seq: r.seq,
         receivedAt: r.received_at,
-        event: JSON.parse(r.body) as CloudEvent,
+        event: shown({ body: r.body, trace_id: traceId, span_id: r.span_id }),
         trace: {
           traceId,
           spanId: r.span_id,
@@ -149,10 +150,32 @@ export class EmbeddedLog implements EventLog {
     return Promise.resolve(byKey ?? (this.#traceOf.get(eventId) as string | undefined) ?? undefined);
   }
 
-  /** The stored event body of `seq` (used when leasing deliveries). */
+  /** The event of `seq` as shown (its span as its `traceparent`): dead letters, cancellations. */
   eventSync(seq: number): CloudEvent {
-    const body = this.#getBody.get(seq) as string | undefined;
-    if (body === undefined) throw new Error(`[embedded] event ${seq} is referenced but missing`);
-    return JSON.parse(body) as CloudEvent;
+    return shown(this.#row(seq));
   }
+
+  /** The event of `seq` and its span, apart: what a lease hands out. */
+  deliverySync(seq: number): { event: CloudEvent; trace?: TraceIds } {
+    const r = this.#row(seq);
+    const event = JSON.parse(r.body) as CloudEvent;
+    return r.trace_id === null ? { event } : { event, trace: { traceId: r.trace_id, spanId: r.span_id! } };
+  }
+
+  #row(seq: number): EventRow {
+    const r = this.#getEvent.get(seq) as EventRow | undefined;
+    if (r === undefined) throw new Error(`[embedded] event ${seq} is referenced but missing`);
+    return r;
+  }
+}
+
+interface EventRow {
+  body: string;
+  trace_id: string | null;
+  span_id: string | null;
+}
+
+function shown(r: EventRow): CloudEvent {
+  const event = JSON.parse(r.body) as CloudEvent;
+  return r.trace_id === null ? event : withTraceparent(event, { traceId: r.trace_id, spanId: r.span_id! });
 }

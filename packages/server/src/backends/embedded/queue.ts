@@ -337,17 +337,19 @@ export class EmbeddedQueue implements DeliveryQueue {
   }
 
   #toLeased(fn: string, r: LeasedRow, token: string, leaseUntil: number): LeasedDelivery {
+    const { event, trace } = this.#log.deliverySync(r.event_seq);
     const d: LeasedDelivery = {
       id: String(r.id),
       fn,
       attempt: r.attempt,
-      event: this.#log.eventSync(r.event_seq),
+      event,
       eventSeq: r.event_seq,
       createdAt: r.created_at,
       leaseToken: token,
       leaseUntil,
       redrives: r.redrives,
     };
+    if (trace) d.trace = trace;
     if (r.group_key !== null) d.groupKey = r.group_key;
     return d;
   }

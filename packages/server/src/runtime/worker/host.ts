@@ -122,7 +122,12 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     try {
       const loaded = fn;
       const run = async () => {
-        if (!http) return loaded.run(msg.event, ctx, msg.batch);
+        if (!http) {
+          // The handler runs in its attempt's span: that is the trace context its events carry.
+          if (msg.traceparent !== undefined)
+            for (const e of msg.batch ?? [msg.event]) e.traceparent = msg.traceparent;
+          return loaded.run(msg.event, ctx, msg.batch);
+        }
         if (loaded.runHttp) return loaded.runHttp(http, ctx);
         return toResponseData(await loaded.run(toRequest(http), ctx));
       };
@@ -261,9 +266,7 @@ function completeEmit(input: EventInput, msg: Extract<ToSandbox, { t: "invoke" }
     id: input.id ?? `${msg.emitIdPrefix}.${n}`,
     source: input.source ?? msg.emitSource,
   } as CloudEvent;
-  // The emitted event continues the trace as a child of this attempt's span.
-  const parent = msg.traceparent ?? msg.event.traceparent;
-  if (parent !== undefined && event.traceparent === undefined) event.traceparent = parent;
+  // Without a traceparent of its own, the engine makes the event a child of this attempt's span.
   const problems = validateCloudEvent(event);
   if (problems.length > 0) {
     // Thrown inside the handler, where the author can see which emit was wrong.
