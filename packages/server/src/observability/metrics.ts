@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Buckets, registerComputed } from "./computed-metrics.js";
 
 /** What the metrics read at scrape time: the deployed functions and their queues. */
 export interface MetricsSource {
@@ -12,36 +13,39 @@ export interface AttemptMetric {
   status: "succeeded" | "failed" | "skipped";
   outcome: "ack" | "retry" | "dead";
   durationMs: number;
-  queueWaitMs?: number;
-  coldStart?: boolean;
-  coldStartMs?: number;
+  queueWaitMs?: number | undefined;
+  coldStart?: boolean | undefined;
+  coldStartMs?: number | undefined;
 }
 
 // Event types are chosen by producers: past this many distinct ones, the rest count as "other".
 const MAX_TYPES = 200;
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** What the metrics keep of one function's attempts. */
+interface FunctionStats {
+  /** Attempts that succeeded and were acked (nearly all), apart from the rest for speed. */
+  acked: number;
+  /** Other attempts by `status outcome`. */
+  others: Map<string, number>;
+  duration: Buckets;
+  queueWait: Buckets;
+}
+
 /**
- * Eddy's Prometheus metrics (prom-client), in a registry of their own so that several engines in
- * one process (tests) do not mix. Counters are updated on the hot path; gauges of queues and
- * sandboxes are read when scraped.
+ * Eddy's Prometheus metrics, in a registry of their own so that several engines in one process
+ * (tests) do not mix. What every event and attempt updates (events by type, attempts by outcome,
+ * duration and queue wait) is counted in plain numbers and computed when scraped
+ * ({@link registerComputed}); rarer counters are prom-client's own; gauges of queues and sandboxes
+ * are read when scraped.
  *
  * @example
  * const metrics = new Metrics(); metrics.ingested("order.paid"); await metrics.text();
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly #typeCounters = new Map<string, { inc(): void }>();
-  readonly #byFunction = new Map<
-    string,
-    { ok: { inc(): void }; duration: { observe(v: number): void }; queueWait: { observe(v: number): void } }
-  >();
-  readonly #ingested = new Counter({
-    name: "eddy_events_ingested_total",
-    help: "Events accepted (durably stored), by type; duplicates are counted apart.",
-    labelNames: ["type"],
-    registers: [this.registry],
-  });
+  readonly #types = new Map<string, number>();
+  readonly #functions = new Map<string, FunctionStats>();
   readonly #duplicates = new Counter({
     name: "eddy_events_duplicate_total",
     help: "Events already accepted within the dedup window (stored once, not run again).",
@@ -53,30 +57,10 @@ export class Metrics {
     labelNames: ["code"],
     registers: [this.registry],
   });
-  readonly #invocations = new Counter({
-    name: "eddy_invocations_total",
-    help: "Attempts by function, status (succeeded, failed, skipped) and outcome (ack, retry, dead).",
-    labelNames: ["function", "status", "outcome"],
-    registers: [this.registry],
-  });
   readonly #retries = new Counter({
     name: "eddy_retries_total",
     help: "Failed attempts that will be retried, by function.",
     labelNames: ["function"],
-    registers: [this.registry],
-  });
-  readonly #duration = new Histogram({
-    name: "eddy_invocation_duration_seconds",
-    help: "Attempt duration in the sandbox, by function.",
-    labelNames: ["function"],
-    buckets: SECONDS,
-    registers: [this.registry],
-  });
-  readonly #queueWait = new Histogram({
-    name: "eddy_queue_wait_seconds",
-    help: "Time from an event's acceptance to its first attempt's start, by function.",
-    labelNames: ["function"],
-    buckets: SECONDS,
     registers: [this.registry],
   });
   readonly #coldStarts = new Counter({
@@ -94,6 +78,44 @@ export class Metrics {
   });
 
   constructor(source?: MetricsSource) {
+    const fns = () => [...this.#functions];
+    registerComputed(
+      this.registry,
+      "eddy_events_ingested_total",
+      "Events accepted (durably stored), by type; duplicates are counted apart.",
+      "counter",
+      () => [...this.#types].map(([type, value]) => ({ labels: { type }, value })),
+    );
+    registerComputed(
+      this.registry,
+      "eddy_invocations_total",
+      "Attempts by function, status (succeeded, failed, skipped) and outcome (ack, retry, dead).",
+      "counter",
+      () =>
+        fns().flatMap(([fn, f]) => [
+          ...(f.acked > 0
+            ? [{ labels: { function: fn, status: "succeeded", outcome: "ack" }, value: f.acked }]
+            : []),
+          ...[...f.others].map(([key, value]) => {
+            const [status, outcome] = key.split(" ") as [string, string];
+            return { labels: { function: fn, status, outcome }, value };
+          }),
+        ]),
+    );
+    const histogram = (name: string, help: string, pick: (f: FunctionStats) => Buckets) =>
+      registerComputed(this.registry, name, help, "histogram", () =>
+        fns().flatMap(([fn, f]) => (pick(f).count > 0 ? pick(f).samples(name, { function: fn }) : [])),
+      );
+    histogram(
+      "eddy_invocation_duration_seconds",
+      "Attempt duration in the sandbox, by function.",
+      (f) => f.duration,
+    );
+    histogram(
+      "eddy_queue_wait_seconds",
+      "Time from an event's acceptance to its first attempt's start, by function.",
+      (f) => f.queueWait,
+    );
     if (!source) return;
     const fnGauge = (
       name: string,
@@ -144,13 +166,10 @@ export class Metrics {
   }
 
   ingested(type: string): void {
-    let counter = this.#typeCounters.get(type);
-    if (!counter) {
-      const label = this.#typeCounters.size >= MAX_TYPES ? "other" : type;
-      counter = this.#ingested.labels({ type: label });
-      if (label !== "other") this.#typeCounters.set(type, counter);
-    }
-    counter.inc();
+    const n = this.#types.get(type);
+    if (n !== undefined) this.#types.set(type, n + 1);
+    else if (this.#types.size < MAX_TYPES) this.#types.set(type, 1);
+    else this.#types.set("other", (this.#types.get("other") ?? 0) + 1);
   }
 
   duplicate(): void {
@@ -162,23 +181,20 @@ export class Metrics {
   }
 
   attempt(a: AttemptMetric): void {
-    // Label-bound children per function: prom-client hashes a label object on every call otherwise.
-    let m = this.#byFunction.get(a.fn);
-    if (!m) {
-      const labels = { function: a.fn };
-      m = {
-        ok: this.#invocations.labels({ ...labels, status: "succeeded", outcome: "ack" }),
-        duration: this.#duration.labels(labels),
-        queueWait: this.#queueWait.labels(labels),
-      };
-      this.#byFunction.set(a.fn, m);
+    let f = this.#functions.get(a.fn);
+    if (!f) {
+      f = { acked: 0, others: new Map(), duration: new Buckets(SECONDS), queueWait: new Buckets(SECONDS) };
+      this.#functions.set(a.fn, f);
     }
-    if (a.status === "succeeded" && a.outcome === "ack") m.ok.inc();
-    else this.#invocations.inc({ function: a.fn, status: a.status, outcome: a.outcome });
+    if (a.status === "succeeded" && a.outcome === "ack") f.acked++;
+    else {
+      const key = `${a.status} ${a.outcome}`;
+      f.others.set(key, (f.others.get(key) ?? 0) + 1);
+    }
     if (a.status === "skipped") return;
     if (a.outcome === "retry") this.#retries.inc({ function: a.fn });
-    m.duration.observe(a.durationMs / 1000);
-    if (a.queueWaitMs !== undefined) m.queueWait.observe(a.queueWaitMs / 1000);
+    f.duration.observe(a.durationMs / 1000);
+    if (a.queueWaitMs !== undefined) f.queueWait.observe(a.queueWaitMs / 1000);
     if (a.coldStart) {
       this.#coldStarts.inc({ function: a.fn });
       if (a.coldStartMs !== undefined) this.#coldStartTime.observe({ function: a.fn }, a.coldStartMs / 1000);

@@ -77,9 +77,9 @@ export class Observer {
       status: rec.status,
       outcome: rec.outcome,
       durationMs: rec.durationMs,
-      ...(detail.queueWaitMs !== undefined ? { queueWaitMs: detail.queueWaitMs } : {}),
-      ...(rec.coldStart ? { coldStart: true } : {}),
-      ...(detail.coldStartMs !== undefined ? { coldStartMs: detail.coldStartMs } : {}),
+      queueWaitMs: detail.queueWaitMs,
+      coldStart: rec.coldStart,
+      coldStartMs: detail.coldStartMs,
     });
     if (this.spans.enabled && rec.trace) {
       const attributes = {
