@@ -80,6 +80,8 @@ export async function drive(eddy, { total, offset = 0, batchSize = 500, inFlight
   );
   const published = performance.now();
   await allRan;
+  // Spans still queued for OTLP export are this run's work, not the next run's.
+  await eddy.engine.observer.spans.flush();
   const done = performance.now();
   const cpu = process.cpuUsage(cpu0);
   unfollow();

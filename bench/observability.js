@@ -9,12 +9,12 @@ import { median } from "./machine.js";
  * export of every span) and take turns: each round publishes `total` events to each, in an order
  * that rotates. Every Eddy is warm (JIT, sandboxes) and grows its data file at the same pace, and
  * a round's three runs are seconds apart, so a change in the machine's speed (this one shares its
- * host) hits the three alike. The overhead is the median over rounds of each round's ratio.
+ * host) hits the three alike. The overhead is figured from each round's ratios (see `spread`).
  *
  * CPU per event counts this whole process (servers, sandboxes and the publishing client); at
  * saturation, throughput is inversely proportional to it, and it is steadier than events/s.
  */
-export async function instrumentationOverhead({ total = 10_000, rounds = 9 } = {}) {
+export async function instrumentationOverhead({ total = 10_000, rounds = 20 } = {}) {
   const collector = createServer((req, res) => {
     req.resume();
     req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
@@ -49,7 +49,7 @@ export async function instrumentationOverhead({ total = 10_000, rounds = 9 } = {
   });
   // Positive: more CPU per event, fewer events/s than with instrumentation off in the same round.
   const overhead = (name, pick, sign) =>
-    round1(median(runs[name].map((r, i) => sign * (pick(r) / pick(runs.off[i]) - 1) * 100)));
+    spread(runs[name].map((r, i) => sign * (pick(r) / pick(runs.off[i]) - 1) * 100));
   const cpu = (r) => r.cpuMicrosPerEvent;
   const rate = (r) => r.eventsPerSecond;
   return {
@@ -73,6 +73,22 @@ export async function instrumentationOverhead({ total = 10_000, rounds = 9 } = {
 function withEddies(modes, fn, started = []) {
   if (started.length === modes.length) return fn(started);
   return withEddy((eddy) => withEddies(modes, fn, [...started, eddy]), modes[started.length][1]);
+}
+
+/**
+ * The median of per-round figures, and their mean with its 95% confidence interval (normal
+ * approximation): a round's ratio varies by several percent on a shared machine, so one figure
+ * alone would hide how sure it is.
+ */
+function spread(values) {
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
+  const half = (1.96 * sd) / Math.sqrt(values.length);
+  return {
+    median: round1(median(values)),
+    mean: round1(mean),
+    ci95: [round1(mean - half), round1(mean + half)],
+  };
 }
 
 function round1(v) {

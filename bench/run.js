@@ -77,7 +77,7 @@ if (want("instrumentation")) {
   console.log("instrumentation overhead (metrics + trace ids + OTLP export, on vs off) …");
   results.instrumentation = await instrumentationOverhead({
     total: quick ? 5_000 : 10_000,
-    rounds: quick ? 3 : 15,
+    rounds: quick ? 3 : 20,
   });
   console.log(results.instrumentation);
 }
@@ -227,11 +227,12 @@ machine is availability (a node dies, the others go on); throughput needs cores 
 function instrumentationTable(x) {
   const row = (name, v) =>
     `| ${name} | ${v.eventsPerSecond} | ${v.cpuMicrosPerEvent} µs | ${v.rounds.join(", ")} |`;
+  const cost = (o) => `${o.median}% (mean ${o.mean}%, 95% CI ${o.ci95[0]} to ${o.ci95[1]}%)`;
   return `## Instrumentation cost
 
 Three Eddys side by side in one process, warm, taking turns: ${x.rounds} rounds of ${x.events} events
-to each. The overhead is the median over rounds of the round's ratio to "off". CPU per event counts
-this whole process: servers, sandboxes and the publishing client.
+to each. Each round's figures are compared with the same round's "off"; the table gives medians. CPU
+per event counts this whole process: servers, sandboxes and the publishing client.
 
 | instrumentation | events/s | CPU per event | rounds (events/s) |
 | --- | --- | --- | --- |
@@ -239,7 +240,9 @@ ${row("off (no metrics, no trace ids)", x.off)}
 ${row("metrics + trace ids (default)", x.metricsAndIds)}
 ${row("metrics + trace ids + OTLP export of every span", x.withOtlpExport)}
 
-CPU overhead: ${x.cpuOverheadPercent.metricsAndIds}% (default), ${x.cpuOverheadPercent.withOtlpExport}% (with OTLP export).
-Throughput loss: ${x.throughputLossPercent.metricsAndIds}% (default), ${x.throughputLossPercent.withOtlpExport}% (with OTLP export).
+| cost, per round against "off" | default | with OTLP export |
+| --- | --- | --- |
+| throughput lost | ${cost(x.throughputLossPercent.metricsAndIds)} | ${cost(x.throughputLossPercent.withOtlpExport)} |
+| more CPU per event | ${cost(x.cpuOverheadPercent.metricsAndIds)} | ${cost(x.cpuOverheadPercent.withOtlpExport)} |
 `;
 }

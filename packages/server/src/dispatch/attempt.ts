@@ -9,6 +9,7 @@ import type {
   KvWrite,
   LeasedDelivery,
   Settlement,
+  TraceIds,
 } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Observer } from "../observability/observer.js";
@@ -112,11 +113,8 @@ export async function runAttempt(
   const t0 = performance.now();
   // The attempt's span: a child of the triggering event's span, the parent of what it emits.
   const parent = live[0]!.trace ?? parseTraceparent(live[0]!.event.traceparent);
-  const trace = {
-    traceId: parent?.traceId ?? newTraceId(),
-    spanId: newSpanId(),
-    ...(parent ? { parentSpanId: parent.spanId } : {}),
-  };
+  const trace: TraceIds = { traceId: parent?.traceId ?? newTraceId(), spanId: newSpanId() };
+  if (parent) trace.parentSpanId = parent.spanId;
   const traceparent = formatTraceparent(trace.traceId, trace.spanId);
   const req: InvokeRequest = {
     traceparent,

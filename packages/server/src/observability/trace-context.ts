@@ -28,18 +28,19 @@ export function formatTraceparent(traceId: string, spanId: string, flags = "01")
 // Ids come from a pooled buffer of random bytes: one syscall per 512 spans, not one per span.
 let pool = Buffer.alloc(0);
 let offset = 0;
-function random(bytes: number): string {
+/** Where `bytes` fresh random bytes start in `pool`. */
+function take(bytes: number): number {
   if (offset + bytes > pool.length) {
     pool = randomBytes(4096);
     offset = 0;
   }
-  const hex = pool.toString("hex", offset, offset + bytes);
   offset += bytes;
-  return hex;
+  return offset - bytes;
 }
 
-// The sequence number that orders trace ids made in the same millisecond.
+// The sequence number that orders trace ids made in the same millisecond, and the id being built.
 let sequence = 0;
+const id = Buffer.alloc(16);
 
 /**
  * A new 16-byte trace id: 6 bytes of epoch milliseconds, a 2-byte sequence number, then 8 random
@@ -51,14 +52,17 @@ let sequence = 0;
  */
 export function newTraceId(): string {
   sequence = (sequence + 1) & 0xffff;
-  return (
-    Date.now().toString(16).padStart(12, "0").slice(-12) + sequence.toString(16).padStart(4, "0") + random(8)
-  );
+  id.writeUIntBE(Date.now() % 2 ** 48, 0, 6);
+  id.writeUInt16BE(sequence, 6);
+  const at = take(8);
+  pool.copy(id, 8, at, at + 8);
+  return id.toString("hex");
 }
 
 /** A new random 8-byte span id. */
 export function newSpanId(): string {
-  return random(8);
+  const at = take(8);
+  return pool.toString("hex", at, at + 8);
 }
 
 /**

@@ -102,6 +102,11 @@ export class SpanExport {
     span.end(s.end);
   }
 
+  /** Sends what is queued. */
+  async flush(): Promise<void> {
+    await this.#provider?.forceFlush();
+  }
+
   /** Sends what is queued and stops. */
   async close(): Promise<void> {
     await this.#provider?.shutdown();
