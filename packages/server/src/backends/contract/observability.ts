@@ -41,6 +41,17 @@ export function describeObservabilityContract(
       expect(await b.log.traceOf("no-such-event")).toBeUndefined();
       const attempts = await b.records.queryInvocations({ traceId, limit: 10 });
       expect(attempts.map((a) => a.trace)).toEqual([rec.trace]);
+      expect((await b.records.getInvocation(rec.id))?.trace).toEqual(rec.trace);
+      // An attempt stored without a delivery (an HTTP request's) is found by its trace id too.
+      const direct = {
+        ...rec,
+        id: `direct-${rec.id}`,
+        startedAt: rec.startedAt + 1,
+        trace: { traceId, spanId: "d".repeat(16), parentSpanId: "c".repeat(16) },
+      };
+      await b.records.insert([direct]);
+      const both = await b.records.queryInvocations({ traceId, limit: 10 });
+      expect(both.map((a) => a.trace)).toEqual([direct.trace, rec.trace]);
     });
 
     it("stores records of attempts without a delivery, with their result, once per id", async () => {

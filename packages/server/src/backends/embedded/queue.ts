@@ -263,7 +263,7 @@ export class EmbeddedQueue implements DeliveryQueue {
         changes = this.#s.retry!.run(settlement.dueAt, err, id, lease.leaseToken).changes;
       } else changes = this.#s.dead!.run(now, JSON.stringify(settlement.error), id, lease.leaseToken).changes;
       // The attempt happened whether or not we still own the lease: always keep its record.
-      if (extra.invocation) this.#records.insertSync(extra.invocation);
+      if (extra.invocation) this.#records.insertSync(extra.invocation, lease);
       const settled = changes === 1;
       if (settled) for (const w of extra.kv ?? []) this.#kv.writeSync(w, now);
       const emitted =

@@ -1,13 +1,30 @@
 import type Database from "better-sqlite3";
-import type { InvocationQuery, InvocationRecord, Records, UsageRow } from "../types.js";
+import type { InvocationQuery, InvocationRecord, LeasedDelivery, Records, UsageRow } from "../types.js";
 import type { InvocationRow } from "../invocation-row.js";
 import { rowToInvocation } from "../invocation-row.js";
 import type { GroupCommit } from "./group-commit.js";
 
-const COLUMNS =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated";
+const STORED =
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated, event_seq";
 
-/** Invocation records on SQLite. */
+/** A record's columns as read: a linked attempt's trace id and parent span are its event's. */
+const READ = STORED.split(", ")
+  .filter((c) => c !== "event_seq")
+  .map((c) =>
+    c === "trace_id"
+      ? "coalesce(i.trace_id, e.trace_id) AS trace_id"
+      : c === "parent_span_id"
+        ? "coalesce(i.parent_span_id, e.span_id) AS parent_span_id"
+        : `i.${c}`,
+  )
+  .join(", ");
+const FROM = "invocations i LEFT JOIN events e ON e.seq = i.event_seq";
+
+/**
+ * Invocation records on SQLite. An attempt whose span is a child of its event's (every attempt of
+ * a delivery, when tracing is on) stores its event's seq instead of the trace id and parent span,
+ * which the event's row holds: 48 bytes of hex and a 70-byte index entry fewer per attempt.
+ */
 export class EmbeddedRecords implements Records {
   readonly #db: Database.Database;
   readonly #wq: GroupCommit;
@@ -30,13 +47,10 @@ export class EmbeddedRecords implements Records {
     this.#pruneLogs = db.prepare(
       "UPDATE invocations SET logs = '[]', logs_truncated = 1 WHERE started_at < ? AND logs != '[]'",
     );
-    this.#insert = db.prepare(
-      `INSERT OR REPLACE INTO invocations (${COLUMNS}) VALUES (${COLUMNS.split(",").fill("?").join(",")})`,
-    );
-    this.#insertNew = db.prepare(
-      `INSERT OR IGNORE INTO invocations (${COLUMNS}) VALUES (${COLUMNS.split(",").fill("?").join(",")})`,
-    );
-    this.#get = db.prepare(`SELECT ${COLUMNS} FROM invocations WHERE id = ?`);
+    const params = STORED.split(",").fill("?").join(",");
+    this.#insert = db.prepare(`INSERT OR REPLACE INTO invocations (${STORED}) VALUES (${params})`);
+    this.#insertNew = db.prepare(`INSERT OR IGNORE INTO invocations (${STORED}) VALUES (${params})`);
+    this.#get = db.prepare(`SELECT ${READ} FROM ${FROM} WHERE i.id = ?`);
   }
 
   insert(records: InvocationRecord[]): Promise<void> {
@@ -45,9 +59,9 @@ export class EmbeddedRecords implements Records {
     });
   }
 
-  /** Stores a record; runs inside a group-commit transaction. */
-  insertSync(r: InvocationRecord): void {
-    this.#insert.run(...values(r));
+  /** Stores the record of an attempt at `delivery`; runs inside a group-commit transaction. */
+  insertSync(r: InvocationRecord, delivery?: LeasedDelivery): void {
+    this.#insert.run(...values(r, delivery));
   }
 
   usage(since: number, until: number): Promise<UsageRow[]> {
@@ -87,22 +101,28 @@ export class EmbeddedRecords implements Records {
       where.push(sql);
       args.push(value);
     };
-    filter("fn = ?", q.fn);
-    filter("delivery_id = ?", q.deliveryId);
-    filter("status = ?", q.status);
-    filter("started_at < ?", q.before);
-    filter("started_at >= ?", q.since);
-    filter("trace_id = ?", q.traceId);
-    const sql = `SELECT ${COLUMNS} FROM invocations ${where.length ? "WHERE " + where.join(" AND ") : ""}
-      ORDER BY started_at DESC, id DESC LIMIT ?`;
+    filter("i.fn = ?", q.fn);
+    filter("i.delivery_id = ?", q.deliveryId);
+    filter("i.status = ?", q.status);
+    filter("i.started_at < ?", q.before);
+    filter("i.started_at >= ?", q.since);
+    // A trace's attempts: those that store its id, and those linked to one of its events.
+    filter("(i.trace_id = ? OR i.event_seq IN (SELECT seq FROM events WHERE trace_id = ?))", q.traceId);
+    if (q.traceId !== undefined) args.push(q.traceId);
+    const sql = `SELECT ${READ} FROM ${FROM} ${where.length ? "WHERE " + where.join(" AND ") : ""}
+      ORDER BY i.started_at DESC, i.id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit) as InvocationRow[];
     return Promise.resolve(rows.map(rowToInvocation));
   }
 }
 
-/** The column values of a record, in the order of COLUMNS. */
-function values(r: InvocationRecord): unknown[] {
+/** The column values of a record, in the order of STORED. */
+function values(r: InvocationRecord, delivery?: LeasedDelivery): unknown[] {
   const result = r.result === undefined ? null : JSON.stringify(r.result);
+  const linked =
+    delivery?.trace !== undefined &&
+    r.trace?.traceId === delivery.trace.traceId &&
+    r.trace.parentSpanId === delivery.trace.spanId;
   return [
     r.id,
     r.fn,
@@ -121,13 +141,14 @@ function values(r: InvocationRecord): unknown[] {
     r.logsTruncated ? 1 : 0,
     r.skipReason ?? null,
     r.batch ? JSON.stringify(r.batch) : null,
-    r.trace?.traceId ?? null,
+    linked ? null : (r.trace?.traceId ?? null),
     r.trace?.spanId ?? null,
-    r.trace?.parentSpanId ?? null,
+    linked ? null : (r.trace?.parentSpanId ?? null),
     r.coldStart ? 1 : 0,
     r.memoryMb ?? null,
     r.billedMs ?? null,
     result,
     r.resultTruncated ? 1 : 0,
+    linked ? delivery.eventSeq : null,
   ];
 }
