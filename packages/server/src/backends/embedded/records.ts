@@ -96,10 +96,11 @@ export class EmbeddedRecords implements Records {
   queryInvocations(q: InvocationQuery): Promise<InvocationRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
+    // `sql` has a placeholder per use of `value`.
     const filter = (sql: string, value: unknown) => {
       if (value === undefined) return;
       where.push(sql);
-      args.push(value);
+      for (let k = sql.split("?").length - 1; k > 0; k--) args.push(value);
     };
     filter("i.fn = ?", q.fn);
     filter("i.delivery_id = ?", q.deliveryId);
@@ -108,7 +109,6 @@ export class EmbeddedRecords implements Records {
     filter("i.started_at >= ?", q.since);
     // A trace's attempts: those that store its id, and those linked to one of its events.
     filter("(i.trace_id = ? OR i.event_seq IN (SELECT seq FROM events WHERE trace_id = ?))", q.traceId);
-    if (q.traceId !== undefined) args.push(q.traceId);
     const sql = `SELECT ${READ} FROM ${FROM} ${where.length ? "WHERE " + where.join(" AND ") : ""}
       ORDER BY i.started_at DESC, i.id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit) as InvocationRow[];
