@@ -9,6 +9,7 @@ import { latency, throughput } from "./e2e.js";
 import { gatewayBench } from "./gateway.js";
 import { machine } from "./machine.js";
 import { instrumentationOverhead } from "./observability.js";
+import { traceStorage } from "./trace-storage.js";
 import { peersBench } from "./peers.js";
 import { peersTable } from "./peers-report.js";
 import { runRouterBench } from "./router.js";
@@ -77,8 +78,11 @@ if (want("instrumentation")) {
   console.log("instrumentation overhead (metrics + trace ids + OTLP export, on vs off) …");
   results.instrumentation = await instrumentationOverhead({
     total: quick ? 5_000 : 10_000,
-    rounds: quick ? 3 : 20,
+    rounds: quick ? 3 : 30,
   });
+  results.instrumentation.storage = await traceStorage(
+    quick ? { batches: 20, rounds: 1 } : { batches: 60, rounds: 3 },
+  );
   console.log(results.instrumentation);
 }
 
@@ -230,9 +234,11 @@ function instrumentationTable(x) {
   const cost = (o) => `${o.median}% (mean ${o.mean}%, 95% CI ${o.ci95[0]} to ${o.ci95[1]}%)`;
   return `## Instrumentation cost
 
-Three Eddys side by side in one process, warm, taking turns: ${x.rounds} rounds of ${x.events} events
-to each. Each round's figures are compared with the same round's "off"; the table gives medians. CPU
-per event counts this whole process: servers, sandboxes and the publishing client.
+Two Eddys at a time, each in a process of its own with its publishing client, warm, taking turns:
+${x.rounds} rounds of ${x.events} events to each for "off" against the default, then ${x.otlpRounds} rounds for
+"off" against OTLP export (bench/observability.js). Each round is compared with the same round's
+"off"; the table gives medians. CPU per event counts the Eddy's process: server, sandboxes and
+client.
 
 | instrumentation | events/s | CPU per event | rounds (events/s) |
 | --- | --- | --- | --- |
@@ -244,5 +250,21 @@ ${row("metrics + trace ids + OTLP export of every span", x.withOtlpExport)}
 | --- | --- | --- |
 | throughput lost | ${cost(x.throughputLossPercent.metricsAndIds)} | ${cost(x.throughputLossPercent.withOtlpExport)} |
 | more CPU per event | ${cost(x.cpuOverheadPercent.metricsAndIds)} | ${cost(x.cpuOverheadPercent.withOtlpExport)} |
+${x.storage ? storageTable(x.storage) : ""}`;
+}
+
+function storageTable(s) {
+  const row = (name, v) =>
+    `| ${name} | ${v.cpuMicrosPerEvent} µs | ${v.wallMicrosPerEvent} µs | +${Math.round((v.cpuMicrosPerEvent - s.off.cpuMicrosPerEvent) * 100) / 100} µs |`;
+  return `
+Trace storage alone (bench/trace-storage.js): batches of ${s.batchSize} events appended, leased and acked
+with their attempt records on the embedded store, median of ${s.rounds} rounds of ${s.batches} batches.
+
+| trace ids | CPU per event | wall per event | CPU for tracing |
+| --- | --- | --- | --- |
+${row("none", s.off)}
+${row("as stored now", s.on)}
+${row("trace ids from the epoch second (before)", s.secondIds)}
+${row("records not linked to their event (before)", s.unlinked)}
 `;
 }
