@@ -81,7 +81,7 @@ if (want("instrumentation")) {
     rounds: quick ? 3 : 30,
   });
   results.instrumentation.storage = await traceStorage(
-    quick ? { batches: 20, rounds: 1 } : { batches: 60, rounds: 3 },
+    quick ? { batches: 20, rounds: 1 } : { batches: 60, rounds: 5 },
   );
   console.log(results.instrumentation);
 }

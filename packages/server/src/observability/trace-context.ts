@@ -47,8 +47,8 @@ const id = Buffer.alloc(16);
  * bytes (the W3C Level 2 "random" part is the rightmost 7). Ids made by one process therefore
  * increase, so the indexes that find a trace's events and attempts grow at their right edge. With
  * a coarser prefix (epoch seconds, as AWS X-Ray does) every insert touched a random page of the
- * last second's entries: storing traces cost 6.5 µs of CPU per event that way, 3.7 µs this way
- * (bench/trace-storage.js, 2026-11-30). 64 random bits keep ids unique across nodes.
+ * last second's entries: about 3 µs more CPU per event (bench/trace-storage.js). 64 random bits
+ * keep ids unique across nodes.
  */
 export function newTraceId(): string {
   sequence = (sequence + 1) & 0xffff;
