@@ -24,6 +24,9 @@ const app = tempApp({
     `memoryMb: 256`,
   ),
   "functions/d.ts": fnSource("d", { type: ["eddy.budget.exceeded"] }, `ctx.log.info("budget", event.data);`),
+  "functions/hi.ts": `import { defineFunction, on } from "eddy";
+export default defineFunction({ name: "hi", triggers: [on.http("GET /hi", { public: true })] }, async () => ({ hi: 1 }));
+`,
 });
 
 /** A stand-in OpenTelemetry collector: records every OTLP/HTTP JSON export it receives. */
@@ -55,6 +58,8 @@ beforeAll(async () => {
   eddy = await startTestEddy(app.dir, {
     otlpEndpoint: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
     metering: { budgets: [{ function: "c", limit: 0, period: "day" }], checkIntervalMs: 200 },
+    // Successful requests are recorded (and their spans exported) only when asked.
+    gateway: { recordSync: true },
   });
   url = eddy.url;
 });
@@ -139,9 +144,24 @@ describe("one event through a three-function choreography", () => {
     }
     const invokeA = spans.find((s) => s.name === "eddy.invoke a")!;
     const attrs = Object.fromEntries(invokeA.attributes.map((a) => [a.key, Object.values(a.value)[0]]));
-    expect(attrs).toMatchObject({ "faas.name": "a", "eddy.attempt": 1, "eddy.status": "succeeded" });
+    expect(attrs).toMatchObject({
+      "faas.name": "a",
+      "faas.trigger": "pubsub",
+      "eddy.attempt": 1,
+      "eddy.status": "succeeded",
+    });
     expect(typeof attrs["faas.coldstart"]).toBe("boolean");
     expect(spans.some((s) => s.name === "eddy.queue_wait a")).toBe(true);
+  });
+
+  it("names an HTTP route's attempt as triggered by http", async () => {
+    expect((await fetch(`${url}/hi`)).status).toBe(200);
+    const span = await waitFor(
+      () => received.find((s) => s.name === "eddy.invoke hi"),
+      "the route's span at the collector",
+    );
+    const trigger = span.attributes.find((a) => a.key === "faas.trigger");
+    expect(trigger?.value).toEqual({ stringValue: "http" });
   });
 
   it("has its logs by invocation and by function, filtered by level", async () => {

@@ -11,6 +11,7 @@ import type {
   Settlement,
   TraceIds,
 } from "../backends/types.js";
+import { functionSource } from "../events/sources.js";
 import type { Logger } from "../observability/logger.js";
 import type { Observer } from "../observability/observer.js";
 import {
@@ -126,7 +127,7 @@ export async function runAttempt(
       version: target.version,
       deadline: startedAt + timeoutMs,
     },
-    emitSource: `eddy://functions/${target.name}`,
+    emitSource: functionSource(target.name),
     emitIdPrefix: `${live[0]!.eventSeq}.${target.name}`,
   };
   if (config.batch) req.batch = live.map((d) => d.event);

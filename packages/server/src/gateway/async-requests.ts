@@ -1,6 +1,7 @@
 import type { CloudEvent } from "eddy";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
 import type { SettleHooks } from "../dispatch/attempt.js";
+import { routeSource } from "../events/sources.js";
 import type { Logger } from "../observability/logger.js";
 import type { HttpRequestData, HttpResponseData, InvokeRequest } from "../runtime/protocol.js";
 
@@ -46,11 +47,6 @@ export interface RequestStatus {
   result?: HttpResponseData;
   resultTruncated?: boolean;
   callback?: string;
-}
-
-/** The source of the events of a function's async requests. */
-export function routeSource(fn: string): string {
-  return `eddy://routes/${fn}`;
 }
 
 /** The delivery of an async request runs with the request, not the event, in the handler. */

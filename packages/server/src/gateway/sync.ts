@@ -8,7 +8,8 @@ import {
 } from "../observability/trace-context.js";
 import type { DeployedFunction, Engine } from "../engine.js";
 import type { AttemptResult, HttpRequestData, HttpResponseData, InvokeRequest } from "../runtime/protocol.js";
-import { HTTP_EVENT_TYPE, routeSource } from "./async-requests.js";
+import { functionSource, routeSource } from "../events/sources.js";
+import { HTTP_EVENT_TYPE } from "./async-requests.js";
 
 /** How a synchronous request to a function ended. */
 export type SyncOutcome =
@@ -58,7 +59,7 @@ export async function invokeSync(
   const req: InvokeRequest = {
     event,
     info: { id, attempt: 1, functionName: fn.name, version: fn.version, deadline: startedAt + timeoutMs },
-    emitSource: `eddy://functions/${fn.name}`,
+    emitSource: functionSource(fn.name),
     emitIdPrefix: `${id}.${fn.name}`,
     http,
   };

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { AppendEntry, InvocationRecord } from "../backends/types.js";
+import { faasTrigger } from "../events/sources.js";
 import type { MetricsSource } from "./metrics.js";
 import { Metrics } from "./metrics.js";
 import { newSpanId } from "./trace-context.js";
@@ -86,7 +87,7 @@ export class Observer {
         "faas.name": rec.fn,
         "faas.invocation_id": rec.id,
         "faas.coldstart": rec.coldStart ?? false,
-        "faas.trigger": "pubsub",
+        "faas.trigger": faasTrigger(rec.fn, rec.eventSource),
         "eddy.version": rec.version,
         "eddy.attempt": rec.attempt,
         "eddy.status": rec.status,

@@ -1,5 +1,6 @@
 import type { CloudEvent } from "eddy";
 import type { Records, UsageRow } from "../backends/types.js";
+import { BUDGET_SOURCE } from "../events/sources.js";
 import type { Logger } from "./logger.js";
 
 /** Prices of compute and requests. */
@@ -104,7 +105,7 @@ export class BudgetWatcher {
         await this.#publish({
           specversion: "1.0",
           id: `budget:${name}:${b.period}:${period}`,
-          source: "eddy://budgets",
+          source: BUDGET_SOURCE,
           type: "eddy.budget.exceeded",
           time: new Date(now).toISOString(),
           data: {

@@ -3,6 +3,7 @@ import type { CloudEvent } from "eddy";
 import { uuidv7 } from "eddy";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
 import { queueConsumer } from "../dispatch/delivery-plan.js";
+import { queueSource } from "../events/sources.js";
 import type { QueueSend } from "../runtime/protocol.js";
 import type { QueueAttributes, QueueConfig } from "./queue-config.js";
 import { QueueConfigError, resolveQueueConfig } from "./queue-config.js";
@@ -255,7 +256,7 @@ export class QueueService {
     const event: CloudEvent = {
       specversion: "1.0",
       id,
-      source: `eddy://queues/${config.name}`,
+      source: queueSource(config.name),
       type: MESSAGE_TYPE,
       time: new Date().toISOString(),
       data: m.body ?? null,

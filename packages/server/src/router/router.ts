@@ -2,12 +2,8 @@ import type { CloudEvent } from "eddy";
 import type { NewDelivery } from "../backends/types.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { valueAt } from "../dispatch/delivery-plan.js";
+import { scheduleSource } from "../events/sources.js";
 import { PatternIndex } from "./pattern-index.js";
-
-/** The source of the tick events of a function's schedules; routed to that function only. */
-export function scheduleSource(fn: string): string {
-  return `eddy://schedules/${fn}`;
-}
 
 /** A queued run to cancel because of an event (cancelOn). */
 export interface Cancellation {

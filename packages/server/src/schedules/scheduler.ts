@@ -3,7 +3,7 @@ import { Cron } from "croner";
 import type { CloudEvent, ScheduleTrigger } from "eddy";
 import type { KeyValue } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
-import { scheduleSource } from "../router/router.js";
+import { scheduleSource } from "../events/sources.js";
 
 /** The type of schedule tick events. */
 export const TICK_TYPE = "eddy.schedule.tick";
