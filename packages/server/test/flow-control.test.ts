@@ -142,18 +142,22 @@ describe("flow control", () => {
     }
     const a = runs.filter((r) => r.data.k === "a");
     const b = runs.filter((r) => r.data.k === "b");
-    // The two keys overlapped: the whole took about three runs' time, not six.
-    expect(Math.max(a[2]!.t1, b[2]!.t1) - Math.min(a[0]!.t0, b[0]!.t0)).toBeLessThan(6 * 150);
+    // The two keys ran in parallel: some run of "a" overlapped some run of "b" (asserted on the
+    // runs themselves, not on a total time that a slow cold start could stretch).
+    expect(a.some((x) => b.some((y) => x.t0 < y.t1 && y.t0 < x.t1))).toBe(true);
   });
 
   it("throttle: the excess waits, starts are spread at the rate", async () => {
     await sendBatch(Array.from({ length: 6 }, () => ({ type: "throttle", data: {} })));
     const runs = await waitFor(async () => {
-      const r = ran(await invocations(url, "throttled"));
+      const r = (await invocations(url, "throttled")).filter((i) => i.status === "succeeded");
       return r.length === 6 && r;
     }, "six throttled runs");
-    // 4 per second with no burst: six starts take at least 5 intervals of 250 ms.
-    expect(runs[5]!.t0 - runs[0]!.t0).toBeGreaterThanOrEqual(5 * 250 - 30);
+    // 4 per second with no burst: six admissions take at least 5 intervals of 250 ms. Measured
+    // when each attempt was admitted, not in the handler: the first one's cold start would
+    // shorten the span between the handlers' starts.
+    const starts = runs.map((r) => r.startedAt).sort((x, y) => x - y);
+    expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(5 * 250 - 30);
   });
 
   it("rate limit: the excess is dropped and recorded as skipped", async () => {

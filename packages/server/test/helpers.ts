@@ -96,6 +96,8 @@ export interface Invocation {
   attempt: number;
   status: string;
   outcome: string;
+  /** When the attempt was admitted (epoch ms), before its sandbox was taken or started. */
+  startedAt: number;
   error?: { name: string; message: string; code?: string };
   logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
