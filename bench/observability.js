@@ -93,14 +93,20 @@ async function start(options) {
   const child = fork(fileURLToPath(new URL("./instrumentation-worker.js", import.meta.url)), [
     JSON.stringify(options),
   ]);
-  const [first] = await once(child, "message");
-  if (!first.ready) throw new Error(`instrumentation worker: ${JSON.stringify(first)}`);
+  // The child's next message; an error if it exits first (a crash would otherwise hang the bench).
+  const reply = async () => {
+    const exited = once(child, "exit").then(([code]) => {
+      throw new Error(`instrumentation worker exited (code ${code}) without an answer`);
+    });
+    const [msg] = await Promise.race([once(child, "message"), exited]);
+    if (msg.error) throw new Error(`instrumentation worker: ${msg.error}`);
+    return msg;
+  };
+  await reply();
   return {
     async drive(run) {
       child.send(run);
-      const [msg] = await once(child, "message");
-      if (msg.error) throw new Error(`instrumentation worker: ${msg.error}`);
-      return msg.result;
+      return (await reply()).result;
     },
     async stop() {
       child.send({ stop: true });

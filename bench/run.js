@@ -9,11 +9,11 @@ import { latency, throughput } from "./e2e.js";
 import { gatewayBench } from "./gateway.js";
 import { machine } from "./machine.js";
 import { instrumentationOverhead } from "./observability.js";
-import { traceStorage } from "./trace-storage.js";
 import { peersBench } from "./peers.js";
 import { peersTable } from "./peers-report.js";
 import { runRouterBench } from "./router.js";
 import { coldStart, coldStartFloor, devReload, idleFunctionsRss, warmOverhead } from "./runtime.js";
+import { traceStorage } from "./trace-storage.js";
 
 const quick = process.argv.includes("--quick");
 const onlyArg = process.argv[process.argv.indexOf("--only") + 1];

@@ -150,12 +150,12 @@ export class EmbeddedLog implements EventLog {
     return Promise.resolve(byKey ?? (this.#traceOf.get(eventId) as string | undefined) ?? undefined);
   }
 
-  /** The event of `seq` as shown (its span as its `traceparent`): dead letters, cancellations. */
+  /** The event of `seq` as shown (its span as its `traceparent`): dead letters. */
   eventSync(seq: number): CloudEvent {
     return shown(this.#row(seq));
   }
 
-  /** The event of `seq` and its span, apart: what a lease hands out. */
+  /** The event of `seq` and its span, apart: what a lease hands out (and cancellations read). */
   deliverySync(seq: number): { event: CloudEvent; trace?: TraceIds } {
     const r = this.#row(seq);
     const event = JSON.parse(r.body) as CloudEvent;

@@ -290,7 +290,7 @@ export class EmbeddedQueue implements DeliveryQueue {
   cancel(fn: string, cancelKey: string): Promise<{ id: string; eventId: string }[]> {
     return this.#wq.run(() => {
       const rows = this.#s.cancel!.all(fn, cancelKey) as { id: number; event_seq: number }[];
-      return rows.map((r) => ({ id: String(r.id), eventId: this.#log.eventSync(r.event_seq).id }));
+      return rows.map((r) => ({ id: String(r.id), eventId: this.#log.deliverySync(r.event_seq).event.id }));
     });
   }
 
