@@ -1,28 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import {
+  deployBody,
+  fnSource,
+  getJson,
+  invocations,
+  post,
+  startTestEddy,
+  tempApp,
+  waitFor,
+} from "./helpers.js";
 
-// Fails until the time in event.data.failUntil, and only has one attempt: every event is
-// dead-lettered at once, and succeeds when redriven after that time.
+// The first version of "picky" fails every event, with one attempt only: every event is
+// dead-lettered at once. The fix deployed later fails only events marked broken, so a redrive
+// succeeds for the others — the way a DLQ is used, and with no clock in the test to race.
+const picky = (body: string) =>
+  fnSource("picky", { type: [{ prefix: "picky." }] }, body, `retries: { maxAttempts: 1 }`);
+const aged = fnSource(
+  "aged",
+  { type: ["aged"] },
+  `throw new Error("always");`,
+  `retries: { maxAttempts: 10, backoff: { initial: "100ms", factor: 1, jitter: "none" }, maxEventAge: "250ms" }`,
+);
 const app = tempApp({
-  "functions/picky.ts": fnSource(
-    "picky",
-    { type: [{ prefix: "picky." }] },
-    `if (Date.now() < event.data.failUntil) throw new TypeError("not yet: " + event.id);`,
-    `retries: { maxAttempts: 1 }`,
-  ),
-  "functions/aged.ts": fnSource(
-    "aged",
-    { type: ["aged"] },
-    `throw new Error("always");`,
-    `retries: { maxAttempts: 10, backoff: { initial: "100ms", factor: 1, jitter: "none" }, maxEventAge: "250ms" }`,
-  ),
+  "functions/picky.ts": picky(`throw new TypeError("not yet: " + event.id);`),
+  "functions/aged.ts": aged,
 });
+const KEY = "test-admin-key-dlq-0123456789";
 let eddy: RunningEddy;
 let url: string;
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir);
+  eddy = await startTestEddy(app.dir, { adminKey: KEY });
   url = eddy.url;
 });
 afterAll(async () => {
@@ -30,14 +39,8 @@ afterAll(async () => {
   app.cleanup();
 });
 
-async function send(type: string, id: string, failForMs: number) {
-  const res = await post(`${url}/v1/events`, {
-    specversion: "1.0",
-    id,
-    source: "/dlq",
-    type,
-    data: { failUntil: Date.now() + failForMs },
-  });
+async function send(type: string, id: string, data: Record<string, unknown> = {}) {
+  const res = await post(`${url}/v1/events`, { specversion: "1.0", id, source: "/dlq", type, data });
   expect(res.status).toBe(202);
 }
 
@@ -51,10 +54,10 @@ async function dead(fn: string, query = ""): Promise<{ id: string; event: { id: 
 
 describe("dead-letter queue over HTTP", () => {
   it("lists, inspects with every attempt, and redrives one, a filter, then all", async () => {
-    await send("picky.a", "d1", 400);
-    await send("picky.b", "d2", 400);
-    await send("picky.a", "d3", 400);
-    await send("picky.c", "d4", 60_000);
+    await send("picky.a", "d1");
+    await send("picky.b", "d2");
+    await send("picky.a", "d3");
+    await send("picky.c", "d4", { broken: true });
     const list = await waitFor(async () => {
       const l = await dead("picky");
       return l.length === 4 && l;
@@ -69,7 +72,13 @@ describe("dead-letter queue over HTTP", () => {
     expect(shown.history.map((a) => [a.attempt, a.status])).toEqual([[1, "failed"]]);
     expect((await dead("picky", "?eventType=picky.a")).map((d) => d.event.id)).toEqual(["d1", "d3"]);
 
-    await new Promise((r) => setTimeout(r, 450));
+    // The fix: only events marked broken still fail.
+    const fix = await deployBody({
+      "functions/picky.ts": picky(`if (event.data.broken) throw new TypeError("still broken: " + event.id);`),
+      "functions/aged.ts": aged,
+    });
+    const deployed = await post(`${url}/v1/deploy`, fix, { ...json, authorization: `Bearer ${KEY}` });
+    expect(deployed.status).toBe(200);
     const one = await post(`${url}/v1/dlq/functions/picky/redrive`, { ids: [list[0]!.id] }, json);
     expect(one.body).toEqual({ redriven: 1 });
     const byType = await post(`${url}/v1/dlq/functions/picky/redrive`, { eventType: "picky.b" }, json);
@@ -107,7 +116,7 @@ describe("dead-letter queue over HTTP", () => {
   });
 
   it("dead-letters a delivery older than maxEventAge instead of retrying it", async () => {
-    await send("aged", "old-1", 0);
+    await send("aged", "old-1");
     const [d] = await waitFor(async () => {
       const l = await eddy.engine.backend.queue.listDead("aged", { limit: 1 });
       return l.length === 1 && l;
@@ -115,8 +124,8 @@ describe("dead-letter queue over HTTP", () => {
     expect(d!.error).toMatchObject({ name: "EventTooOldError", code: "EDDY_EVENT_TOO_OLD" });
     const runs = (await invocations(url, "aged")).filter((i) => i.status === "failed");
     // 100 ms apart within 250 ms: a few attempts, far fewer than maxAttempts (10). How many
-    // depends on the machine (a slow cold start leaves time for one), so only the upper bound holds.
-    expect(runs.length).toBeGreaterThanOrEqual(1);
+    // depends on the machine (on a loaded one, even the first admission can come after 250 ms and
+    // dead-letter the delivery without a run), so only the upper bound holds.
     expect(runs.length).toBeLessThanOrEqual(4);
   });
 

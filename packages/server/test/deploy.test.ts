@@ -1,11 +1,19 @@
 // Versions and deploys over HTTP: the admin key, atomic swaps with in-flight attempts finishing on
 // the old version, rollback, refusal of a bad upload, and what a restart runs.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { bundleFunctions } from "@eddy/server";
-import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import {
+  deployBody,
+  fnSource,
+  getJson,
+  invocations,
+  post,
+  startTestEddy,
+  tempApp,
+  waitFor,
+} from "./helpers.js";
 
 const KEY = "test-admin-key-0123456789";
 // Each version logs its name; the first one takes long enough to be in flight during a deploy.
@@ -16,22 +24,6 @@ const app = tempApp({
 });
 const dataDir = join(app.dir, "data");
 let eddy: RunningEddy;
-
-/** Bundles `source` as `eddy deploy` would and returns the upload body. */
-async function upload(files: Record<string, string>) {
-  const src = tempApp(files);
-  try {
-    const { bundles, failures } = await bundleFunctions(
-      src.dir,
-      Object.keys(files).map((f) => join(src.dir, f)),
-      join(src.dir, "out"),
-    );
-    expect(failures).toEqual([]);
-    return { functions: bundles.map((b) => ({ file: b.file, code: readFileSync(b.path, "utf8") })) };
-  } finally {
-    src.cleanup();
-  }
-}
 
 const auth = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
 
@@ -60,7 +52,7 @@ afterAll(async () => {
 
 describe("the admin key", () => {
   it("is required to deploy: 401 without it or with another one", async () => {
-    const body = await upload({ "functions/greeter.ts": version("v2") });
+    const body = await deployBody({ "functions/greeter.ts": version("v2") });
     const none = await post(`${eddy.url}/v1/deploy`, body, { "content-type": "application/json" });
     expect(none).toMatchObject({
       status: 401,
@@ -113,7 +105,7 @@ describe("deploy and rollback", () => {
     await waitFor(() => eddy.engine.function("greeter")!.inFlight === 1, "the v1 attempt to start");
     const res = await post(
       `${eddy.url}/v1/deploy`,
-      await upload({ "functions/greeter.ts": version("v2") }),
+      await deployBody({ "functions/greeter.ts": version("v2") }),
       auth,
     );
     expect(res.status).toBe(200);
@@ -138,7 +130,7 @@ describe("deploy and rollback", () => {
   it("the same code deploys as the same version: nothing changes", async () => {
     const res = await post(
       `${eddy.url}/v1/deploy`,
-      await upload({ "functions/greeter.ts": version("v2") }),
+      await deployBody({ "functions/greeter.ts": version("v2") }),
       auth,
     );
     expect(res.body.functions).toEqual([{ name: "greeter", change: "unchanged", version: v2, previous: v2 }]);
@@ -160,7 +152,7 @@ describe("deploy and rollback", () => {
   });
 
   it("refuses an upload with a broken module, naming it, and changes nothing", async () => {
-    const body = await upload({
+    const body = await deployBody({
       "functions/greeter.ts": version("v3"),
       "functions/broken.ts": `import { defineFunction } from "eddy";\nthrow new Error("broken at import");\n`,
     });
@@ -176,7 +168,7 @@ describe("deploy and rollback", () => {
   it("a restart on an unchanged folder keeps the deployed version; a changed folder wins", async () => {
     const res = await post(
       `${eddy.url}/v1/deploy`,
-      await upload({ "functions/greeter.ts": version("v2") }),
+      await deployBody({ "functions/greeter.ts": version("v2") }),
       auth,
     );
     expect(res.status).toBe(200);

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
-import type { Invocation } from "./helpers.js";
+import { fnSource, invocations, post, startGate, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import type { Gate, Invocation } from "./helpers.js";
 
-// Each function logs when it starts and ends, and what it got.
+// Each function logs when it starts and ends, and what it got. An event with data.gate waits at
+// the test's gate (see startGate) until the test lets it go on.
 const trace = (extra = "") =>
-  `const t0 = Date.now(); ${extra} ctx.log.info("ran", { id: event.id, data: event.data, t0, t1: Date.now() });`;
+  `const t0 = Date.now();
+   if (event.data.gate) await fetch(event.data.gate + "?k=" + event.data.gateKey);
+   ${extra} ctx.log.info("ran", { id: event.id, data: event.data, t0, t1: Date.now() });`;
 const app = tempApp({
   "functions/once.ts": fnSource(
     "once",
@@ -16,7 +19,7 @@ const app = tempApp({
   "functions/per-key.ts": fnSource(
     "per-key",
     { type: ["perkey"] },
-    trace(`await new Promise((r) => setTimeout(r, 150));`),
+    trace(`await new Promise((r) => setTimeout(r, 50));`),
     `concurrency: { max: 10, key: "event.data.k", perKey: 1 }`,
   ),
   "functions/throttled.ts": fnSource(
@@ -46,25 +49,28 @@ export default defineBatchFunction(
   "functions/prioritized.ts": fnSource(
     "prioritized",
     { type: ["prio"] },
-    trace(`await new Promise((r) => setTimeout(r, event.data.slow ? 300 : 5));`),
+    trace(`await new Promise((r) => setTimeout(r, 5));`),
     `concurrency: { max: 1 }, priority: { run: "event.data.p" }`,
   ),
   "functions/cancellable.ts": fnSource(
     "cancellable",
     { type: ["order.placed"] },
-    trace(`await new Promise((r) => setTimeout(r, event.data.slow ? 300 : 5));`),
+    trace(`await new Promise((r) => setTimeout(r, 5));`),
     `concurrency: { max: 1 }, cancelOn: [{ event: "order.cancelled", match: "data.orderId" }]`,
   ),
 });
 let eddy: RunningEddy;
 let url: string;
+let gate: Gate;
 
 beforeAll(async () => {
+  gate = await startGate();
   eddy = await startTestEddy(app.dir);
   url = eddy.url;
   expect(eddy.failures).toEqual([]);
 });
 afterAll(async () => {
+  await gate?.close();
   await eddy?.close();
   app.cleanup();
 });
@@ -126,12 +132,13 @@ describe("idempotency", () => {
 
 describe("flow control", () => {
   it("concurrency per key: one at a time per key, keys in parallel", async () => {
-    await sendBatch(
-      [1, 2, 3].flatMap(() => [
-        { type: "perkey", data: { k: "a" } },
-        { type: "perkey", data: { k: "b" } },
-      ]),
-    );
+    // Every run of a key waits at the gate until the test releases that key: if the keys ran
+    // one after the other, the second key would never arrive while the first is held.
+    const at = (k: string) => ({ k, gate: gate.url, gateKey: `perkey-${k}` });
+    await sendBatch([1, 2, 3].flatMap(() => [at("a"), at("b")].map((data) => ({ type: "perkey", data }))));
+    await Promise.all([gate.arrived("perkey-a"), gate.arrived("perkey-b")]);
+    gate.release("perkey-a");
+    gate.release("perkey-b");
     const runs = await waitFor(async () => {
       const r = ran(await invocations(url, "per-key"));
       return r.length === 6 && r;
@@ -142,8 +149,7 @@ describe("flow control", () => {
     }
     const a = runs.filter((r) => r.data.k === "a");
     const b = runs.filter((r) => r.data.k === "b");
-    // The two keys ran in parallel: some run of "a" overlapped some run of "b" (asserted on the
-    // runs themselves, not on a total time that a slow cold start could stretch).
+    // The two keys ran in parallel: some run of "a" overlapped some run of "b".
     expect(a.some((x) => b.some((y) => x.t0 < y.t1 && y.t0 < x.t1))).toBe(true);
   });
 
@@ -197,9 +203,11 @@ describe("flow control", () => {
   });
 
   it("priority: higher runs first among queued runs", async () => {
-    await send("prio", { slow: true, p: 0 });
-    await new Promise((r) => setTimeout(r, 100));
+    // The first run holds the only slot (max 1) until the others are queued behind it.
+    await send("prio", { p: 0, gate: gate.url, gateKey: "prio" });
+    await gate.arrived("prio");
     await sendBatch([1, 5, 3].map((p) => ({ type: "prio", data: { p } })));
+    gate.release("prio");
     const runs = await waitFor(async () => {
       const r = ran(await invocations(url, "prioritized"));
       return r.length === 4 && r;
@@ -208,11 +216,12 @@ describe("flow control", () => {
   });
 
   it("cancelOn: an event cancels the queued runs with its key, not others", async () => {
-    await send("order.placed", { orderId: "busy", slow: true });
-    await new Promise((r) => setTimeout(r, 100));
+    await send("order.placed", { orderId: "busy", gate: gate.url, gateKey: "cancel" });
+    await gate.arrived("cancel");
     await send("order.placed", { orderId: "o-9" });
     await send("order.placed", { orderId: "o-10" });
     await send("order.cancelled", { orderId: "o-9" });
+    gate.release("cancel");
     const runs = await waitFor(async () => {
       const r = ran(await invocations(url, "cancellable"));
       return r.length >= 2 && r;

@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createLogger, startEddy } from "@eddy/server";
+import { bundleFunctions, createLogger, startEddy } from "@eddy/server";
 import type { Backend, EddyOptions, RunningEddy } from "@eddy/server";
 
 /** A temporary app folder with the given files (paths relative to it); removed by `cleanup`. */
@@ -13,6 +15,24 @@ export function tempApp(files: Record<string, string>): { dir: string; cleanup: 
     writeFileSync(path, text);
   }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Bundles `files` (an app folder's functions) as `eddy deploy` would and returns the upload body. */
+export async function deployBody(
+  files: Record<string, string>,
+): Promise<{ functions: { file: string; code: string }[] }> {
+  const src = tempApp(files);
+  try {
+    const { bundles, failures } = await bundleFunctions(
+      src.dir,
+      Object.keys(files).map((f) => join(src.dir, f)),
+      join(src.dir, "out"),
+    );
+    if (failures.length) throw new Error(`bundling failed: ${JSON.stringify(failures)}`);
+    return { functions: bundles.map((b) => ({ file: b.file, code: readFileSync(b.path, "utf8") })) };
+  } finally {
+    src.cleanup();
+  }
 }
 
 let testBackend: (() => Promise<Backend>) | undefined;
@@ -118,4 +138,54 @@ export default defineFunction(
   async (event, ctx) => { ${body} },
 );
 `;
+}
+
+/**
+ * An HTTP gate a function can wait at (`await fetch(gate.url + "?k=KEY")`): the test learns when
+ * an attempt got there (`arrived`) and decides when it goes on (`release`), instead of racing a
+ * sleep against the server. A released key lets every later arrival through at once.
+ */
+export interface Gate {
+  url: string;
+  arrived(key: string): Promise<void>;
+  release(key: string): void;
+  close(): Promise<void>;
+}
+
+export async function startGate(): Promise<Gate> {
+  const released = new Set<string>();
+  const held = new Map<string, (() => void)[]>();
+  const arrivals = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const arrival = (key: string) => {
+    let a = arrivals.get(key);
+    if (!a) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      arrivals.set(key, (a = { promise, resolve }));
+    }
+    return a;
+  };
+  const server = createServer((req, res) => {
+    const key = new URL(req.url ?? "/", "http://gate").searchParams.get("k") ?? "";
+    arrival(key).resolve();
+    const go = () => res.end("ok");
+    if (released.has(key)) go();
+    else held.set(key, [...(held.get(key) ?? []), go]);
+  });
+  const release = (key: string) => {
+    released.add(key);
+    for (const go of held.get(key) ?? []) go();
+    held.delete(key);
+  };
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    arrived: (key) => arrival(key).promise,
+    release,
+    close: () =>
+      new Promise<void>((r) => {
+        [...held.keys()].forEach(release);
+        server.close(() => r());
+      }),
+  };
 }

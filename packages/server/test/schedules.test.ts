@@ -51,8 +51,11 @@ describe("schedules", () => {
     await new Promise((r) => setTimeout(r, 2_500));
     const restarting = Date.now();
     eddy = await startTestEddy(app.dir, { dataDir });
-    await new Promise((r) => setTimeout(r, 1_500));
-    const after = await ticks(eddy.url, "every-second");
+    const url = eddy.url;
+    const after = await waitFor(async () => {
+      const t = await ticks(url, "every-second");
+      return t.length > before.length && (await ticks(url, "catch-up")).length > catchUpBefore.length && t;
+    }, "both schedules to tick after the restart");
     expect(new Set(after).size).toBe(after.length);
     // No tick of the downtime ran (each tick's time is the cron time, not when it ran).
     const skipped = after.filter((t) => Date.parse(t) > down + 1000 && Date.parse(t) < restarting);

@@ -20,7 +20,7 @@ const app = tempApp({
   "lib/style.ts": `export const punctuation = "!";\n`,
 });
 let eddy: RunningEddy;
-let watcher: { close(): void };
+let watcher: ReturnType<typeof watchFunctions>;
 const reports: ReloadReport[] = [];
 
 beforeAll(async () => {
@@ -35,8 +35,7 @@ beforeAll(async () => {
       throw err;
     },
   });
-  // Let the watcher learn each bundle's inputs.
-  await new Promise((r) => setTimeout(r, 300));
+  await watcher.ready;
 });
 afterAll(async () => {
   watcher?.close();

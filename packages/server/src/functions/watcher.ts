@@ -39,7 +39,11 @@ export interface WatchOptions {
  * @example
  * const watcher = watchFunctions({ dir, bundleDir, engine, deployer, onReload: console.log, onError: console.error });
  */
-export function watchFunctions(options: WatchOptions): { close(): void } {
+export function watchFunctions(options: WatchOptions): {
+  /** Settles when the watcher knows every function's inputs and watches their folders. */
+  ready: Promise<void>;
+  close(): void;
+} {
   const dir = resolve(options.dir);
   const functionsDir = join(dir, "functions");
   /** Per function file (absolute): the source files its bundle was built from. */
@@ -126,12 +130,13 @@ export function watchFunctions(options: WatchOptions): { close(): void } {
 
   // What is running now was loaded from the folder at start: bundle once more to learn the inputs
   // (esbuild is fast, and the versions come out the same, so nothing is redeployed).
-  void bundleFunctions(dir, listFunctionFiles(dir), options.bundleDir).then(({ bundles }) => {
+  const ready = bundleFunctions(dir, listFunctionFiles(dir), options.bundleDir).then(({ bundles }) => {
     for (const b of bundles) inputs.set(join(dir, b.file), new Set(b.inputs ?? []));
     syncWatchers();
   }, options.onError);
 
   return {
+    ready,
     close() {
       closed = true;
       clearTimeout(timer);
