@@ -22,13 +22,23 @@ process.on("exit", () => {
   for (const c of live) c.kill("SIGKILL");
 });
 
+/**
+ * The command line of `eddy <args>`, run through `launcher` if given (a command that ends by
+ * exec'ing its arguments, such as `setpriv --reuid=65534 …`).
+ */
+function eddyCommand(args: string[], launcher: string[]): [string, string[]] {
+  const [first, ...rest] = [...launcher, process.execPath, EDDY_BIN, ...args];
+  return [first!, rest];
+}
+
 /** Starts `eddy <args>` and resolves once it prints the URL it serves on. */
 export function spawnEddy(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  launcher: string[] = [],
 ): Promise<EddyProcess> {
-  const child = spawn(process.execPath, [EDDY_BIN, ...args], {
+  const child = spawn(...eddyCommand(args, launcher), {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -77,8 +87,9 @@ export function spawnEddy(
 export function runEddy(
   args: string[],
   env: Record<string, string> = {},
+  launcher: string[] = [],
 ): Promise<{ code: number; out: string }> {
-  const child = spawn(process.execPath, [EDDY_BIN, ...args], { cwd: REPO, env: { ...process.env, ...env } });
+  const child = spawn(...eddyCommand(args, launcher), { cwd: REPO, env: { ...process.env, ...env } });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));

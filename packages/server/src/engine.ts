@@ -21,6 +21,7 @@ import { QueueService } from "./queues/queue-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
 import { Router } from "./router/router.js";
 import { BlankPool } from "./runtime/blank-pool.js";
+import type { ProcessSandboxMode } from "./runtime/process-jail.js";
 import type { SandboxKind } from "./runtime/channel.js";
 import { kvService } from "./runtime/kv-service.js";
 import type { PoolState } from "./runtime/pool.js";
@@ -50,6 +51,8 @@ export interface EngineOptions {
   loadTimeoutMs: number;
   /** Where the process sandbox's host file is built. */
   runtimeDir: string;
+  /** How process sandboxes are confined. Default "namespaced". */
+  processSandbox?: ProcessSandboxMode;
   /** `region` of EventBridge-shaped events for `compat: "aws"` functions. Default "local". */
   region?: string;
   /** Where the gateway mounts function routes: "" (default) or a prefix such as "/api". */
@@ -105,6 +108,7 @@ export class Engine {
     this.log = options.log;
     this.blanks = new BlankPool({
       runtimeDir: options.runtimeDir,
+      ...(options.processSandbox ? { processSandbox: options.processSandbox } : {}),
       onError: (err) => this.log.error({ err }, "could not start a blank sandbox; retrying"),
     });
     this.observer = new Observer(options.observability, {

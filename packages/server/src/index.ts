@@ -16,6 +16,7 @@ export type { LoadedFunction, LoadFailure } from "./functions/loader.js";
 export { BlankPool } from "./runtime/blank-pool.js";
 export type { BlankPoolOptions, BlankPoolState, TakenSandbox } from "./runtime/blank-pool.js";
 export type { SandboxKind } from "./runtime/channel.js";
+export type { ProcessSandboxMode } from "./runtime/process-jail.js";
 export { Sandbox } from "./runtime/sandbox.js";
 export { SandboxPool } from "./runtime/pool.js";
 export type { PoolOptions, PoolState, ColdStartStats } from "./runtime/pool.js";

@@ -5,6 +5,7 @@ import type { Backend } from "./backends/types.js";
 import { Deployer } from "./deploy/deployer.js";
 import { Engine } from "./engine.js";
 import type { EngineOptions } from "./engine.js";
+import type { ProcessSandboxMode } from "./runtime/process-jail.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
 import { credentials } from "./auth/authenticator.js";
@@ -41,6 +42,12 @@ export interface EddyOptions {
   env?: Record<string, string>;
   /** "process": run every function in a process sandbox, whatever it declares (untrusted code). Default "thread". */
   isolation?: "thread" | "process";
+  /**
+   * How process sandboxes are confined: "namespaced" (default; own namespaces, empty root,
+   * unprivileged uid — refused, and with `isolation: "process"` the server does not start, where the
+   * host cannot) or "unconfined" (Node's permission model only). See docs/functions.md.
+   */
+  processSandbox?: ProcessSandboxMode;
   /** A function module that takes longer to load fails. Default 10 s. */
   loadTimeoutMs?: number;
   /** `region` of EventBridge-shaped events (`compat: "aws"`). Default "local". */
@@ -147,6 +154,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     isolation: options.isolation ?? "thread",
     loadTimeoutMs: options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs,
     runtimeDir: join(dataDir, "runtime"),
+    ...(options.processSandbox ? { processSandbox: options.processSandbox } : {}),
     region: options.region,
     routePrefix: prefix,
     ingest: {
@@ -176,6 +184,10 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       ...(options.gateway?.cacheBytes !== undefined ? { cacheBytes: options.gateway.cacheBytes } : {}),
       log,
     });
+    // Untrusted code must not run unconfined because the host cannot confine it: refuse to start.
+    if (options.isolation === "process") await engine.blanks.processHost();
+    if (options.processSandbox === "unconfined")
+      log.warn("process sandboxes are unconfined: Node's permission model only, no OS boundary");
     const deployer = new Deployer(engine, bundleDir);
     const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
     const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];

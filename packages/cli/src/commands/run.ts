@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
-import type { JwtOptions, ReloadReport, RunningEddy } from "@eddy/server";
+import type { JwtOptions, ProcessSandboxMode, ReloadReport, RunningEddy } from "@eddy/server";
 import { createLogger, DEFAULTS, startEddy, watchFunctions } from "@eddy/server";
 import { parseDuration } from "eddy";
 import type { BackendChoice } from "../backend.js";
@@ -19,6 +19,7 @@ interface RunOptions extends BackendChoice {
   traceSample?: number;
   adminKey?: string;
   isolation: "thread" | "process";
+  processSandbox: ProcessSandboxMode;
   envFile?: string;
   /** false with --no-auth. */
   auth: boolean;
@@ -45,6 +46,7 @@ const CONFIG_KEYS = [
   "otlpEndpoint",
   "traceSample",
   "isolation",
+  // Not processSandbox: the app folder may be the untrusted authors', and must not unconfine itself.
   "envFile",
   "jwtJwksUrl",
   "jwtIssuer",
@@ -109,6 +111,15 @@ export function registerRunCommands(program: Command): void {
           .argParser(isolation)
           .env("EDDY_ISOLATION")
           .default("thread"),
+      )
+      .addOption(
+        new Option(
+          "--process-sandbox <mode>",
+          'how process sandboxes are confined: "namespaced" (own namespaces, no network, unprivileged uid; refused where the host cannot) or "unconfined" (Node\'s permission model only)',
+        )
+          .choices(["namespaced", "unconfined"])
+          .env("EDDY_PROCESS_SANDBOX")
+          .default("namespaced"),
       )
       .option("--env-file <path>", "ctx.env of every function, from a KEY=value file (kept out of logs)")
       .option(
@@ -195,6 +206,9 @@ function isolation(value: string): "thread" | "process" {
 async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   const graceMs = parseDuration(opts.grace, "--grace");
   const log = createLogger({ level: process.env.EDDY_LOG_LEVEL ?? (mode === "dev" ? "warn" : "info") });
+  // SIGUSR1 would open Node's inspector on loopback: whoever can signal this process could then run
+  // code as its user. A listener keeps Node from doing so; debug with `node --inspect` instead.
+  process.on("SIGUSR1", () => log.warn("SIGUSR1 ignored: the inspector opens only with --inspect"));
   const backend = await openBackend(opts, log);
   const env = opts.envFile === undefined ? {} : readEnvFile(opts.envFile);
   // Production asks for credentials everywhere; dev (or --no-auth) nowhere, and says so loudly.
@@ -218,6 +232,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     // An empty EDDY_ADMIN_KEY means none, as an unset one does.
     adminKey: opts.adminKey || undefined,
     isolation: opts.isolation,
+    processSandbox: opts.processSandbox,
     env,
     auth,
     ...(jwt ? { jwt } : {}),

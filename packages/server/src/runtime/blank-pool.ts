@@ -1,6 +1,9 @@
 import type { SandboxKind } from "./channel.js";
 import { processHostPath } from "./host-bundle.js";
+import type { ProcessHost } from "./process-channel.js";
 import { startProcess } from "./process-channel.js";
+import type { ProcessSandboxMode } from "./process-jail.js";
+import { processBoundary } from "./process-jail.js";
 import { Sandbox } from "./sandbox.js";
 import { startThread } from "./thread-channel.js";
 
@@ -8,6 +11,8 @@ import { startThread } from "./thread-channel.js";
 export interface BlankPoolOptions {
   /** Where the process sandbox's host file is built (e.g. `<data>/runtime`). */
   runtimeDir: string;
+  /** How process sandboxes are confined. Default "namespaced". */
+  processSandbox?: ProcessSandboxMode;
   /** Most blank threads kept ready per heap size. Default 8. */
   maxThreads?: number;
   /** Most blank processes kept ready per heap size. Default 4. */
@@ -73,7 +78,13 @@ export class BlankPool {
   #closed = false;
 
   constructor(options: BlankPoolOptions) {
-    this.#options = { maxThreads: 8, maxProcesses: 4, startTimeoutMs: 30_000, ...options };
+    this.#options = {
+      maxThreads: 8,
+      processSandbox: "namespaced",
+      maxProcesses: 4,
+      startTimeoutMs: 30_000,
+      ...options,
+    };
     this.#trimmer = setInterval(() => this.#trim(), TRIM_INTERVAL_MS);
     this.#trimmer.unref();
   }
@@ -133,11 +144,18 @@ export class BlankPool {
     await Promise.all(all.map((s) => s.terminate()));
   }
 
+  /**
+   * The host file of process sandboxes and the OS boundary they get here; rejects when they must be
+   * confined and this host cannot (so the server can refuse to start rather than run them unconfined).
+   */
+  async processHost(): Promise<ProcessHost> {
+    const path = await processHostPath(this.#options.runtimeDir);
+    return { path, boundary: await processBoundary(path, this.#options.processSandbox) };
+  }
+
   async #start(kind: SandboxKind, memoryMb: number): Promise<Sandbox> {
     const channel =
-      kind === "thread"
-        ? startThread(memoryMb)
-        : startProcess(await processHostPath(this.#options.runtimeDir), memoryMb);
+      kind === "thread" ? startThread(memoryMb) : startProcess(await this.processHost(), memoryMb);
     const sandbox = new Sandbox(channel, memoryMb);
     await sandbox.ready(this.#options.startTimeoutMs);
     return sandbox;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -42,5 +42,8 @@ async function build(dir: string): Promise<string> {
     writeFileSync(tmp, code);
     renameSync(tmp, path);
   }
+  // Readable by the sandbox's unprivileged uid whatever the umask: it is Eddy's own code, no secret
+  // (the folders above it need not be: the sandbox sees the file alone, bind-mounted).
+  chmodSync(path, 0o644);
   return path;
 }

@@ -1,26 +1,39 @@
-import { fork } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { SandboxChannel, SandboxExit } from "./channel.js";
 import { ExitSlot } from "./channel.js";
+import type { Boundary } from "./process-jail.js";
+import { JAILED_HOST, jailedCommand } from "./process-jail.js";
 import type { FromSandbox, ToSandbox } from "./protocol.js";
 
 const STDERR_TAIL = 4096;
 
+/** The host file a process sandbox runs and the OS boundary it runs behind (process-jail.ts). */
+export interface ProcessHost {
+  path: string;
+  boundary: Boundary;
+}
+
 /**
- * Starts a child-process sandbox on the bundled host (`hostPath`), under Node 20's permission
- * model: it may read the host file and nothing else (the function's code arrives over IPC), spawn
- * no process, start no worker, load no native addon; its environment is empty and its heap is
- * limited to `memoryMb`. Node 20's permission model does not restrict the network, and Node does
- * not promise it holds against malicious code: see runtime/ARCHITECTURE.md.
+ * Starts a child-process sandbox on the bundled host, behind the OS boundary of `host` (its own
+ * PID, network, mount, IPC and UTS namespaces, an empty root, an unprivileged uid, no capabilities)
+ * and under Node 20's permission model: it may read the host file and nothing else (the function's
+ * code arrives over IPC), spawn no process, start no worker, load no native addon; its environment
+ * is empty and its heap is limited to `memoryMb`. See runtime/ARCHITECTURE.md for what each layer
+ * stops.
  */
-export function startProcess(hostPath: string, memoryMb: number): SandboxChannel {
-  const child = fork(hostPath, [], {
-    execArgv: [
-      "--experimental-permission",
-      `--allow-fs-read=${hostPath}`,
-      "--no-addons",
-      `--max-old-space-size=${memoryMb}`,
-      "--disable-warning=ExperimentalWarning",
-    ],
+export function startProcess(host: ProcessHost, memoryMb: number): SandboxChannel {
+  const path = host.boundary === "none" ? host.path : JAILED_HOST;
+  const [command, args] = jailedCommand(host.boundary, host.path, [
+    "--experimental-permission",
+    `--allow-fs-read=${path}`,
+    "--no-addons",
+    `--max-old-space-size=${memoryMb}`,
+    "--disable-warning=ExperimentalWarning",
+    path,
+  ]);
+  // spawn with an "ipc" stdio rather than fork: the channel (fd 3, NODE_CHANNEL_FD) survives the
+  // exec of unshare, sh, chroot and setpriv on the way to Node.
+  const child = spawn(command, args, {
     env: {},
     cwd: "/",
     stdio: ["ignore", "pipe", "pipe", "ipc"],
