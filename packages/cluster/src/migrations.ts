@@ -219,6 +219,17 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE invocations ADD COLUMN result text, ADD COLUMN result_truncated boolean NOT NULL DEFAULT false;
   `,
+  // Usage of requests that keep no record (successful sync HTTP requests), per function and minute.
+  `
+  CREATE TABLE metered_usage (
+    fn text NOT NULL,
+    minute bigint NOT NULL,
+    invocations bigint NOT NULL,
+    billed_ms bigint NOT NULL,
+    mb_ms bigint NOT NULL,
+    PRIMARY KEY (fn, minute)
+  );
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

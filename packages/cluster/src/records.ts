@@ -1,5 +1,12 @@
 import type pg from "pg";
-import type { InvocationQuery, InvocationRecord, InvocationRow, Records, UsageRow } from "@eddy/server";
+import type {
+  InvocationQuery,
+  InvocationRecord,
+  InvocationRow,
+  MeteredUsage,
+  Records,
+  UsageRow,
+} from "@eddy/server";
 import { rowToInvocation } from "@eddy/server";
 import type { SettleWriter } from "./settle-writer.js";
 
@@ -56,6 +63,23 @@ export class ClusterRecords implements Records {
     return rows.map(rowToInvocation);
   }
 
+  async meter(rows: MeteredUsage[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#pool.query(
+      `INSERT INTO metered_usage (fn, minute, invocations, billed_ms, mb_ms)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+       ON CONFLICT (fn, minute) DO UPDATE SET invocations = metered_usage.invocations + excluded.invocations,
+         billed_ms = metered_usage.billed_ms + excluded.billed_ms, mb_ms = metered_usage.mb_ms + excluded.mb_ms`,
+      [
+        rows.map((r) => r.fn),
+        rows.map((r) => r.minute),
+        rows.map((r) => r.invocations),
+        rows.map((r) => r.billedMs),
+        rows.map((r) => r.mbMs),
+      ],
+    );
+  }
+
   async usage(since: number, until: number): Promise<UsageRow[]> {
     const { rows } = await this.#pool.query<{
       fn: string;
@@ -63,8 +87,13 @@ export class ClusterRecords implements Records {
       billed: number | null;
       mbms: number | null;
     }>(
-      `SELECT fn, count(*)::int AS n, sum(billed_ms)::bigint AS billed, sum(billed_ms::bigint * memory_mb)::bigint AS mbms
-       FROM invocations WHERE started_at >= $1 AND started_at < $2 AND status <> 'skipped' GROUP BY fn ORDER BY fn`,
+      `SELECT fn, sum(n)::int AS n, sum(billed)::bigint AS billed, sum(mbms)::bigint AS mbms FROM (
+         SELECT fn, count(*) AS n, sum(billed_ms) AS billed, sum(billed_ms::bigint * memory_mb) AS mbms
+         FROM invocations WHERE started_at >= $1 AND started_at < $2 AND status <> 'skipped' GROUP BY fn
+         UNION ALL
+         SELECT fn, sum(invocations), sum(billed_ms), sum(mb_ms) FROM metered_usage
+         WHERE minute >= $1 AND minute < $2 GROUP BY fn
+       ) u GROUP BY fn ORDER BY fn`,
       [since, until],
     );
     return rows.map((r) => ({
@@ -76,6 +105,7 @@ export class ClusterRecords implements Records {
   }
 
   async prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }> {
+    await this.#pool.query("DELETE FROM metered_usage WHERE minute < $1", [options.before]);
     const records = await this.#pool.query("DELETE FROM invocations WHERE started_at < $1", [options.before]);
     const logs = await this.#pool.query(
       "UPDATE invocations SET logs = '[]', logs_truncated = true WHERE started_at < $1 AND logs <> '[]'",

@@ -1,6 +1,7 @@
 /**
  * Types of Lambda-style handlers (`compat: "aws"`): an Eddy event reaches them in Amazon
- * EventBridge's shape, with a context like Lambda's, so that an existing handler runs unchanged.
+ * EventBridge's shape (a queue message in SQS's, an HTTP request in API Gateway's), with a context
+ * like Lambda's and `process.env` set, so that an existing handler runs unchanged.
  *
  * The module declares its triggers with a `config` export beside the handler:
  *
@@ -30,6 +31,53 @@ export interface EventBridgeEvent<TDetailType extends string = string, TDetail =
   region: string;
   resources: string[];
   detail: TDetail;
+}
+
+/**
+ * Queue messages as SQS hands them to a Lambda: what a `compat: "aws"` function bound to
+ * `on.queue` gets, one record per message (several with `on.queue(name, { batchSize })`).
+ */
+export interface SQSEvent {
+  Records: SQSRecord[];
+}
+
+/** One message of an {@link SQSEvent}. */
+export interface SQSRecord {
+  /** The message id (the CloudEvent `id`): what `batchItemFailures` names. */
+  messageId: string;
+  /** Give it to `DELETE /v1/queues/NAME/messages/RECEIPT` or its visibility call, as with SQS. */
+  receiptHandle: string;
+  /** The body as text: a string as sent, anything else as its JSON. */
+  body: string;
+  attributes: {
+    ApproximateReceiveCount: string;
+    /** When the message was sent, epoch ms. */
+    SentTimestamp: string;
+    /** Always "000000000000": there is no AWS account. */
+    SenderId: string;
+    /** When this receive started (Eddy does not keep the first one's time). */
+    ApproximateFirstReceiveTimestamp: string;
+    /** FIFO queues: the message group, and the message's place in the log. */
+    MessageGroupId?: string;
+    SequenceNumber?: string;
+  };
+  /** Eddy messages have no message attributes: always `{}`. */
+  messageAttributes: Record<string, never>;
+  /** The MD5 of `body`, hex, as SQS computes it. */
+  md5OfBody: string;
+  eventSource: "aws:sqs";
+  /** `arn:aws:sqs:REGION:000000000000:QUEUE`. */
+  eventSourceARN: string;
+  awsRegion: string;
+}
+
+/**
+ * What an SQS handler may return: the messages that failed. Only those are retried, the others
+ * are done; an empty or missing list is success, and an item that names no message of the batch
+ * fails the whole batch, as with Lambda.
+ */
+export interface SQSBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
 }
 
 /** What a Lambda handler gets as its second argument, filled from the Eddy invocation. */

@@ -175,7 +175,8 @@ export interface FunctionConfig {
   /**
    * "aws": the module is a Lambda-style handler (`export const handler = async (event, context)`),
    * declared by `export const config = { compat: "aws", triggers: [...] }` beside it. The handler
-   * gets the event in EventBridge's shape and a Lambda-like context.
+   * gets the event in EventBridge's shape (queue messages in SQS's, requests in API Gateway's), a
+   * Lambda-like context, and its env as `process.env` with Lambda's `AWS_*` variables.
    */
   compat?: "aws";
 }

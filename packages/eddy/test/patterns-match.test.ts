@@ -264,14 +264,18 @@ describe("exists", () => {
     expect(matchesPattern(pattern, { a: { b: null } })).toBe(false);
   });
 
-  it("false under an array of objects means no element has the field", () => {
+  it("false alone under an array of objects means no element has the field", () => {
     const pattern: EventPattern = { items: { discount: [{ exists: false }] } };
     expect(matchesPattern(pattern, { items: [{ sku: 1 }, { sku: 2 }] })).toBe(true);
     expect(matchesPattern(pattern, { items: [{ sku: 1 }, { sku: 2, discount: 5 }] })).toBe(false);
     expect(matchesPattern(pattern, { items: [] })).toBe(true);
+  });
+
+  it("false beside other fields is judged in the element they match (event-ruler)", () => {
     const withSku: EventPattern = { items: { sku: [1], discount: [{ exists: false }] } };
-    expect(matchesPattern(withSku, { items: [{ sku: 1 }, { sku: 2, discount: 5 }] })).toBe(false);
-    expect(matchesPattern(withSku, { items: [{ sku: 1 }, { sku: 2 }] })).toBe(true);
+    expect(matchesPattern(withSku, { items: [{ sku: 1 }, { sku: 2, discount: 5 }] })).toBe(true);
+    expect(matchesPattern(withSku, { items: [{ sku: 1, discount: 5 }, { sku: 2 }] })).toBe(false);
+    expect(matchesPattern(withSku, { items: [[{ sku: 1, discount: 5 }], [{ sku: 1 }]] })).toBe(true);
   });
 
   it("combines with values: [false, { exists: false }] is false-or-missing", () => {
@@ -291,6 +295,11 @@ describe("cidr", () => {
     expect(leaf([{ cidr: "172.16.0.0/12" }], "172.32.0.0")).toBe(false);
     expect(leaf([{ cidr: "0.0.0.0/0" }], "255.255.255.255")).toBe(true);
     expect(leaf([{ cidr: "192.168.1.128/25" }], "192.168.1.127")).toBe(false);
+    // Host bits set: the masked block, as event-ruler matches it.
+    expect(leaf([{ cidr: "220.160.154.255/24" }], "220.160.154.0")).toBe(true);
+    expect(leaf([{ cidr: "220.160.153.171/31" }], "220.160.153.170")).toBe(true);
+    expect(leaf([{ cidr: "220.160.153.171/31" }], "220.160.153.172")).toBe(false);
+    expect(leaf([{ cidr: "2001:db8::1/64" }], "2001:db8::ffff")).toBe(true);
   });
 
   it("values that are not addresses never match", () => {

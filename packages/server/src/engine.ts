@@ -17,6 +17,7 @@ import type { ObserverOptions } from "./observability/observer.js";
 import { Observer } from "./observability/observer.js";
 import type { Budget, Pricing } from "./observability/usage.js";
 import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
+import { UsageMeter } from "./observability/usage-meter.js";
 import { QueueService } from "./queues/queue-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
 import { Router } from "./router/router.js";
@@ -91,6 +92,8 @@ export class Engine {
   readonly observer: Observer;
   readonly pricing: Pricing;
   readonly budgets: BudgetWatcher;
+  /** Usage of attempts that keep no record (see {@link UsageMeter}). */
+  readonly meter: UsageMeter;
   readonly #retention: NodeJS.Timeout;
   /** Pre-started blank sandboxes shared by every function. */
   readonly blanks: BlankPool;
@@ -144,6 +147,7 @@ export class Engine {
       },
     });
     this.pricing = options.metering?.pricing ?? DEFAULT_PRICING;
+    this.meter = new UsageMeter(options.backend.records, options.log);
     this.budgets = new BudgetWatcher({
       budgets: options.metering?.budgets ?? [],
       records: options.backend.records,
@@ -407,6 +411,7 @@ export class Engine {
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close(finished === "timeout")));
     await this.blanks.close();
     await this.observer.close().catch((err: unknown) => this.log.warn({ err }, "span export did not flush"));
+    await this.meter.close();
     await this.backend.close();
   }
 }

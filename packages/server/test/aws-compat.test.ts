@@ -1,7 +1,8 @@
 // Lambda-style handlers run unchanged: `export const handler` beside `export const config`.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 const config = (type: string, extra = "") =>
   `export const config = { compat: "aws", triggers: [on.event({ type: [${JSON.stringify(type)}] })], retries: { maxAttempts: 1 }${extra} };`;
@@ -37,13 +38,40 @@ export function handler(event, context, callback) {
 export { handler } from "../lib/legacy.js";
 ${config("legacy.test", `, name: "legacy"`)}
 `,
+  // Lambda code reads its configuration from process.env, at module scope too.
+  "functions/env-reader.js": `import { on } from "eddy";
+const TABLE = process.env.TABLE_NAME.toUpperCase();
+${config("env.test", `, name: "env-reader", memoryMb: 96`)}
+export const handler = async () => {
+  const e = process.env;
+  console.log(JSON.stringify({ TABLE, table: e.TABLE_NAME, name: e.AWS_LAMBDA_FUNCTION_NAME, region: e.AWS_REGION,
+    defaultRegion: e.AWS_DEFAULT_REGION, memory: e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, logGroup: e.AWS_LAMBDA_LOG_GROUP_NAME }));
+};
+`,
+  // A Lambda SQS consumer: one record per invocation.
+  "functions/sqs-one.js": `import { on } from "eddy";
+export const config = { compat: "aws", name: "sqs-one", triggers: [on.queue("compat-jobs")], retries: { maxAttempts: 2, backoff: { initial: "10ms" } } };
+export const handler = async (event) => {
+  console.log(JSON.stringify(event));
+  const [record] = event.Records;
+  const body = JSON.parse(record.body);
+  return { batchItemFailures: body.fail ? [{ itemIdentifier: record.messageId }] : [] };
+};
+`,
+  // A Lambda SQS consumer of batches, answering with partial batch failures.
+  "functions/sqs-batch.js": `import { on } from "eddy";
+export const config = { compat: "aws", name: "sqs-batch", triggers: [on.queue("compat-batch", { batchSize: 3, batchWindow: "100ms" })], retries: { maxAttempts: 2, backoff: { initial: "10ms" } } };
+export const handler = async (event) => ({
+  batchItemFailures: event.Records.filter((r) => r.body.includes("bad")).map((r) => ({ itemIdentifier: r.messageId })),
+});
+`,
   "functions/no-config.js": `export const handler = async () => {};\n`,
   "functions/no-compat.js": `export const config = { triggers: [] };\nexport const handler = async () => {};\n`,
 });
 let eddy: RunningEddy;
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir, { region: "eu-local-1" });
+  eddy = await startTestEddy(app.dir, { region: "eu-local-1", env: { TABLE_NAME: "tbl" } });
 });
 afterAll(async () => {
   await eddy?.close();
@@ -119,5 +147,96 @@ describe('compat: "aws"', () => {
     expect(byFile["functions/no-config.js"]).toContain('must also export config = { compat: "aws"');
     expect(byFile["functions/no-compat.js"]).toContain('config.compat must be "aws"');
     expect(eddy.failures).toHaveLength(2);
+  });
+});
+
+describe('compat: "aws" as Lambda sets it up', () => {
+  it("gives the handler its env, and Lambda's variables, as process.env (at module scope too)", async () => {
+    const inv = await run("env-reader", { id: "env-1", type: "env.test" });
+    expect(inv).toMatchObject({ status: "succeeded" });
+    expect(JSON.parse(inv.logs[0]!.msg)).toEqual({
+      TABLE: "TBL",
+      table: "tbl", // short: values of 6 characters or more are masked in logs, as ctx.env's
+      name: "env-reader",
+      region: "eu-local-1",
+      defaultRegion: "eu-local-1",
+      memory: "96",
+      logGroup: "/eddy/functions/env-reader",
+    });
+  });
+
+  const sendMessages = async (queue: string, messages: unknown[]) => {
+    const res = await post(
+      `${eddy.url}/v1/queues/${queue}/messages`,
+      { messages },
+      {
+        "content-type": "application/json",
+      },
+    );
+    expect(res.status).toBe(202);
+    return (res.body.results as { messageId: string }[]).map((r) => r.messageId);
+  };
+
+  it("hands an on.queue handler SQS's event; batchItemFailures naming its message fails the attempt", async () => {
+    const [ok, bad] = await sendMessages("compat-jobs", [{ body: { n: 1 } }, { body: { fail: true } }]);
+    const done = await waitFor(async () => {
+      const all = await invocations(eddy.url, "sqs-one");
+      const okRun = all.find((i) => i.eventId === ok);
+      const badRuns = all.filter((i) => i.eventId === bad);
+      return okRun && badRuns.length === 2 && { okRun, badRuns };
+    }, "sqs-one to run both messages");
+    expect(done.okRun).toMatchObject({ status: "succeeded", outcome: "ack" });
+    const event = JSON.parse(done.okRun.logs[0]!.msg) as { Records: Record<string, unknown>[] };
+    expect(event.Records).toHaveLength(1);
+    const body = JSON.stringify({ n: 1 });
+    expect(event.Records[0]).toEqual({
+      messageId: ok,
+      receiptHandle: expect.stringMatching(/~/),
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: expect.stringMatching(/^\d{13}$/),
+        SenderId: "000000000000",
+        ApproximateFirstReceiveTimestamp: expect.stringMatching(/^\d{13}$/),
+      },
+      messageAttributes: {},
+      md5OfBody: createHash("md5").update(body).digest("hex"),
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:eu-local-1:000000000000:compat-jobs",
+      awsRegion: "eu-local-1",
+    });
+    expect(done.badRuns.map((i) => [i.attempt, i.status, i.error?.name]).sort()).toEqual([
+      [1, "failed", "BatchItemFailure"],
+      [2, "failed", "BatchItemFailure"],
+    ]);
+    const retried = JSON.parse(done.badRuns.find((i) => i.attempt === 2)!.logs[0]!.msg) as {
+      Records: { attributes: { ApproximateReceiveCount: string } }[];
+    };
+    expect(retried.Records[0]!.attributes.ApproximateReceiveCount).toBe("2");
+  });
+
+  it("retries only the items a batch handler names in batchItemFailures", async () => {
+    const ids = await sendMessages("compat-batch", [
+      { body: "good-1" },
+      { body: "bad-2" },
+      { body: "good-3" },
+    ]);
+    const bad = ids[1]!;
+    const dead = await waitFor(async () => {
+      const dl = await getJson<{ deadLetters: { event: { id: string } }[] }>(
+        `${eddy.url}/v1/dlq/queues/compat-batch`,
+      );
+      return dl.deadLetters.length > 0 && dl.deadLetters;
+    }, "the bad message in the queue's dead-letter queue");
+    expect(dead.map((d) => d.event.id)).toEqual([bad]);
+    const runs = (await invocations(eddy.url, "sqs-batch")) as (Awaited<
+      ReturnType<typeof invocations>
+    >[number] & {
+      batch?: { eventId: string; failed?: boolean }[];
+    })[];
+    const items = runs
+      .sort((a, b) => a.attempt - b.attempt)
+      .map((r) => r.batch?.map((b) => [b.eventId, b.failed ?? false]));
+    expect(items).toEqual([ids.map((id) => [id, id === bad]), [[bad, true]]]);
   });
 });

@@ -46,10 +46,11 @@ export interface Field {
 /** A compiled pattern object. */
 export interface PatternNode {
   /**
-   * Fields whose whole subtree only asks for absence (`exists: false`). Under an array they must
-   * hold for every element, not just the element the other fields matched in: a lone
-   * `{"items": {"discount": [{"exists": false}]}}` means no item has a discount, as in event-ruler,
-   * whose absence check looks at every occurrence of the field in the event.
+   * Fields whose whole subtree only asks for absence (`exists: false`). Under an array, beside
+   * other fields, they are judged in the element those matched in, as event-ruler's
+   * array-consistent matching does (`{"employees": {"name": ["Anna"], "ids": [{"exists": false}]}}`
+   * matches an employee Anna without ids, whatever the others have); alone, they must hold for
+   * every element: `{"items": {"discount": [{"exists": false}]}}` means no item has a discount.
    */
   absent: Field[];
   present: Field[];

@@ -112,9 +112,9 @@ function hexValue(c: number): number {
 /**
  * Parses a CIDR block such as "10.0.0.0/24" or "2001:db8::/32", or returns a sentence saying
  * what is wrong. Prefix lengths follow event-ruler: 0-31 for IPv4 and 0-127 for IPv6 (it rejects
- * /32 and /128; a single address is matched with its exact string). Eddy also rejects host bits
- * set after the prefix ("10.0.0.5/24"): event-ruler would match 10.0.0.5-10.0.0.255 there, which
- * is never what was meant.
+ * /32 and /128; a single address is matched with its exact string). Host bits set after the
+ * prefix ("220.160.153.171/31") are accepted as event-ruler (and so EventBridge) accepts them: the
+ * block is the masked one ("220.160.153.170/31").
  */
 export function parseCidr(text: string): CidrBlock | string {
   const slash = text.indexOf("/");
@@ -132,13 +132,8 @@ export function parseCidr(text: string): CidrBlock | string {
   if (bits > max) {
     return `IPv${version} prefix length must be 0-${max}, got ${bits} (match a single address with its exact string)`;
   }
-  const wordCount = version === 4 ? 2 : 8;
-  const words = scratch.slice(0, wordCount);
-  const network = words.slice();
+  const network = scratch.slice(0, version === 4 ? 2 : 8);
   maskWords(network, bits);
-  if (network.some((w, k) => w !== words[k])) {
-    return `host bits are set in ${JSON.stringify(text)}; did you mean ${JSON.stringify(`${format(network, version)}/${bits}`)}?`;
-  }
   return { version, bits, words: network };
 }
 
@@ -147,11 +142,6 @@ function maskWords(words: Uint16Array, bits: number): void {
     const keep = Math.min(16, Math.max(0, bits - k * 16));
     words[k] = keep === 0 ? 0 : words[k]! & (0xffff << (16 - keep)) & 0xffff;
   }
-}
-
-function format(words: Uint16Array, version: 4 | 6): string {
-  if (version === 4) return [words[0]! >> 8, words[0]! & 255, words[1]! >> 8, words[1]! & 255].join(".");
-  return Array.from(words, (w) => w.toString(16)).join(":");
 }
 
 /** True when `text` is an address of the block's version inside the block. */

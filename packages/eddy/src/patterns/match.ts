@@ -9,7 +9,9 @@
  * - Matching is array-consistent: a nested pattern matched against an array of objects must be
  *   satisfied by one element, not by fields picked from different elements.
  * - `exists: true` matches any leaf value, null included; `exists: false` matches an absent field,
- *   an object-valued field or an array without leaf values.
+ *   an object-valued field or an array without leaf values. Under an array of objects it is judged
+ *   in the element the pattern's other fields match; alone, in every element.
+ * - `cidr` with host bits set after the prefix ("10.0.0.5/24") matches the masked block.
  * - Exact strings match strings only, exact numbers match numerically equal numbers (300 = 300.0),
  *   booleans and null match themselves. `numeric` only sees JSON numbers within ±5e9 and six
  *   decimals; `prefix`, `suffix`, `equals-ignore-case`, `wildcard` and `cidr` only strings.
@@ -79,11 +81,15 @@ function fieldMatches(field: Field, value: unknown): boolean {
 
 function nodeMatches(node: PatternNode, value: unknown): boolean {
   if (Array.isArray(value)) {
+    if (node.present.length > 0 || node.ors.length > 0) return someElementMatches(node, value);
     for (const field of node.absent) if (!absentEverywhere(field, value)) return false;
-    if (node.present.length === 0 && node.ors.length === 0) return true;
-    return someElementMatches(node, value);
+    return true;
   }
-  const obj = asObject(value);
+  return elementMatches(node, asObject(value));
+}
+
+/** The whole node in one object: its absences are judged where its other fields matched. */
+function elementMatches(node: PatternNode, obj: object | undefined): boolean {
   for (const field of node.absent) if (!fieldMatches(field, get(obj, field))) return false;
   return positiveMatches(node, obj);
 }
@@ -103,7 +109,7 @@ function someElementMatches(node: PatternNode, elements: readonly unknown[]): bo
   for (const element of elements) {
     if (Array.isArray(element)) {
       if (someElementMatches(node, element)) return true;
-    } else if (positiveMatches(node, asObject(element))) {
+    } else if (elementMatches(node, asObject(element))) {
       return true;
     }
   }

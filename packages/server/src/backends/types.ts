@@ -348,6 +348,20 @@ export interface UsageRow {
   gbSeconds: number;
 }
 
+/**
+ * Usage of attempts that keep no record (successful synchronous HTTP requests), added up per
+ * function and minute: what metering needs of them without a durable write per request.
+ */
+export interface MeteredUsage {
+  fn: string;
+  /** Start of the minute (epoch ms) the requests started in. */
+  minute: number;
+  invocations: number;
+  billedMs: number;
+  /** Σ billed ms × memory MB. */
+  mbMs: number;
+}
+
 /** Queryable records. */
 export interface Records {
   /**
@@ -358,9 +372,17 @@ export interface Records {
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   /** Newest first. */
   queryInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
-  /** Metered usage per function of the invocations started in [since, until). */
+  /** Adds usage to the per-minute totals of requests without records (see {@link MeteredUsage}). */
+  meter(rows: MeteredUsage[]): Promise<void>;
+  /**
+   * Metered usage per function of the invocations started in [since, until): their records, and
+   * the metered minutes that start in it.
+   */
   usage(since: number, until: number): Promise<UsageRow[]>;
-  /** Retention: drops the logs of records older than `logsBefore`, and records older than `before`. */
+  /**
+   * Retention: drops the logs of records older than `logsBefore`, and records (and metered
+   * minutes) older than `before`.
+   */
   prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }>;
 }
 

@@ -22,6 +22,7 @@ import {
 } from "../observability/trace-context.js";
 import type { AttemptResult, InvokeRequest, QueueSend } from "../runtime/protocol.js";
 import type { DeliveryPlan } from "./delivery-plan.js";
+import { receiptHandle } from "./delivery-plan.js";
 import { evaluateKey } from "./expressions.js";
 import type { RateLimit, Throttle } from "./flow-control.js";
 import { claimIdempotencyKey } from "./idempotency.js";
@@ -131,6 +132,15 @@ export async function runAttempt(
     emitIdPrefix: `${live[0]!.eventSeq}.${target.name}`,
   };
   if (config.batch) req.batch = live.map((d) => d.event);
+  // A Lambda-style queue consumer gets SQS's records, which say more than the event.
+  if (config.compat === "aws" && config.triggers[0]?.kind === "queue") {
+    req.messages = live.map((d) => ({
+      receiveCount: d.attempt,
+      sentAt: d.createdAt,
+      receiptHandle: receiptHandle(d),
+      sequence: d.eventSeq,
+    }));
+  }
   let result = await target.invoke(req, timeoutMs);
   const ranMs = performance.now() - t0;
   free();

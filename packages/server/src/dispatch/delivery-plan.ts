@@ -92,6 +92,11 @@ export function queueConsumer(queue: string): string {
   return `queue:${queue}`;
 }
 
+/** The receipt handle of a leased queue message: its delivery and the lease's token. */
+export function receiptHandle(d: { id: string; leaseToken: string }): string {
+  return `${d.id}~${d.leaseToken}`;
+}
+
 /** The value at a dotted path of an event ("data.orderId"), or undefined. */
 export function valueAt(event: unknown, path: string): unknown {
   let v: unknown = event;

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { basename, extname } from "node:path";
 import type { ResolvedFunctionConfig } from "eddy";
 import type { BlankPool } from "../runtime/blank-pool.js";
 import type { SandboxKind } from "../runtime/channel.js";
 import type { Bundle } from "../runtime/bundler.js";
 import { FunctionLoadError } from "../runtime/errors.js";
+import { functionName } from "../runtime/protocol.js";
 import type { Sandbox } from "../runtime/sandbox.js";
 
 /** A function ready to run: its code (a content-hashed bundle) and its resolved configuration. */
@@ -184,6 +184,6 @@ async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFun
 }
 
 function loaded(b: Bundle, config: ResolvedFunctionConfig, warm?: Sandbox): LoadedFunction {
-  const name = config.name ?? basename(b.file, extname(b.file));
+  const name = functionName(b.file, config);
   return { name, file: b.file, version: b.version, bundlePath: b.path, config, warm };
 }

@@ -23,8 +23,8 @@ export type SyncOutcome =
  * sandbox; the attempt itself is stopped at the same time. What it emitted or sent is published
  * (durably) before the response goes out, and only if it succeeded. A failed request's record
  * is written in the background (the response does not wait for it); a successful one's only with
- * `record`, since a durable write per request would cost more than the request (every request
- * is counted in the metrics either way).
+ * `record`, since a durable write per request would cost more than the request: every request is
+ * counted in the metrics and metered (the engine's `meter`) either way.
  */
 export async function invokeSync(
   engine: Engine,
@@ -97,20 +97,21 @@ export async function invokeSync(
       }
     }
   }
+  // Every request is metered and counted, stored or not: a record's usage is read from it, the
+  // others' is added up by the engine's meter.
+  const rec = syncRecord(fn, http, startedAt, final, outcome);
+  if (trace) rec.trace = trace;
+  const detail = final?.coldStartMs !== undefined ? { coldStartMs: final.coldStartMs } : {};
   if (record || outcome.kind !== "response") {
-    const rec = syncRecord(fn, http, startedAt, final, outcome);
-    if (trace) rec.trace = trace;
     engine.backend.records
       .insert([rec])
-      .then(() =>
-        engine.observer.attempt(
-          rec,
-          final?.coldStartMs !== undefined ? { coldStartMs: final.coldStartMs } : {},
-        ),
-      )
+      .then(() => engine.observer.attempt(rec, detail))
       .catch((err: unknown) =>
         engine.log.warn({ err, fn: fn.name }, "could not store a gateway request's record"),
       );
+  } else {
+    engine.meter.add(rec);
+    engine.observer.attempt(rec, detail);
   }
   return outcome;
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { CloudEvent } from "eddy";
 import { uuidv7 } from "eddy";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
-import { queueConsumer } from "../dispatch/delivery-plan.js";
+import { queueConsumer, receiptHandle } from "../dispatch/delivery-plan.js";
 import { queueSource } from "../events/sources.js";
 import type { QueueSend } from "../runtime/protocol.js";
 import type { QueueAttributes, QueueConfig } from "./queue-config.js";
@@ -315,7 +315,7 @@ function toMessage(d: LeasedDelivery): ReceivedMessage {
   const m: ReceivedMessage = {
     messageId: d.event.id,
     body: d.event.data,
-    receiptHandle: `${d.id}~${d.leaseToken}`,
+    receiptHandle: receiptHandle(d),
     receiveCount: d.attempt,
     sentAt: d.createdAt,
   };

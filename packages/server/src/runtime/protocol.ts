@@ -3,11 +3,17 @@
  * data only: a sandbox is a separate realm or process, so classes and symbols do not cross, and
  * `undefined` members may be dropped.
  */
+import { basename, extname } from "node:path";
 import type { CloudEvent, InvocationInfo, ResolvedFunctionConfig } from "eddy";
 import type { ErrorInfo, LogLine } from "../backends/types.js";
 
 /** The global (`Symbol.for`) under which a sandbox provides the eddy SDK to bundles (see bundler.ts). */
 export const SDK_GLOBAL = "eddy.sdk";
+
+/** A function's name: its config's, or its file's without folder and extension. */
+export function functionName(file: string, config: { name?: string | undefined }): string {
+  return config.name ?? basename(file, extname(file));
+}
 
 /** An error as it crosses the sandbox boundary, with the delivery hints read off its brands. */
 export interface SandboxError extends ErrorInfo {
@@ -54,6 +60,18 @@ export interface HttpResponseData {
   bodyEncoding?: "base64";
 }
 
+/** What a queue message's delivery adds to it, for SQS-shaped events (compat "aws"). */
+export interface QueueMessageInfo {
+  /** How many times it was handed out, this time included. */
+  receiveCount: number;
+  /** When it was sent (epoch ms). */
+  sentAt: number;
+  /** The receipt handle of this delivery (as `POST /v1/queues/NAME/receive` gives). */
+  receiptHandle: string;
+  /** Its position in the log. */
+  sequence: number;
+}
+
 /** What a sandbox needs to run one attempt. */
 export interface InvokeRequest {
   /** The event; for a batch function, the first of `batch`. */
@@ -69,6 +87,8 @@ export interface InvokeRequest {
   traceparent?: string;
   /** An HTTP function's request: the handler gets it as a `Request` instead of the event. */
   http?: HttpRequestData;
+  /** A compat "aws" queue consumer's messages, one per event of `batch ?? [event]`. */
+  messages?: QueueMessageInfo[];
 }
 
 /** What a sandbox loads: one function's bundle. */

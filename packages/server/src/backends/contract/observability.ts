@@ -117,6 +117,27 @@ export function describeObservabilityContract(
       expect(await b.records.usage(t + 1, t + 2)).toEqual([]);
     });
 
+    it("adds metered minutes of requests without records to their usage, and prunes them", async () => {
+      const b = await create();
+      const minute = Math.floor(Date.now() / 60_000) * 60_000;
+      const fn = `metered-${minute}`;
+      await b.records.meter([{ fn, minute, invocations: 3, billedMs: 30, mbMs: 30 * 1024 }]);
+      await b.records.meter([
+        { fn, minute, invocations: 2, billedMs: 20, mbMs: 20 * 1024 },
+        { fn, minute: minute - 60_000, invocations: 1, billedMs: 5, mbMs: 5 * 1024 },
+      ]);
+      const mine = async (since: number, until: number) =>
+        (await b.records.usage(since, until)).filter((r) => r.fn === fn);
+      expect(await mine(minute, minute + 60_000)).toEqual([
+        { fn, invocations: 5, billedMs: 50, gbSeconds: 0.05 },
+      ]);
+      expect(await mine(minute - 60_000, minute + 60_000)).toEqual([
+        { fn, invocations: 6, billedMs: 55, gbSeconds: 0.055 },
+      ]);
+      await b.records.prune({ before: minute, logsBefore: minute });
+      expect(await mine(0, minute + 60_000)).toEqual([{ fn, invocations: 5, billedMs: 50, gbSeconds: 0.05 }]);
+    });
+
     it("prunes logs, then records, by age", async () => {
       const b = await create();
       await b.log.append([entry(["p"]), entry(["p"])], WINDOW);

@@ -1,5 +1,12 @@
 import type Database from "better-sqlite3";
-import type { InvocationQuery, InvocationRecord, LeasedDelivery, Records, UsageRow } from "../types.js";
+import type {
+  InvocationQuery,
+  InvocationRecord,
+  LeasedDelivery,
+  MeteredUsage,
+  Records,
+  UsageRow,
+} from "../types.js";
 import type { InvocationRow } from "../invocation-row.js";
 import { rowToInvocation } from "../invocation-row.js";
 import type { GroupCommit } from "./group-commit.js";
@@ -30,6 +37,8 @@ export class EmbeddedRecords implements Records {
   readonly #db: Database.Database;
   readonly #wq: GroupCommit;
   readonly #usage: Database.Statement;
+  readonly #meter: Database.Statement;
+  readonly #pruneMetered: Database.Statement;
   readonly #pruneRecords: Database.Statement;
   readonly #pruneLogs: Database.Statement;
   readonly #insert: Database.Statement;
@@ -41,9 +50,20 @@ export class EmbeddedRecords implements Records {
     this.#wq = wq;
     // Skipped attempts did not run: they are not billed.
     this.#usage = db.prepare(
-      `SELECT fn, count(*) AS n, sum(billed_ms) AS billed, sum(billed_ms * memory_mb) AS mbms FROM invocations
-       WHERE started_at >= ? AND started_at < ? AND status != 'skipped' GROUP BY fn ORDER BY fn`,
+      `SELECT fn, sum(n) AS n, sum(billed) AS billed, sum(mbms) AS mbms FROM (
+         SELECT fn, count(*) AS n, sum(billed_ms) AS billed, sum(billed_ms * memory_mb) AS mbms FROM invocations
+         WHERE started_at >= @since AND started_at < @until AND status != 'skipped' GROUP BY fn
+         UNION ALL
+         SELECT fn, sum(invocations), sum(billed_ms), sum(mb_ms) FROM metered_usage
+         WHERE minute >= @since AND minute < @until GROUP BY fn
+       ) GROUP BY fn ORDER BY fn`,
     );
+    this.#meter = db.prepare(
+      `INSERT INTO metered_usage (fn, minute, invocations, billed_ms, mb_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (fn, minute) DO UPDATE SET invocations = invocations + excluded.invocations,
+         billed_ms = billed_ms + excluded.billed_ms, mb_ms = mb_ms + excluded.mb_ms`,
+    );
+    this.#pruneMetered = db.prepare("DELETE FROM metered_usage WHERE minute < ?");
     this.#pruneRecords = db.prepare("DELETE FROM invocations WHERE started_at < ?");
     this.#pruneLogs = db.prepare(
       "UPDATE invocations SET logs = '[]', logs_truncated = 1 WHERE started_at < ? AND logs != '[]'",
@@ -65,8 +85,14 @@ export class EmbeddedRecords implements Records {
     this.#insert.run(...values(r, delivery));
   }
 
+  meter(rows: MeteredUsage[]): Promise<void> {
+    return this.#wq.run(() => {
+      for (const r of rows) this.#meter.run(r.fn, r.minute, r.invocations, r.billedMs, r.mbMs);
+    });
+  }
+
   usage(since: number, until: number): Promise<UsageRow[]> {
-    const rows = this.#usage.all(since, until) as {
+    const rows = this.#usage.all({ since, until }) as {
       fn: string;
       n: number;
       billed: number | null;
@@ -83,10 +109,13 @@ export class EmbeddedRecords implements Records {
   }
 
   prune(options: { before: number; logsBefore: number }): Promise<{ records: number; logs: number }> {
-    return this.#wq.run(() => ({
-      records: this.#pruneRecords.run(options.before).changes,
-      logs: this.#pruneLogs.run(options.logsBefore).changes,
-    }));
+    return this.#wq.run(() => {
+      this.#pruneMetered.run(options.before);
+      return {
+        records: this.#pruneRecords.run(options.before).changes,
+        logs: this.#pruneLogs.run(options.logsBefore).changes,
+      };
+    });
   }
 
   getInvocation(id: string): Promise<InvocationRecord | undefined> {

@@ -112,6 +112,17 @@ const MIGRATIONS: string[] = [
   ALTER TABLE invocations ADD COLUMN event_seq INTEGER;
   CREATE INDEX invocations_event ON invocations (event_seq) WHERE event_seq IS NOT NULL;
   `,
+  // Usage of requests that keep no record (successful sync HTTP requests), per function and minute.
+  `
+  CREATE TABLE metered_usage (
+    fn TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    invocations INTEGER NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    mb_ms INTEGER NOT NULL,
+    PRIMARY KEY (fn, minute)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings the database to the newest schema inside one transaction. */

@@ -26,6 +26,7 @@ export const usageRoutes: FastifyPluginAsync<{ engine: Engine; pricing: Pricing 
           ),
         );
       }
+      await engine.meter.flush(); // this node's latest requests without records count too
       let rows = await engine.backend.records.usage(since, until);
       if (req.query.function) rows = rows.filter((r) => r.fn === req.query.function);
       const { functions, total } = priced(rows, pricing);

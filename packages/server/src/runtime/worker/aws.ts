@@ -1,6 +1,29 @@
 /** Lambda compatibility inside the sandbox: the EventBridge event shape and the Lambda context. */
 import type { AwsHandler, CloudEvent, EventBridgeEvent, InvocationInfo, LambdaContext } from "eddy";
 
+/** The variables every Lambda sees that Eddy can fill before the module's config is known. */
+export function regionEnvironment(region: string): Record<string, string> {
+  return { AWS_REGION: region, AWS_DEFAULT_REGION: region };
+}
+
+/**
+ * Lambda's reserved variables of a function, as its Node runtime sets them. The server's own
+ * `env` (e.g. an `AWS_REGION` for the AWS SDK) takes precedence over them.
+ */
+export function lambdaEnvironment(
+  config: { name: string; memoryMb: number },
+  region: string,
+): Record<string, string> {
+  return {
+    ...regionEnvironment(region),
+    AWS_LAMBDA_FUNCTION_NAME: config.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: logGroup(config.name),
+  };
+}
+
+const logGroup = (fn: string) => `/eddy/functions/${fn}`;
+
 /** The CloudEvent as EventBridge would hand it to a Lambda target. */
 export function toEventBridgeEvent(event: CloudEvent, region: string): EventBridgeEvent {
   return {
@@ -43,7 +66,7 @@ export function runAwsHandler(
       invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${info.functionName}`,
       memoryLimitInMB: String(memoryMb),
       awsRequestId: info.id,
-      logGroupName: `/eddy/functions/${info.functionName}`,
+      logGroupName: logGroup(info.functionName),
       logStreamName: `${info.version}/${info.id}`,
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, info.deadline - Date.now()),

@@ -126,7 +126,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
           // The handler runs in its attempt's span: that is the trace context its events carry.
           if (msg.traceparent !== undefined)
             for (const e of msg.batch ?? [msg.event]) e.traceparent = msg.traceparent;
-          return loaded.run(msg.event, ctx, msg.batch);
+          return loaded.run(msg.event, ctx, msg.batch, msg.messages);
         }
         if (loaded.runHttp) return loaded.runHttp(http, ctx);
         return toResponseData(await loaded.run(toRequest(http), ctx));

@@ -9,9 +9,11 @@ import type {
   ResolvedFunctionConfig,
 } from "eddy";
 import { isEddyFunction, resolveFunctionConfig } from "eddy";
-import type { HttpRequestData, HttpResponseData, LoadRequest } from "../protocol.js";
-import { runAwsHandler, toEventBridgeEvent } from "./aws.js";
+import type { HttpRequestData, HttpResponseData, LoadRequest, QueueMessageInfo } from "../protocol.js";
+import { functionName } from "../protocol.js";
+import { lambdaEnvironment, regionEnvironment, runAwsHandler, toEventBridgeEvent } from "./aws.js";
 import { fromApiGatewayResult, toApiGatewayEvent } from "./aws-http.js";
+import { sqsFailures, toSqsEvent } from "./aws-sqs.js";
 import { stackMapper } from "./stack.js";
 
 /** A loaded function: its configuration and how to run one attempt of it. */
@@ -21,7 +23,12 @@ export interface LoadedModule {
    * Runs one attempt; a batch function gets `batch`, an HTTP function a `Request` instead of the
    * event. Resolves the handler's return value.
    */
-  run(event: CloudEvent | Request, ctx: FunctionContext, batch?: CloudEvent[]): Promise<unknown>;
+  run(
+    event: CloudEvent | Request,
+    ctx: FunctionContext,
+    batch?: CloudEvent[],
+    messages?: QueueMessageInfo[],
+  ): Promise<unknown>;
   /** Maps a stack's frames to the user's sources, where Node does not (bundles loaded from code). */
   mapStack: (stack: string) => string;
   /**
@@ -42,7 +49,13 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
       ? // Named by its file in stack traces, instead of a data: URL the size of the bundle.
         `data:text/javascript;base64,${Buffer.from(`${req.source}\n//# sourceURL=${req.file}`).toString("base64")}`
       : pathToFileURL(req.bundlePath!).href;
+  // Whether this is a Lambda-style module, which reads its configuration from process.env (at
+  // module scope too), is only known once imported: its env is there during the import, and stays
+  // only for compat "aws" modules (see below).
+  const region = req.region ?? "local";
+  setProcessEnv({ ...regionEnvironment(region), ...req.env });
   const mod = (await import(url)) as { default?: unknown; handler?: unknown; config?: unknown };
+  setProcessEnv({});
   const mapStack = req.source !== undefined ? stackMapper(req.source, req.file) : (stack: string) => stack;
   if (isEddyFunction(mod.default)) {
     const fn = mod.default;
@@ -66,8 +79,10 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
       );
     }
     const config = resolveFunctionConfig(mod.config as Parameters<typeof resolveFunctionConfig>[0]);
-    if (config.batch) {
-      throw new Error('config.batch: a compat "aws" handler takes one event at a time; remove batch');
+    if (config.batch && config.triggers[0]?.kind !== "queue") {
+      throw new Error(
+        'config.batch: a compat "aws" handler takes one event at a time, or SQS batches from on.queue(name, { batchSize }); remove batch',
+      );
     }
     if (config.compat !== "aws") {
       throw new Error(
@@ -75,17 +90,27 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
       );
     }
     const handler = mod.handler as AwsHandler<unknown>;
-    const region = req.region ?? "local";
+    const lambda = { name: functionName(req.file, config), memoryMb: config.memoryMb };
+    setProcessEnv({ ...lambdaEnvironment(lambda, region), ...req.env });
+    const queue = config.triggers[0]?.kind === "queue" ? config.triggers[0].queue : undefined;
     return {
       config,
-      run: (event, ctx) =>
-        runAwsHandler(
-          handler,
-          toEventBridgeEvent(event as CloudEvent, region),
-          ctx.invocation,
-          config.memoryMb,
-          region,
-        ),
+      run: async (event, ctx, batch, messages) => {
+        if (queue === undefined) {
+          const e = toEventBridgeEvent(event as CloudEvent, region);
+          return runAwsHandler(handler, e, ctx.invocation, config.memoryMb, region);
+        }
+        const sqs = toSqsEvent(batch ?? [event as CloudEvent], messages ?? [], queue, region);
+        const failed = sqsFailures(
+          await runAwsHandler(handler, sqs, ctx.invocation, config.memoryMb, region),
+          sqs,
+        );
+        if (batch) return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
+        if (failed.length > 0) {
+          throw Object.assign(new Error("reported in batchItemFailures"), { name: "BatchItemFailure" });
+        }
+        return undefined;
+      },
       runHttp: async (request, ctx) =>
         fromApiGatewayResult(
           await runAwsHandler(handler, toApiGatewayEvent(request), ctx.invocation, config.memoryMb, region),
@@ -98,4 +123,10 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
       "export handler and config); got " +
       (mod.default === undefined ? "no default export" : typeof mod.default),
   );
+}
+
+/** Replaces the sandbox's `process.env` (its own: a thread's copy, or the process's). */
+function setProcessEnv(values: Record<string, string>): void {
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, values);
 }
