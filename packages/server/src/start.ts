@@ -46,6 +46,11 @@ export interface EddyOptions {
   /** `region` of EventBridge-shaped events (`compat: "aws"`). Default "local". */
   region?: string;
   log?: Logger;
+  /**
+   * Refuse to start when a function file fails to bundle or load. Default false: the file is
+   * skipped (logged, and reported by `/readyz`) and the others run.
+   */
+  strict?: boolean;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
   /** Export spans over OTLP/HTTP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT, if set). */
@@ -179,7 +184,15 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     const deployer = new Deployer(engine, bundleDir);
     const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
     const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];
-    for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
+    for (const f of failures) {
+      log.error({ file: f.file }, `function not loaded: ${f.message}`);
+      engine.loadFailures.set(f.file, f.message);
+    }
+    if (options.strict && failures.length > 0) {
+      throw new Error(
+        `${failures.length} function file(s) failed to load (strict mode):\n${failures.map((f) => `  ${f.message.startsWith(f.file) ? "" : `${f.file}: `}${f.message}`).join("\n")}`,
+      );
+    }
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       closing: () => closing !== undefined,

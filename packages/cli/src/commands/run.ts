@@ -30,6 +30,7 @@ interface RunOptions extends BackendChoice {
   routePrefix?: string;
   trustProxy?: boolean;
   recordRequests?: boolean;
+  strict?: boolean;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -138,6 +139,7 @@ export function registerRunCommands(program: Command): void {
         ),
       )
       .option("--trust-proxy", "believe X-Forwarded-For/-Proto/-Host (behind a reverse proxy)")
+      .option("--strict", "refuse to start if a function file fails to bundle or load (default: skip it)")
       .option(
         "--record-requests",
         "store a record of every successful sync route request (failed ones always are)",
@@ -218,6 +220,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     // An empty EDDY_ADMIN_KEY means none, as an unset one does.
     adminKey: opts.adminKey || undefined,
     isolation: opts.isolation,
+    ...(opts.strict ? { strict: true } : {}),
     env,
     auth,
     ...(jwt ? { jwt } : {}),

@@ -99,7 +99,8 @@ export class Deployer {
         const wanted = state.running.map((name) => ({ name, ...last(state.history[name]!) }));
         const fns = await this.#materialize(wanted, loaded);
         for (const f of folder) if (!fns.includes(f)) void f.warm?.terminate();
-        return this.#apply(state, fns, "folder", key);
+        // What the engine refused of this folder before is refused still: say so again.
+        return this.#apply(state, fns, "folder", key, state.refused ?? []);
       }
       return this.#apply(state, folder, "folder", key);
     }
@@ -143,7 +144,10 @@ export class Deployer {
           failures.map((f) => ({ path: f.file, message: f.message })),
         );
       }
-      return (await this.#apply(await this.#store.read(), functions, "api")).changes;
+      const applied = await this.#apply(await this.#store.read(), functions, "api");
+      // The upload is the whole running set now: what the folder failed to load is no longer wanted.
+      this.#engine.loadFailures.clear();
+      return applied.changes;
     });
   }
 
@@ -206,9 +210,10 @@ export class Deployer {
     next: LoadedFunction[],
     via: DeployedVersion["via"],
     folder?: string[],
+    carried: LoadFailure[] = [],
   ): Promise<Applied> {
     const before = new Map(this.#engine.deployed().map((f) => [f.name, f.version]));
-    const { failures } = await this.#engine.deploy(next);
+    const failures = [...carried, ...(await this.#engine.deploy(next)).failures];
     const refused = new Set(failures.map((f) => f.file));
     next = next.filter((f) => !refused.has(f.file));
     const changes: DeployChange[] = [];
@@ -232,6 +237,7 @@ export class Deployer {
     }
     state.running = next.map((f) => f.name);
     if (folder) state.folder = folder;
+    state.refused = via === "folder" ? failures : [];
     await this.#share(next);
     await this.#store.write(state);
     return { changes, failures };

@@ -1,6 +1,6 @@
 import type { FSWatcher } from "node:fs";
 import { watch } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { DeployChange, Deployer } from "../deploy/deployer.js";
 import type { Engine } from "../engine.js";
 import { bundleFunctions } from "../runtime/bundler.js";
@@ -117,6 +117,9 @@ export function watchFunctions(options: WatchOptions): { close(): void } {
     const applied = await options.deployer.reload([...byFile.values()]);
     failures.push(...applied.failures);
     syncWatchers();
+    const known = options.engine.loadFailures;
+    for (const f of [...stale, ...removed]) known.delete(relative(dir, f));
+    for (const f of failures) known.set(f.file, f.message);
     options.onReload({
       ms: performance.now() - since,
       changes: applied.changes.filter((c) => c.change !== "unchanged"),

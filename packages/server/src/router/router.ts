@@ -23,6 +23,14 @@ export class Router {
 
   /** Rebuilds the index from the deployed functions' plans. */
   setFunctions(plans: DeliveryPlan[]): void {
+    this.prepare(plans)();
+  }
+
+  /**
+   * Builds the index of `plans` without using it yet (a deploy builds everything before it swaps
+   * anything): the returned function switches to it. Throws if a pattern does not compile.
+   */
+  prepare(plans: DeliveryPlan[]): () => void {
     const index = new PatternIndex<DeliveryPlan>();
     const cancelRules = new Map<string, { plan: DeliveryPlan; match: string }[]>();
     for (const plan of plans) {
@@ -38,8 +46,10 @@ export class Router {
         cancelRules.set(c.event, list);
       }
     }
-    this.#index = index;
-    this.#cancelRules = cancelRules;
+    return () => {
+      this.#index = index;
+      this.#cancelRules = cancelRules;
+    };
   }
 
   /** The deliveries `event` makes: one per matching function. */
