@@ -19,6 +19,7 @@ import type { Budget, Pricing } from "./observability/usage.js";
 import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
 import { QueueService } from "./queues/queue-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
+import { unknownPatternKeys } from "./router/pattern-keys.js";
 import { Router } from "./router/router.js";
 import { BlankPool } from "./runtime/blank-pool.js";
 import type { SandboxKind } from "./runtime/channel.js";
@@ -28,6 +29,9 @@ import { SandboxPool } from "./runtime/pool.js";
 import type { QueueSend } from "./runtime/protocol.js";
 
 const DAY = 86_400_000;
+/** Where the extension names seen on events are kept (see router/pattern-keys.ts). */
+const EXTENSIONS_NS = "eddy:router";
+const EXTENSIONS_KEY = "extensions";
 
 /** Options of the engine. */
 export interface EngineOptions {
@@ -94,6 +98,7 @@ export class Engine {
    * `eddy dev` reload (a file loaded again is removed). `/readyz` fails while there are any.
    */
   readonly loadFailures = new Map<string, string>();
+  #extensionsLoaded: Promise<void> | undefined;
   /** Pre-started blank sandboxes shared by every function. */
   readonly blanks: BlankPool;
   readonly #options: EngineOptions;
@@ -193,9 +198,10 @@ export class Engine {
    * function refused on the way is left out and reported in `failures`, and a deploy that throws
    * has changed nothing.
    */
-  async deploy(loaded: LoadedFunction[]): Promise<{ failures: LoadFailure[] }> {
+  async deploy(loaded: LoadedFunction[]): Promise<{ failures: LoadFailure[]; warnings: LoadFailure[] }> {
     const previous = this.#functions;
     const { kept, fresh, failures } = await this.#plan(loaded, previous);
+    const warnings = await this.#patternWarnings(fresh.map((f) => f.fn));
     const survivors = [...kept, ...fresh.map((f) => f.fn)];
     let routes: RouteTable;
     let switchRouter: () => void;
@@ -233,7 +239,39 @@ export class Engine {
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
     for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
-    return { failures };
+    return { failures, warnings };
+  }
+
+  /**
+   * Event patterns of `functions` with top-level keys that no event is known to carry (see
+   * router/pattern-keys.ts), against the extensions seen on this app's events, kept in the store
+   * so that a restart still knows them.
+   */
+  async #patternWarnings(functions: LoadedFunction[]): Promise<LoadFailure[]> {
+    const names = this.router.extensions;
+    this.#extensionsLoaded ??= (async () => {
+      try {
+        names.add((await this.backend.kv.get(EXTENSIONS_NS, EXTENSIONS_KEY))?.value);
+      } catch (err) {
+        this.log.debug({ err }, "could not read the extensions seen before");
+      }
+      names.onNew = () => {
+        this.backend.kv
+          .set(EXTENSIONS_NS, EXTENSIONS_KEY, names.extensions())
+          .catch((err: unknown) => this.log.debug({ err }, "could not store the extensions seen"));
+      };
+    })();
+    await this.#extensionsLoaded;
+    return functions.flatMap((fn) =>
+      fn.config.triggers.flatMap((t, i) =>
+        t.kind === "event"
+          ? unknownPatternKeys(t.pattern, names).map((message) => ({
+              file: fn.file,
+              message: `function ${fn.name}: triggers[${i}]: ${message}`,
+            }))
+          : [],
+      ),
+    );
   }
 
   /**

@@ -101,6 +101,8 @@ export interface RunningEddy {
   bundleDir: string;
   /** Function files that failed to bundle or load; the others run. */
   failures: LoadFailure[];
+  /** Functions that loaded with something that looks like a mistake (a pattern key no event has). */
+  warnings: LoadFailure[];
   /** Stops intake, lets attempts in flight settle (up to `graceMs`, default 30 s), closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -183,7 +185,9 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     });
     const deployer = new Deployer(engine, bundleDir);
     const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
-    const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];
+    const started = await deployer.start(loaded.functions);
+    const failures = [...loaded.failures, ...started.failures];
+    for (const w of started.warnings) log.warn({ file: w.file }, w.message);
     for (const f of failures) {
       log.error({ file: f.file }, `function not loaded: ${f.message}`);
       engine.loadFailures.set(f.file, f.message);
@@ -216,6 +220,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       dir,
       bundleDir,
       failures,
+      warnings: started.warnings,
       close: (graceMs?: number) =>
         (closing ??= (async () => {
           engine.queues.stop();

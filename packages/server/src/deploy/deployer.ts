@@ -21,6 +21,8 @@ export interface DeployChange {
 export interface Applied {
   changes: DeployChange[];
   failures: LoadFailure[];
+  /** Functions deployed with something that looks like a mistake (a pattern key no event has). */
+  warnings: LoadFailure[];
 }
 
 /** A bundled module as `eddy deploy` uploads it. */
@@ -117,7 +119,7 @@ export class Deployer {
    * `eddy deploy`: the uploaded bundles become the whole running set, all or nothing: if one
    * module fails to load, nothing changes and the error names it.
    */
-  upload(bundles: UploadedBundle[]): Promise<DeployChange[]> {
+  upload(bundles: UploadedBundle[]): Promise<Omit<Applied, "failures">> {
     return this.#serial(async () => {
       const problems = bundles.flatMap((b, i) =>
         typeof b?.file !== "string" || !FILE.test(b.file) || b.file.split("/").includes("..")
@@ -147,7 +149,7 @@ export class Deployer {
       const applied = await this.#apply(await this.#store.read(), functions, "api");
       // The upload is the whole running set now: what the folder failed to load is no longer wanted.
       this.#engine.loadFailures.clear();
-      return applied.changes;
+      return { changes: applied.changes, warnings: applied.warnings };
     });
   }
 
@@ -213,7 +215,8 @@ export class Deployer {
     carried: LoadFailure[] = [],
   ): Promise<Applied> {
     const before = new Map(this.#engine.deployed().map((f) => [f.name, f.version]));
-    const failures = [...carried, ...(await this.#engine.deploy(next)).failures];
+    const deployed = await this.#engine.deploy(next);
+    const failures = [...carried, ...deployed.failures];
     const refused = new Set(failures.map((f) => f.file));
     next = next.filter((f) => !refused.has(f.file));
     const changes: DeployChange[] = [];
@@ -240,7 +243,7 @@ export class Deployer {
     state.refused = via === "folder" ? failures : [];
     await this.#share(next);
     await this.#store.write(state);
-    return { changes, failures };
+    return { changes, failures, warnings: deployed.warnings };
   }
 
   /**

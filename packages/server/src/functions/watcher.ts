@@ -15,6 +15,8 @@ export interface ReloadReport {
   changes: DeployChange[];
   /** Files that failed to bundle or load: their previous version (if any) keeps running. */
   failures: LoadFailure[];
+  /** Functions deployed with something that looks like a mistake (a pattern key no event has). */
+  warnings: LoadFailure[];
 }
 
 /** Options of {@link watchFunctions}. */
@@ -124,6 +126,7 @@ export function watchFunctions(options: WatchOptions): { close(): void } {
       ms: performance.now() - since,
       changes: applied.changes.filter((c) => c.change !== "unchanged"),
       failures,
+      warnings: applied.warnings,
     });
   };
 
