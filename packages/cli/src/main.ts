@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerDlqCommand } from "./commands/dlq.js";
 import { registerObserveCommands } from "./commands/observe.js";
@@ -5,6 +6,11 @@ import { registerDeployCommands } from "./commands/deploy.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerSendCommand } from "./commands/send.js";
+
+/** This package's version (dist/main.js sits one folder below package.json). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 /**
  * Runs the `eddy` command line and resolves with the exit code.
@@ -15,6 +21,7 @@ import { registerSendCommand } from "./commands/send.js";
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("eddy")
     .description("Eddy: event-driven serverless functions in TypeScript, self-hosted")
+    .version(VERSION, "-V, --version", "print the version of eddy")
     .exitOverride()
     .showHelpAfterError("(run eddy --help for usage)");
   registerRunCommands(program);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { EddyRequestError } from "eddy";
+import type { Problem } from "eddy";
 
 /** Parses an integer option, with a message naming the option. */
 export function integer(name: string) {
@@ -32,7 +33,7 @@ export async function explainRequestError<T>(url: string, call: () => Promise<T>
   } catch (err) {
     if (err instanceof EddyRequestError) {
       const details = err.problem?.errors?.map((e) => `\n  ${e.path}: ${e.message}`).join("") ?? "";
-      throw new Error(`refused (${err.status}): ${err.message}${details}`);
+      throw new Error(`refused (${err.status}): ${err.message}${details}${credentialsHint(err)}`);
     }
     if (err instanceof TypeError && err.message === "fetch failed") {
       const cause = (err.cause as { code?: string; message?: string } | undefined) ?? {};
@@ -42,4 +43,39 @@ export async function explainRequestError<T>(url: string, call: () => Promise<T>
     }
     throw err;
   }
+}
+
+/** What to do about a refusal for want of credentials. */
+function credentialsHint(err: EddyRequestError): string {
+  if (err.code === "EDDY_UNAUTHORIZED") {
+    return "\n  this server asks for credentials: give --key KEY (or set EDDY_API_KEY); `eddy keys create` makes a key";
+  }
+  if (err.code === "EDDY_FORBIDDEN") {
+    return "\n  the key lacks the scope named above: use a key that has it (`eddy keys create NAME --scope SCOPE`)";
+  }
+  return "";
+}
+
+/**
+ * GET a JSON document of the API with the client commands' credentials; a refusal throws
+ * {@link EddyRequestError} with the server's problem, as the SDK client does (see explainRequestError).
+ */
+export async function getApi<T>(url: string, key: string | undefined, path: string): Promise<T> {
+  const res = await fetch(`${url.replace(/\/+$/, "")}${path}`, {
+    headers: { accept: "application/json", ...authHeaders(key) },
+  });
+  if (!res.ok) throw await refusal(res, `GET ${path}`);
+  return (await res.json()) as T;
+}
+
+/** The error of a refused response: its problem document, as the SDK client throws it. */
+export async function refusal(res: Response, what: string): Promise<EddyRequestError> {
+  const text = await res.text();
+  let problem: Problem | undefined;
+  try {
+    problem = text ? (JSON.parse(text) as Problem) : undefined;
+  } catch {
+    problem = undefined;
+  }
+  return new EddyRequestError(res.status, problem, `${what}: HTTP ${res.status}`);
 }

@@ -24,6 +24,11 @@ export interface SendResult {
    * dedup window (nothing new stored, nothing runs twice); "rejected": not stored, see `problem`.
    */
   status: "accepted" | "duplicate" | "rejected";
+  /**
+   * Accepted events: how many functions it was routed to (their triggers match it); 0 means
+   * nothing runs it. Duplicates: 0 (nothing new was routed).
+   */
+  routed?: number;
   problem?: Problem;
 }
 

@@ -324,6 +324,7 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     if (t.kind === "event") validatePattern(t.pattern);
   });
   checkHttpTriggers(config);
+  checkLists(config);
   const retries = config.retries ?? {};
   const backoff = retries.backoff ?? {};
   const resolved: ResolvedFunctionConfig = {
@@ -342,7 +343,7 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     timeoutMs: duration(config.timeout ?? "30s", "timeout"),
     memoryMb: integer(config.memoryMb ?? 128, "memoryMb", 16, 16_384),
     concurrency: { max: integer(config.concurrency?.max ?? 10, "concurrency.max", 1, 10_000), min: 0 },
-    emits: config.emits ?? [],
+    emits: [...(config.emits ?? [])],
     cancelOn: [],
     isolation: "thread",
   };
@@ -353,6 +354,27 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
   if (resolved.timeoutMs < 1) throw new InvalidFunctionConfigError("timeout", "must be at least 1ms");
   resolveRuntimeOptions(config, resolved);
   return resolved;
+}
+
+/** The options that are plain data: text and lists of names. */
+function checkLists(config: FunctionConfig): void {
+  if (config.description !== undefined && typeof config.description !== "string") {
+    throw new InvalidFunctionConfigError("description", `must be a string, got ${typeof config.description}`);
+  }
+  const emits: unknown = config.emits;
+  if (emits !== undefined && (!Array.isArray(emits) || emits.some((e) => typeof e !== "string"))) {
+    throw new InvalidFunctionConfigError("emits", 'must be an array of event types such as ["receipt.sent"]');
+  }
+  if (config.cancelOn !== undefined && !Array.isArray(config.cancelOn)) {
+    throw new InvalidFunctionConfigError(
+      "cancelOn",
+      'must be an array such as [{ event: "order.cancelled", match: "data.orderId" }]',
+    );
+  }
+  const priority: unknown = config.priority;
+  if (priority !== undefined && (typeof priority !== "object" || priority === null)) {
+    throw new InvalidFunctionConfigError("priority", 'must be { run: "<CEL expression>" }');
+  }
 }
 
 /** The flow-control options; CEL expressions are only checked for presence here, the server compiles them. */

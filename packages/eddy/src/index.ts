@@ -13,4 +13,5 @@ export type { HttpContext, HttpFunctionConfig, HttpHandler } from "./http-functi
 export * from "./http-trigger.js";
 export * from "./kv.js";
 export * from "./patterns/index.js";
+export { checkResolvedConfig } from "./resolved-config.js";
 export * from "./triggers.js";

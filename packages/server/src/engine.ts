@@ -20,6 +20,7 @@ import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
 import { UsageMeter } from "./observability/usage-meter.js";
 import { QueueService } from "./queues/queue-service.js";
 import { Scheduler } from "./schedules/scheduler.js";
+import { unknownPatternKeys } from "./router/pattern-keys.js";
 import { Router } from "./router/router.js";
 import { BlankPool } from "./runtime/blank-pool.js";
 import type { ProcessSandboxMode } from "./runtime/process-jail.js";
@@ -30,6 +31,9 @@ import { SandboxPool } from "./runtime/pool.js";
 import type { QueueSend } from "./runtime/protocol.js";
 
 const DAY = 86_400_000;
+/** Where the extension names seen on events are kept (see router/pattern-keys.ts). */
+const EXTENSIONS_NS = "eddy:router";
+const EXTENSIONS_KEY = "extensions";
 
 /** Options of the engine. */
 export interface EngineOptions {
@@ -95,6 +99,12 @@ export class Engine {
   /** Usage of attempts that keep no record (see {@link UsageMeter}). */
   readonly meter: UsageMeter;
   readonly #retention: NodeJS.Timeout;
+  /**
+   * Function files of the app that did not bundle or load, with why: the folder at start, then each
+   * `eddy dev` reload (a file loaded again is removed). `/readyz` fails while there are any.
+   */
+  readonly loadFailures = new Map<string, string>();
+  #extensionsLoaded: Promise<void> | undefined;
   /** Pre-started blank sandboxes shared by every function. */
   readonly blanks: BlankPool;
   readonly #options: EngineOptions;
@@ -191,57 +201,41 @@ export class Engine {
 
   /**
    * Makes `loaded` the set of running functions, atomically: routing switches in one step, attempts
-   * in flight finish on the version they started with, and replaced pools stop afterwards.
+   * in flight finish on the version they started with, and replaced pools stop afterwards. The
+   * whole new state (routes, plans, the pattern index) is built before anything is swapped: a
+   * function refused on the way is left out and reported in `failures`, and a deploy that throws
+   * has changed nothing.
    */
-  async deploy(loaded: LoadedFunction[]): Promise<{ failures: LoadFailure[] }> {
+  async deploy(loaded: LoadedFunction[]): Promise<{ failures: LoadFailure[]; warnings: LoadFailure[] }> {
     const previous = this.#functions;
-    const next = new Map<string, DeployedFunction>();
-    const failures: LoadFailure[] = [];
-    const { table, refused } = this.#routeTable(loaded, previous);
-    for (const r of refused) {
-      void r.fn.warm?.terminate();
-      failures.push({ file: r.fn.file, message: r.message });
+    const { kept, fresh, failures } = await this.#plan(loaded, previous);
+    const warnings = await this.#patternWarnings(fresh.map((f) => f.fn));
+    const survivors = [...kept, ...fresh.map((f) => f.fn)];
+    let routes: RouteTable;
+    let switchRouter: () => void;
+    try {
+      // Functions refused on the way (a bad plan) must not keep routes either.
+      routes = this.#routeTable(survivors, previous).table;
+      switchRouter = this.router.prepare([...kept.map((f) => f.plan), ...fresh.map((f) => f.plan)]);
+    } catch (err) {
+      for (const f of fresh) void f.fn.warm?.terminate();
+      throw err;
     }
-    const refusedNames = new Set(refused.map((r) => r.fn.name));
-    for (const fn of loaded) {
-      if (refusedNames.has(fn.name)) continue;
-      const old = previous.get(fn.name);
-      if (old && old.version === fn.version && sameConfig(old, fn)) {
-        void fn.warm?.terminate();
-        next.set(fn.name, old);
-        continue;
-      }
-      let plan: DeliveryPlan;
-      try {
-        plan = new DeliveryPlan(fn.name, fn.config);
-        for (const t of fn.config.triggers) {
-          if (t.kind === "queue") await this.queues.ensure(t.queue);
-          if (t.kind === "schedule") Scheduler.check(t);
-        }
-      } catch (err) {
-        void fn.warm?.terminate();
-        failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
-        continue;
-      }
+    const next = new Map<string, DeployedFunction>();
+    for (const f of kept) next.set(f.name, f);
+    for (const { fn, plan } of fresh) {
       const pool = this.#pool(fn);
-      next.set(fn.name, {
-        ...fn,
-        warm: undefined,
-        pool,
-        plan,
-        target: target(fn, plan, pool, this.log),
-      });
+      next.set(fn.name, { ...fn, warm: undefined, pool, plan, target: target(fn, plan, pool, this.log) });
     }
     this.#functions = next;
-    // Functions refused further down (a bad plan) must not keep routes either.
-    this.#routes = failures.length === 0 ? table : this.#routeTable([...next.values()], previous).table;
+    this.#routes = routes;
+    switchRouter();
     this.blanks.setInUse(
       [...next.values()].map((f) => ({
         kind: effectiveIsolation(f.config, this.#options.isolation),
         memoryMb: f.config.memoryMb,
       })),
     );
-    this.router.setFunctions([...next.values()].map((f) => f.plan));
     await this.dispatcher.sync([...next.values()].map((f) => f.target));
     await this.scheduler.set(
       [...next.values()].flatMap((f) =>
@@ -253,7 +247,77 @@ export class Engine {
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
     for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
-    return { failures };
+    return { failures, warnings };
+  }
+
+  /**
+   * Event patterns of `functions` with top-level keys that no event is known to carry (see
+   * router/pattern-keys.ts), against the extensions seen on this app's events, kept in the store
+   * so that a restart still knows them.
+   */
+  async #patternWarnings(functions: LoadedFunction[]): Promise<LoadFailure[]> {
+    const names = this.router.extensions;
+    this.#extensionsLoaded ??= (async () => {
+      try {
+        names.add((await this.backend.kv.get(EXTENSIONS_NS, EXTENSIONS_KEY))?.value);
+      } catch (err) {
+        this.log.debug({ err }, "could not read the extensions seen before");
+      }
+      names.onNew = () => {
+        this.backend.kv
+          .set(EXTENSIONS_NS, EXTENSIONS_KEY, names.extensions())
+          .catch((err: unknown) => this.log.debug({ err }, "could not store the extensions seen"));
+      };
+    })();
+    await this.#extensionsLoaded;
+    return functions.flatMap((fn) =>
+      fn.config.triggers.flatMap((t, i) =>
+        t.kind === "event"
+          ? unknownPatternKeys(t.pattern, names).map((message) => ({
+              file: fn.file,
+              message: `function ${fn.name}: triggers[${i}]: ${message}`,
+            }))
+          : [],
+      ),
+    );
+  }
+
+  /**
+   * What a deploy of `loaded` keeps running as it is (same version and configuration), what it
+   * starts (with its delivery plan), and what it refuses: a route conflict, or a trigger or
+   * flow-control option the engine cannot use. Refused functions' warm sandboxes are stopped.
+   */
+  async #plan(loaded: LoadedFunction[], previous: Map<string, DeployedFunction>) {
+    const kept: DeployedFunction[] = [];
+    const fresh: { fn: LoadedFunction; plan: DeliveryPlan }[] = [];
+    const failures: LoadFailure[] = [];
+    const refuse = (fn: LoadedFunction, message: string) => {
+      void fn.warm?.terminate();
+      failures.push({ file: fn.file, message });
+    };
+    const { refused } = this.#routeTable(loaded, previous);
+    for (const r of refused) refuse(r.fn, r.message);
+    const refusedNames = new Set(refused.map((r) => r.fn.name));
+    for (const fn of loaded) {
+      if (refusedNames.has(fn.name)) continue;
+      const old = previous.get(fn.name);
+      if (old && old.version === fn.version && sameConfig(old, fn)) {
+        void fn.warm?.terminate();
+        kept.push(old);
+        continue;
+      }
+      try {
+        const plan = new DeliveryPlan(fn.name, fn.config);
+        for (const t of fn.config.triggers) {
+          if (t.kind === "queue") await this.queues.ensure(t.queue);
+          if (t.kind === "schedule") Scheduler.check(t);
+        }
+        fresh.push({ fn, plan });
+      } catch (err) {
+        refuse(fn, `function ${fn.name}: ${(err as Error).message}`);
+      }
+    }
+    return { kept, fresh, failures };
   }
 
   /** The gateway's routes of the running functions. */

@@ -53,6 +53,11 @@ export interface EddyOptions {
   /** `region` of EventBridge-shaped events (`compat: "aws"`). Default "local". */
   region?: string;
   log?: Logger;
+  /**
+   * Refuse to start when a function file fails to bundle or load. Default false: the file is
+   * skipped (logged, and reported by `/readyz`) and the others run.
+   */
+  strict?: boolean;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
   /** Export spans over OTLP/HTTP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT, if set). */
@@ -103,6 +108,8 @@ export interface RunningEddy {
   bundleDir: string;
   /** Function files that failed to bundle or load; the others run. */
   failures: LoadFailure[];
+  /** Functions that loaded with something that looks like a mistake (a pattern key no event has). */
+  warnings: LoadFailure[];
   /** Stops intake, lets attempts in flight settle (up to `graceMs`, default 30 s), closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -190,8 +197,18 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       log.warn("process sandboxes are unconfined: Node's permission model only, no OS boundary");
     const deployer = new Deployer(engine, bundleDir);
     const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
-    const failures = [...loaded.failures, ...(await deployer.start(loaded.functions)).failures];
-    for (const f of failures) log.error({ file: f.file }, `function not loaded: ${f.message}`);
+    const started = await deployer.start(loaded.functions);
+    const failures = [...loaded.failures, ...started.failures];
+    for (const w of started.warnings) log.warn({ file: w.file }, w.message);
+    for (const f of failures) {
+      log.error({ file: f.file }, `function not loaded: ${f.message}`);
+      engine.loadFailures.set(f.file, f.message);
+    }
+    if (options.strict && failures.length > 0) {
+      throw new Error(
+        `${failures.length} function file(s) failed to load (strict mode):\n${failures.map((f) => `  ${f.message.startsWith(f.file) ? "" : `${f.file}: `}${f.message}`).join("\n")}`,
+      );
+    }
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       closing: () => closing !== undefined,
@@ -215,6 +232,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       dir,
       bundleDir,
       failures,
+      warnings: started.warnings,
       close: (graceMs?: number) =>
         (closing ??= (async () => {
           engine.queues.stop();

@@ -165,6 +165,49 @@ describe("deploy and rollback", () => {
     expect(eddy.engine.function("broken")).toBeUndefined();
   });
 
+  it("refuses an upload whose module changes its configuration after defineFunction, and changes nothing", async () => {
+    const routesBefore = await getJson(`${eddy.url}/v1/routes`);
+    const body = await upload({
+      "functions/greeter.ts": version("v3"),
+      "functions/sneaky.ts": `import { defineFunction, on } from "eddy";
+const fn = defineFunction({ name: "sneaky", triggers: [on.http("GET /sneaky", { public: true })] }, async () => 1);
+(fn.config.triggers[0] as { path: string }).path = "/v1/functions";
+(fn.config as { memoryMb: number }).memoryMb = 0;
+export default fn;
+`,
+      "functions/unmatchable.ts": `import { defineFunction, on } from "eddy";
+const fn = defineFunction({ name: "unmatchable", triggers: [on.event({ type: ["greet"] })] }, async () => {});
+(fn.config.triggers[0] as { pattern: unknown }).pattern = { type: "greet" };
+export default fn;
+`,
+    });
+    const res = await post(`${eddy.url}/v1/deploy`, body, auth);
+    expect(res).toMatchObject({ status: 422, body: { code: "EDDY_DEPLOY_FAILED" } });
+    expect(res.body.errors).toEqual([
+      {
+        path: "functions/sneaky.ts",
+        message: expect.stringMatching(
+          /invalid configuration: triggers\[0\]\.http\.path: \/v1 is Eddy's own API/,
+        ),
+      },
+      {
+        path: "functions/unmatchable.ts",
+        message: expect.stringMatching(
+          /invalid configuration: triggers\[0\]\.type: .*changed after defineFunction/,
+        ),
+      },
+    ]);
+    // Nothing changed: the same functions, routes and version, and events still run.
+    expect(
+      (await getJson<{ functions: { name: string }[] }>(`${eddy.url}/v1/functions`)).functions.map(
+        (f) => f.name,
+      ),
+    ).toEqual(["greeter"]);
+    expect(await getJson(`${eddy.url}/v1/routes`)).toEqual(routesBefore);
+    expect(eddy.engine.function("greeter")!.version).toBe(v1);
+    expect(await greet("after-refused")).toMatchObject({ version: v1 });
+  });
+
   it("a restart on an unchanged folder keeps the deployed version; a changed folder wins", async () => {
     const res = await post(
       `${eddy.url}/v1/deploy`,

@@ -65,7 +65,14 @@ describe("POST /v1/events with the official cloudevents SDK", () => {
     });
     expect(res.status).toBe(202);
     expect(res.body.results).toEqual(
-      events.map((e, index) => ({ index, id: e.id, source: "/sdk/batch", status: "accepted" })),
+      // routed: paid and big take the first, shipped the second, nothing the third.
+      events.map((e, index) => ({
+        index,
+        id: e.id,
+        source: "/sdk/batch",
+        status: "accepted",
+        routed: [2, 1, 0][index],
+      })),
     );
     await waitFor(
       async () =>

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { EddyClient } from "eddy";
 import type { DeadLetterSelection } from "eddy";
-import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
+import { DEFAULT_KEY, DEFAULT_URL, explainRequestError, getApi } from "../options.js";
+import { deployedFunction } from "./functions.js";
 
 interface Common {
   key?: string;
@@ -37,11 +38,7 @@ export function registerDlqCommand(program: Command): void {
       const client = new EddyClient({ url: o.url, apiKey: o.key });
       await explainRequestError(o.url, async () => {
         if (name === undefined) {
-          const res = await fetch(`${o.url.replace(/\/+$/, "")}/v1/dlq`, { headers: authHeaders(o.key) });
-          const counts = (await res.json()) as {
-            functions: Record<string, number>;
-            queues: Record<string, number>;
-          };
+          const counts = await deadCounts(o);
           const rows = [
             ...Object.entries(counts.functions).map(([n, c]) => `${c}\tfunction ${n}`),
             ...Object.entries(counts.queues).map(([n, c]) => `${c}\tqueue ${n}`),
@@ -56,7 +53,7 @@ export function registerDlqCommand(program: Command): void {
             `${d.id}\t${when}\t${d.event.type}\t${d.event.id}\t${d.error.name}: ${d.error.message}\n`,
           );
         }
-        if (deadLetters.length === 0) process.stdout.write(`no dead letters for ${name}\n`);
+        if (deadLetters.length === 0) process.stdout.write(await noDeadLetters(name, o));
       });
     });
 
@@ -94,4 +91,39 @@ export function registerDlqCommand(program: Command): void {
       });
     });
   }
+}
+
+interface DeadCounts {
+  functions: Record<string, number>;
+  queues: Record<string, number>;
+}
+
+function deadCounts(o: Common): Promise<DeadCounts> {
+  return getApi<DeadCounts>(o.url, o.key, "/v1/dlq");
+}
+
+/**
+ * What to say when NAME has no dead letters. A queue message that fails is dead-lettered in its
+ * queue's DLQ, not its consumer's: point there when the function's queues hold some.
+ */
+async function noDeadLetters(name: string, o: Common): Promise<string> {
+  if (o.queue) return `no dead letters for queue ${name}\n`;
+  const [counts, fn] = await Promise.all([deadCounts(o), deployedFunction(o.url, o.key, name)]);
+  const queues = new Set(
+    (fn?.triggers ?? []).flatMap((t) => (t.kind === "queue" && t.queue ? [t.queue] : [])),
+  );
+  if (counts.queues[name] !== undefined) queues.add(name);
+  const held = [...queues].filter((q) => (counts.queues[q] ?? 0) > 0);
+  if (held.length > 0) {
+    return (
+      `no dead letters for function ${name}; failed queue messages stay in their queue's dead-letter queue:\n` +
+      held.map((q) => `  ${counts.queues[q]} in queue ${q}: eddy dlq ls ${q} --queue\n`).join("")
+    );
+  }
+  if (!fn && counts.functions[name] === undefined) {
+    throw new Error(
+      `no function named "${name}" is deployed (eddy dlq ls lists the dead-letter queues; --queue for a queue's)`,
+    );
+  }
+  return `no dead letters for ${name}\n`;
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
+import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError, getApi, refusal } from "../options.js";
+import { deployedFunction } from "./functions.js";
 
 interface LogLine {
   time: number;
@@ -27,8 +28,8 @@ interface TraceNode {
 /** `eddy logs`, `eddy trace`, `eddy usage`: looking at what ran. */
 export function registerObserveCommands(program: Command): void {
   program
-    .command("logs <function>")
-    .description("a function's log lines (ctx.log), oldest first")
+    .command("logs [function]")
+    .description("log lines (ctx.log) of a function, or of every function, oldest first")
     .option("-f, --follow", "keep streaming new lines")
     .option("--level <level>", "debug, info, warn or error: this level and above")
     .option("--since <time>", 'from this time: "15m" (ago), an ISO date, or epoch ms', "1h")
@@ -36,22 +37,28 @@ export function registerObserveCommands(program: Command): void {
     .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)
     .action(
       async (
-        fn: string,
+        fn: string | undefined,
         o: { follow?: boolean; level?: string; since: string; url: string; key?: string },
       ) => {
-        const q = new URLSearchParams({ function: fn, since: o.since });
+        const q = new URLSearchParams({ since: o.since });
+        if (fn !== undefined) q.set("function", fn);
         if (o.level) q.set("level", o.level);
-        if (o.follow) q.set("follow", "true");
         await explainRequestError(o.url, async () => {
-          const res = await fetch(`${base(o.url)}/v1/logs?${q}`, { headers: authHeaders(o.key) });
-          if (!res.ok)
-            throw new Error(
-              `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
-            );
           if (!o.follow) {
-            for (const l of ((await res.json()) as { lines: LogLine[] }).lines) print(l);
+            const { lines } = await getApi<{ lines: LogLine[] }>(o.url, o.key, `/v1/logs?${q}`);
+            // A name that is not deployed and has no lines is a typo, not a quiet function.
+            if (lines.length === 0 && fn !== undefined && !(await deployedFunction(o.url, o.key, fn))) {
+              throw new Error(`no function named "${fn}" is deployed (GET /v1/functions lists them)`);
+            }
+            for (const l of lines) print(l);
             return;
           }
+          if (fn !== undefined && !(await deployedFunction(o.url, o.key, fn))) {
+            throw new Error(`no function named "${fn}" is deployed (GET /v1/functions lists them)`);
+          }
+          q.set("follow", "true");
+          const res = await fetch(`${base(o.url)}/v1/logs?${q}`, { headers: authHeaders(o.key) });
+          if (!res.ok) throw await refusal(res, "GET /v1/logs");
           // Server-Sent Events: one JSON line per "data:" message.
           let buffer = "";
           const decoder = new TextDecoder();
@@ -78,12 +85,11 @@ export function registerObserveCommands(program: Command): void {
     .action(async (eventId: string, o: { url: string; source?: string; key?: string }) => {
       await explainRequestError(o.url, async () => {
         const q = new URLSearchParams({ eventId, ...(o.source ? { source: o.source } : {}) });
-        const res = await fetch(`${base(o.url)}/v1/traces?${q}`, { headers: authHeaders(o.key) });
-        if (!res.ok)
-          throw new Error(
-            `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
-          );
-        const view = (await res.json()) as { traceId: string; durationMs: number; roots: TraceNode[] };
+        const view = await getApi<{ traceId: string; durationMs: number; roots: TraceNode[] }>(
+          o.url,
+          o.key,
+          `/v1/traces?${q}`,
+        );
         process.stdout.write(`trace ${view.traceId}  ${view.durationMs.toFixed(1)} ms\n`);
         const t0 = Math.min(...view.roots.map((r) => r.start));
         const walk = (n: TraceNode, prefix: string, last: boolean) => {
@@ -114,18 +120,13 @@ export function registerObserveCommands(program: Command): void {
       const q = new URLSearchParams({ since: o.since });
       if (o.until) q.set("until", o.until);
       await explainRequestError(o.url, async () => {
-        const res = await fetch(`${base(o.url)}/v1/usage?${q}`, { headers: authHeaders(o.key) });
-        if (!res.ok)
-          throw new Error(
-            `refused (${res.status}): ${((await res.json()) as { detail?: string }).detail ?? ""}`,
-          );
-        const u = (await res.json()) as {
+        const u = await getApi<{
           since: string;
           until: string;
           pricing: { currency: string };
           total: Row;
           functions: Row[];
-        };
+        }>(o.url, o.key, `/v1/usage?${q}`);
         process.stdout.write(`usage ${u.since} → ${u.until}\n`);
         process.stdout.write(
           `${"function".padEnd(24)}${"invocations".padStart(12)}${"GB-s".padStart(14)}${`cost ${u.pricing.currency}`.padStart(16)}\n`,

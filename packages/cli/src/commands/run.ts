@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { Command } from "commander";
@@ -9,6 +9,7 @@ import { parseDuration } from "eddy";
 import type { BackendChoice } from "../backend.js";
 import { openBackend } from "../backend.js";
 import { integer } from "../options.js";
+import { printInvocations } from "./dev-output.js";
 
 interface RunOptions extends BackendChoice {
   port: number;
@@ -31,6 +32,7 @@ interface RunOptions extends BackendChoice {
   routePrefix?: string;
   trustProxy?: boolean;
   recordRequests?: boolean;
+  strict?: boolean;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -149,14 +151,25 @@ export function registerRunCommands(program: Command): void {
         ),
       )
       .option("--trust-proxy", "believe X-Forwarded-For/-Proto/-Host (behind a reverse proxy)")
+      .option("--strict", "refuse to start if a function file fails to bundle or load (default: skip it)")
       .option(
         "--record-requests",
         "store a record of every successful sync route request (failed ones always are)",
       )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
+        checkAppFolder(dir ?? ".");
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
       });
+  }
+}
+
+/** The app folder must exist: a typo in its name must not start an empty app in a new folder. */
+function checkAppFolder(dir: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new Error(
+      `no folder ${resolve(dir)}: give the app's folder (its functions live in FOLDER/functions/), e.g. eddy dev examples/shop`,
+    );
   }
 }
 
@@ -233,6 +246,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     adminKey: opts.adminKey || undefined,
     isolation: opts.isolation,
     processSandbox: opts.processSandbox,
+    ...(opts.strict ? { strict: true } : {}),
     env,
     auth,
     ...(jwt ? { jwt } : {}),
@@ -241,6 +255,8 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
       ...(opts.trustProxy ? { trustProxy: true } : {}),
       ...(opts.recordRequests ? { recordSync: true } : {}),
     },
+  }).catch((err: unknown) => {
+    throw portInUse(err, opts) ?? err;
   });
   if (
     auth === "all" &&
@@ -257,7 +273,11 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
   if (mode === "dev") {
     process.stdout.write(`eddy dev: ${names.length} function(s) loaded: ${names.join(", ") || "(none)"}\n`);
     for (const f of eddy.failures) process.stdout.write(`  ✗ ${f.file}: ${f.message}\n`);
+    for (const w of eddy.warnings) process.stdout.write(`  ⚠ ${w.file}: ${w.message}\n`);
     watcher = watch(eddy);
+    const unfollow = printInvocations(eddy.engine, (line) => process.stdout.write(line));
+    const stopWatching = watcher;
+    watcher = { close: () => (unfollow(), stopWatching.close()) };
     process.stdout.write(`eddy dev: ready on ${eddy.url} (${eddy.engine.backend.name} backend)\n`);
   } else {
     log.info(
@@ -289,12 +309,21 @@ function watch(eddy: RunningEddy): { close(): void } {
     onReload: (r: ReloadReport) => {
       const ms = Math.round(r.ms);
       for (const c of r.changes) process.stdout.write(`  ↻ ${c.name} ${c.change} in ${ms} ms\n`);
+      for (const w of r.warnings) process.stdout.write(`  ⚠ ${w.file}: ${w.message}\n`);
       for (const f of r.failures) {
         process.stdout.write(`  ✗ ${f.file}: ${f.message}\n    (the previous version keeps running)\n`);
       }
     },
     onError: (err) => process.stdout.write(`  ✗ reload failed: ${(err as Error).message}\n`),
   });
+}
+
+/** The error to show when the port is taken: which one, and how to choose another. */
+function portInUse(err: unknown, opts: RunOptions): Error | undefined {
+  if ((err as { code?: string }).code !== "EADDRINUSE") return undefined;
+  return new Error(
+    `port ${opts.port} on ${opts.host} is in use (another eddy?): stop what uses it, or choose another port with --port N (or EDDY_PORT=N; 0 picks a free one)`,
+  );
 }
 
 /** JWT settings from the flags, or undefined when none is given. */

@@ -42,7 +42,14 @@ export function registerSendCommand(program: Command): void {
       if (opts.subject !== undefined) event.subject = opts.subject;
       await explainRequestError(opts.url, async () => {
         const [result] = await new EddyClient({ url: opts.url, apiKey: opts.key }).send(event);
-        process.stdout.write(`${result?.status ?? "sent"} ${result?.id ?? ""}\n`);
+        const routed = result?.routed;
+        const to = routed === undefined ? "" : ` (routed to ${routed} function${routed === 1 ? "" : "s"})`;
+        process.stdout.write(`${result?.status ?? "sent"} ${result?.id ?? ""}${to}\n`);
+        if (result?.status === "accepted" && routed === 0) {
+          process.stderr.write(
+            `eddy send: ⚠ no function's trigger matches ${JSON.stringify(type)} from ${JSON.stringify(opts.source)}: nothing will run it. Check the patterns (GET ${opts.url.replace(/\/+$/, "")}/v1/functions; POST /v1/patterns/test tries one)\n`,
+          );
+        }
       });
     });
 }

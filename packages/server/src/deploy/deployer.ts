@@ -21,6 +21,8 @@ export interface DeployChange {
 export interface Applied {
   changes: DeployChange[];
   failures: LoadFailure[];
+  /** Functions deployed with something that looks like a mistake (a pattern key no event has). */
+  warnings: LoadFailure[];
 }
 
 /** A bundled module as `eddy deploy` uploads it. */
@@ -99,7 +101,8 @@ export class Deployer {
         const wanted = state.running.map((name) => ({ name, ...last(state.history[name]!) }));
         const fns = await this.#materialize(wanted, loaded);
         for (const f of folder) if (!fns.includes(f)) void f.warm?.terminate();
-        return this.#apply(state, fns, "folder", key);
+        // What the engine refused of this folder before is refused still: say so again.
+        return this.#apply(state, fns, "folder", key, state.refused ?? []);
       }
       return this.#apply(state, folder, "folder", key);
     }
@@ -116,7 +119,7 @@ export class Deployer {
    * `eddy deploy`: the uploaded bundles become the whole running set, all or nothing: if one
    * module fails to load, nothing changes and the error names it.
    */
-  upload(bundles: UploadedBundle[]): Promise<DeployChange[]> {
+  upload(bundles: UploadedBundle[]): Promise<Omit<Applied, "failures">> {
     return this.#serial(async () => {
       const problems = bundles.flatMap((b, i) =>
         typeof b?.file !== "string" || !FILE.test(b.file) || b.file.split("/").includes("..")
@@ -143,7 +146,10 @@ export class Deployer {
           failures.map((f) => ({ path: f.file, message: f.message })),
         );
       }
-      return (await this.#apply(await this.#store.read(), functions, "api")).changes;
+      const applied = await this.#apply(await this.#store.read(), functions, "api");
+      // The upload is the whole running set now: what the folder failed to load is no longer wanted.
+      this.#engine.loadFailures.clear();
+      return { changes: applied.changes, warnings: applied.warnings };
     });
   }
 
@@ -206,9 +212,11 @@ export class Deployer {
     next: LoadedFunction[],
     via: DeployedVersion["via"],
     folder?: string[],
+    carried: LoadFailure[] = [],
   ): Promise<Applied> {
     const before = new Map(this.#engine.deployed().map((f) => [f.name, f.version]));
-    const { failures } = await this.#engine.deploy(next);
+    const deployed = await this.#engine.deploy(next);
+    const failures = [...carried, ...deployed.failures];
     const refused = new Set(failures.map((f) => f.file));
     next = next.filter((f) => !refused.has(f.file));
     const changes: DeployChange[] = [];
@@ -232,9 +240,10 @@ export class Deployer {
     }
     state.running = next.map((f) => f.name);
     if (folder) state.folder = folder;
+    state.refused = via === "folder" ? failures : [];
     await this.#share(next);
     await this.#store.write(state);
-    return { changes, failures };
+    return { changes, failures, warnings: deployed.warnings };
   }
 
   /**

@@ -18,6 +18,12 @@ export interface DeployState {
   running: string[];
   /** `name@version` of the app folder's functions at its last load, sorted; null before any. */
   folder: string[] | null;
+  /**
+   * Functions of the app folder that loaded but the engine refused (a bad cron, a route conflict)
+   * at its last load: a restart on the unchanged folder reports them again instead of dropping
+   * them silently. Empty after a deploy over HTTP.
+   */
+  refused?: { file: string; message: string }[];
 }
 
 const NS = "eddy:deploy";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { ResolvedFunctionConfig } from "eddy";
+import { checkResolvedConfig } from "eddy";
 import type { BlankPool } from "../runtime/blank-pool.js";
 import type { SandboxKind } from "../runtime/channel.js";
 import type { Bundle } from "../runtime/bundler.js";
@@ -74,7 +75,8 @@ export async function inspectBundles(
   const unknown: Bundle[] = [];
   for (const b of bundles) {
     const cached = await options.cache?.get(b.version);
-    if (cached) functions.push(loaded(b, cached));
+    const config = cached && checkedConfig(b, cached);
+    if (config && !(config instanceof Error)) functions.push(loaded(b, config));
     else unknown.push(b);
   }
   // Trusted code (thread floor) is read in batches, one sandbox per batch; untrusted code (process
@@ -139,13 +141,14 @@ async function inspectBatch(
   const cached: Promise<void>[] = [];
   for (const [i, r] of results.entries()) {
     const b = batch[i]!;
-    if (!r.ok) {
-      out.failures.push({ file: b.file, message: new FunctionLoadError(b.file, r.error.message).message });
+    const config = r.ok ? checkedConfig(b, r.config) : new FunctionLoadError(b.file, r.error.message);
+    if (config instanceof Error) {
+      out.failures.push({ file: b.file, message: config.message });
       continue;
     }
     // All at once: the store writes them in one commit.
-    if (options.cache) cached.push(options.cache.set(b.version, r.config));
-    out.functions.push(loaded(b, r.config));
+    if (options.cache) cached.push(options.cache.set(b.version, config));
+    out.functions.push(loaded(b, config));
   }
   await Promise.all(cached);
   return out;
@@ -159,7 +162,7 @@ function chunks<T>(list: T[], size: number): T[][] {
 
 async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFunction> {
   const { sandbox } = await options.blanks.take(options.isolation, INSPECT_MB, { demand: false });
-  const { config } = await sandbox.load(
+  const { config: reported } = await sandbox.load(
     {
       file: b.file,
       env: options.env,
@@ -170,6 +173,11 @@ async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFun
     },
     options.loadTimeoutMs,
   );
+  const config = checkedConfig(b, reported);
+  if (config instanceof Error) {
+    void sandbox.terminate();
+    throw config;
+  }
   await options.cache?.set(b.version, config);
   // Keep the sandbox for the pool only if it is what the pool would start, and the pool wants one
   // warm: a thousand idle functions must not hold a thousand sandboxes.
@@ -182,6 +190,27 @@ async function inspectOne(b: Bundle, options: InspectOptions): Promise<LoadedFun
   }
   return loaded(b, config, warm);
 }
+
+/**
+ * The configuration a sandbox reported, if it is one `defineFunction` could have made: the module's
+ * code ran there and may have changed it afterwards, so nothing in it is trusted unchecked.
+ */
+function checkedConfig(b: Bundle, reported: unknown): ResolvedFunctionConfig | FunctionLoadError {
+  try {
+    if ((JSON.stringify(reported) ?? "").length > MAX_CONFIG_CHARS) {
+      return new FunctionLoadError(
+        b.file,
+        `the configuration is over ${MAX_CONFIG_CHARS} characters as JSON`,
+      );
+    }
+    return checkResolvedConfig(reported);
+  } catch (err) {
+    return new FunctionLoadError(b.file, `invalid configuration: ${(err as Error).message}`);
+  }
+}
+
+/** Largest configuration (as JSON) a module may declare: route schemas included, it is read at every deploy. */
+const MAX_CONFIG_CHARS = 1024 * 1024;
 
 function loaded(b: Bundle, config: ResolvedFunctionConfig, warm?: Sandbox): LoadedFunction {
   const name = functionName(b.file, config);

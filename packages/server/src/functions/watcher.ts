@@ -1,6 +1,6 @@
 import type { FSWatcher } from "node:fs";
 import { watch } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { DeployChange, Deployer } from "../deploy/deployer.js";
 import type { Engine } from "../engine.js";
 import { bundleFunctions } from "../runtime/bundler.js";
@@ -15,6 +15,8 @@ export interface ReloadReport {
   changes: DeployChange[];
   /** Files that failed to bundle or load: their previous version (if any) keeps running. */
   failures: LoadFailure[];
+  /** Functions deployed with something that looks like a mistake (a pattern key no event has). */
+  warnings: LoadFailure[];
 }
 
 /** Options of {@link watchFunctions}. */
@@ -121,10 +123,14 @@ export function watchFunctions(options: WatchOptions): {
     const applied = await options.deployer.reload([...byFile.values()]);
     failures.push(...applied.failures);
     syncWatchers();
+    const known = options.engine.loadFailures;
+    for (const f of [...stale, ...removed]) known.delete(relative(dir, f));
+    for (const f of failures) known.set(f.file, f.message);
     options.onReload({
       ms: performance.now() - since,
       changes: applied.changes.filter((c) => c.change !== "unchanged"),
       failures,
+      warnings: applied.warnings,
     });
   };
 

@@ -71,7 +71,7 @@ export class Observer {
     rec: InvocationRecord,
     detail: { queueWaitMs?: number; coldStartMs?: number; retryAt?: number } = {},
   ): void {
-    this.#live.emit("invocation", rec);
+    this.#live.emit("invocation", rec, detail.retryAt);
     if (!this.enabled) return;
     this.metrics.attempt({
       fn: rec.fn,
@@ -128,8 +128,11 @@ export class Observer {
     }
   }
 
-  /** Follows invocation records as they are stored (live log streams); returns the unsubscribe. */
-  follow(listener: (rec: InvocationRecord) => void): () => void {
+  /**
+   * Follows invocation records as they are stored (live log streams, `eddy dev`'s output), with
+   * when the next attempt is due if the outcome is a retry; returns the unsubscribe.
+   */
+  follow(listener: (rec: InvocationRecord, retryAt?: number) => void): () => void {
     this.#live.on("invocation", listener);
     return () => this.#live.off("invocation", listener);
   }

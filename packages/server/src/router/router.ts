@@ -4,6 +4,7 @@ import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { valueAt } from "../dispatch/delivery-plan.js";
 import { scheduleSource } from "../events/sources.js";
 import { PatternIndex } from "./pattern-index.js";
+import { ExtensionNames } from "./pattern-keys.js";
 
 /** A queued run to cancel because of an event (cancelOn). */
 export interface Cancellation {
@@ -20,9 +21,19 @@ export interface Cancellation {
 export class Router {
   #index = new PatternIndex<DeliveryPlan>();
   #cancelRules = new Map<string, { plan: DeliveryPlan; match: string }[]>();
+  /** The extension attributes of the events routed (deploys warn about pattern keys none has). */
+  readonly extensions = new ExtensionNames();
 
   /** Rebuilds the index from the deployed functions' plans. */
   setFunctions(plans: DeliveryPlan[]): void {
+    this.prepare(plans)();
+  }
+
+  /**
+   * Builds the index of `plans` without using it yet (a deploy builds everything before it swaps
+   * anything): the returned function switches to it. Throws if a pattern does not compile.
+   */
+  prepare(plans: DeliveryPlan[]): () => void {
     const index = new PatternIndex<DeliveryPlan>();
     const cancelRules = new Map<string, { plan: DeliveryPlan; match: string }[]>();
     for (const plan of plans) {
@@ -38,12 +49,15 @@ export class Router {
         cancelRules.set(c.event, list);
       }
     }
-    this.#index = index;
-    this.#cancelRules = cancelRules;
+    return () => {
+      this.#index = index;
+      this.#cancelRules = cancelRules;
+    };
   }
 
   /** The deliveries `event` makes: one per matching function. */
   route(event: CloudEvent): NewDelivery[] {
+    this.extensions.note(event);
     const plans = this.#index.match(event as unknown as Record<string, unknown>);
     const out: NewDelivery[] = [];
     const seen = plans.length > 1 ? new Set<DeliveryPlan>() : undefined;

@@ -34,7 +34,13 @@ export const deployRoutes: FastifyPluginAsync<{ deployer: Deployer; auth: Authen
         );
       }
       try {
-        return { functions: await deployer.upload(functions) };
+        const { changes, warnings } = await deployer.upload(functions);
+        return {
+          functions: changes,
+          ...(warnings.length > 0
+            ? { warnings: warnings.map((w) => ({ path: w.file, message: w.message })) }
+            : {}),
+        };
       } catch (err) {
         return refused(reply, err);
       }

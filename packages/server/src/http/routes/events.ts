@@ -67,7 +67,8 @@ function toItem(r: IngestResult, index: number) {
   if (r.status === "rejected") {
     return { index, id: r.id, source: r.source, status: r.status, problem: fromRefusal(r.refusal) };
   }
-  return { index, id: r.id, source: r.source, status: r.status, problem: undefined };
+  // How many functions the event was routed to: 0 says no trigger matches it (a duplicate routes nothing new).
+  return { index, id: r.id, source: r.source, status: r.status, routed: r.deliveries, problem: undefined };
 }
 
 function fromRefusal(r: Refusal): ProblemDocument {

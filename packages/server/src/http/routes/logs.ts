@@ -62,7 +62,9 @@ export const logRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
     const lines = (recs: InvocationRecord[]) =>
       recs
         .filter(keep)
-        .flatMap((r) => r.logs.map((l): Line => ({ ...l, fn: r.fn, invocationId: r.id, attempt: r.attempt })))
+        .flatMap((r) =>
+          withError(r).map((l): Line => ({ ...l, fn: r.fn, invocationId: r.id, attempt: r.attempt })),
+        )
         .filter((l) => LEVELS[l.level] >= min);
     const backlog = lines(
       await engine.backend.records.queryInvocations({
@@ -95,6 +97,20 @@ export const logRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
     });
   });
 };
+
+/**
+ * A record's log lines, and the error the attempt failed with as a last `error` line: a function
+ * that throws without logging shows up under `--level error` too.
+ */
+function withError(r: InvocationRecord): LogLine[] {
+  if (!r.error) return r.logs;
+  const fields: Record<string, unknown> = { outcome: r.outcome };
+  if (r.error.code !== undefined) fields.code = r.error.code;
+  return [
+    ...r.logs,
+    { time: r.startedAt + r.durationMs, level: "error", msg: `${r.error.name}: ${r.error.message}`, fields },
+  ];
+}
 
 function bad(detail: string) {
   return problem("EDDY_INVALID_REQUEST", "Bad request", detail);

@@ -20,13 +20,22 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
     } catch (err) {
       checks.backend = `unreachable: ${(err as Error).message}`;
     }
-    checks.functions = `${engine.functions().length} loaded`;
-    const ready = checks.backend === "ok";
-    if (ready) return { status: "ready", backend: engine.backend.name, checks };
+    const failed = [...engine.loadFailures].map(([file, message]) => ({ file, message }));
+    checks.functions = `${engine.functions().length} loaded${failed.length > 0 ? `, ${failed.length} failed to load` : ""}`;
+    if (checks.backend === "ok" && failed.length === 0) {
+      return { status: "ready", backend: engine.backend.name, checks };
+    }
+    const why = [
+      ...(checks.backend === "ok" ? [] : [`the ${engine.backend.name} backend is not reachable`]),
+      ...(failed.length === 0
+        ? []
+        : [`${failed.length} function file(s) failed to load: ${failed.map((f) => f.file).join(", ")}`]),
+    ];
     return sendProblem(
       reply,
-      problem("EDDY_NOT_READY", "Not ready", `the ${engine.backend.name} backend is not reachable`, {
+      problem("EDDY_NOT_READY", "Not ready", why.join("; "), {
         checks,
+        ...(failed.length > 0 ? { loadFailures: failed } : {}),
       }),
     );
   });
