@@ -167,7 +167,7 @@ describe("deploy and rollback", () => {
 
   it("refuses an upload whose module changes its configuration after defineFunction, and changes nothing", async () => {
     const routesBefore = await getJson(`${eddy.url}/v1/routes`);
-    const body = await upload({
+    const body = await deployBody({
       "functions/greeter.ts": version("v3"),
       "functions/sneaky.ts": `import { defineFunction, on } from "eddy";
 const fn = defineFunction({ name: "sneaky", triggers: [on.http("GET /sneaky", { public: true })] }, async () => 1);
