@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { createLogger, startEddy } from "@eddy/server";
 import type { Backend, EddyOptions, RunningEddy } from "@eddy/server";
 
@@ -118,4 +119,23 @@ export default defineFunction(
   async (event, ctx) => { ${body} },
 );
 `;
+}
+
+/**
+ * Starts Eddy on `app` before the tests of the enclosing suite, stops it and removes the folder
+ * after them; returns a getter of the running server.
+ */
+export function useEddy(
+  app: { dir: string; cleanup: () => void },
+  options: Partial<EddyOptions> = {},
+): () => RunningEddy {
+  let eddy: RunningEddy | undefined;
+  beforeAll(async () => {
+    eddy = await startTestEddy(app.dir, options);
+  });
+  afterAll(async () => {
+    await eddy?.close();
+    app.cleanup();
+  });
+  return () => eddy!;
 }

@@ -27,3 +27,24 @@ export class FunctionLoadError extends EddyError {
     super("EDDY_FUNCTION_LOAD_FAILED", `${file}: ${detail}`, options);
   }
 }
+
+/**
+ * The attempt could not be handed to its sandbox: its message did not serialize (structured clone
+ * for a thread, IPC for a process), e.g. an event stored before the nesting limit that nests
+ * thousands of levels deep. The sandbox is untouched; the delivery is retried per its policy.
+ */
+export class SandboxHandOffError extends EddyError {
+  constructor(detail: string) {
+    super("EDDY_SANDBOX_HANDOFF_FAILED", `the attempt could not be handed to the sandbox: ${detail}`);
+  }
+}
+
+/**
+ * What the sandbox handed back for an attempt could not be taken: its return value nests too deep,
+ * all it returned (value, emits, sends, logs) is too large, or the message is malformed.
+ */
+export class InvalidResultError extends EddyError {
+  constructor(detail: string) {
+    super("EDDY_INVALID_RESULT", `the attempt's result was refused: ${detail}`);
+  }
+}

@@ -15,9 +15,9 @@ import type {
 import { AsyncLocalStorage } from "node:async_hooks";
 import * as sdk from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
-import type { ErrorInfo } from "../../backends/types.js";
 import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
 import { SDK_GLOBAL } from "../protocol.js";
+import { checkReturned } from "../returned.js";
 import { jsonResult, toRequest, toResponseData } from "./http.js";
 import { captureConsole, LogBuffer } from "./logs.js";
 import type { LoadedModule } from "./module.js";
@@ -79,7 +79,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       if ((fn.config.concurrency.perSandbox ?? 1) > 1) context = new AsyncLocalStorage<Attempt>();
       send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
     } catch (err) {
-      send({ t: "load-failed", error: redactError(serializeError(err), redact) });
+      send({ t: "load-failed", error: serializeError(err, redact) });
     }
   };
 
@@ -136,7 +136,8 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       running.delete(msg.id);
       current = undefined;
       const failedItems = msg.batch ? batchFailures(out) : undefined;
-      send({
+      const logs = { logs: attempt.logs.lines, logsTruncated: attempt.logs.truncated };
+      const done: FromSandbox = {
         t: "result",
         id: msg.id,
         ok: true,
@@ -144,9 +145,11 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
         sends,
         ...(failedItems ? { failedItems } : {}),
         ...(result !== undefined ? { result } : {}),
-        logs: attempt.logs.lines,
-        logsTruncated: attempt.logs.truncated,
-      });
+        ...logs,
+      };
+      // Checked here too, where it is cheap, so that the author reads why and not a timeout.
+      const refused = checkReturned(done);
+      send(refused ? { t: "result", id: msg.id, ok: false, error: serializeError(refused), ...logs } : done);
     } catch (err) {
       running.delete(msg.id);
       current = undefined;
@@ -154,7 +157,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
         t: "result",
         id: msg.id,
         ok: false,
-        error: redactError(serializeError(err), (text) => redact(fn!.mapStack(text))),
+        error: serializeError(err, (text) => redact(fn!.mapStack(text))),
         logs: attempt.logs.lines,
         logsTruncated: attempt.logs.truncated,
       });
@@ -167,7 +170,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       try {
         results.push({ ok: true, config: (await loadModule(item)).config });
       } catch (err) {
-        results.push({ ok: false, error: redactError(serializeError(err), redactor(item.env)) });
+        results.push({ ok: false, error: serializeError(err, redactor(item.env)) });
       }
     }
     send({ t: "inspected", results });
@@ -201,12 +204,6 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     }
   };
   return Object.assign(handle, { running: () => running.size });
-}
-
-function redactError(e: ErrorInfo, redact: (text: string) => string): ErrorInfo {
-  const out = { ...e, message: redact(e.message) };
-  if (e.stack !== undefined) out.stack = redact(e.stack);
-  return out;
 }
 
 /** `ctx.kv` over the engine call; arguments are checked here, where the author can see the mistake. */
