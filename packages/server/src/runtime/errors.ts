@@ -9,8 +9,13 @@ export class FunctionTimeoutError extends EddyError {
 
 /** The sandbox ran out of its memory limit (`memoryMb`); it was terminated. */
 export class FunctionOutOfMemoryError extends EddyError {
-  constructor(memoryMb: number) {
-    super("EDDY_FUNCTION_OUT_OF_MEMORY", `the function exceeded its memory limit of ${memoryMb} MB`);
+  /** `offHeapMb`: set when it was its ArrayBuffers and Buffers, which V8's heap limit does not count. */
+  constructor(memoryMb: number, offHeapMb?: number) {
+    super(
+      "EDDY_FUNCTION_OUT_OF_MEMORY",
+      `the function exceeded its memory limit of ${memoryMb} MB` +
+        (offHeapMb === undefined ? "" : ` (${offHeapMb} MB of ArrayBuffers and Buffers)`),
+    );
   }
 }
 

@@ -72,6 +72,8 @@ export class Sandbox {
       if (msg.t === "ready") ready();
       else if (msg.t === "kv") this.#onKv(msg);
       else if (msg.t === "result") this.#onResult(msg);
+      else if (msg.t === "memory-exceeded")
+        this.#fail(new FunctionOutOfMemoryError(this.memoryMb, msg.usedMb));
       else this.#loading?.(msg);
     });
     channel.onExit((exit) => {

@@ -20,6 +20,7 @@ import { SDK_GLOBAL } from "../protocol.js";
 import { checkReturned } from "../returned.js";
 import { jsonResult, toRequest, toResponseData } from "./http.js";
 import { captureConsole, LogBuffer } from "./logs.js";
+import { guardMemory } from "./memory.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
 import { redactor, safeString, serializeError } from "./serialize.js";
@@ -53,6 +54,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
   const running = new Map<string, Attempt>();
   let rpcSeq = 0;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const memory = guardMemory((usedMb) => send({ t: "memory-exceeded", usedMb }));
   captureConsole(() => {
     const a = context ? context.getStore() : current;
     return a && running.get(a.id) === a ? a.logs : undefined;
@@ -76,6 +78,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       env = msg.env;
       redact = redactor(env);
       fn = await loadModule(msg);
+      memory.limit(fn.config.memoryMb);
       if ((fn.config.concurrency.perSandbox ?? 1) > 1) context = new AsyncLocalStorage<Attempt>();
       send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
     } catch (err) {
@@ -88,6 +91,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
     current = attempt;
     running.set(msg.id, attempt);
+    memory.running(true);
     const emits: CloudEvent[] = [];
     const sends: QueueSend[] = [];
     let signal: AbortSignal | undefined;
@@ -135,6 +139,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       const result = http ? out : jsonResult(out);
       running.delete(msg.id);
       current = undefined;
+      memory.running(running.size > 0);
       const failedItems = msg.batch ? batchFailures(out) : undefined;
       const logs = { logs: attempt.logs.lines, logsTruncated: attempt.logs.truncated };
       const done: FromSandbox = {
@@ -153,6 +158,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     } catch (err) {
       running.delete(msg.id);
       current = undefined;
+      memory.running(running.size > 0);
       send({
         t: "result",
         id: msg.id,
