@@ -4,6 +4,7 @@ import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
 import { Deployer } from "./deploy/deployer.js";
 import { Engine } from "./engine.js";
+import { MAX_JSON_DEPTH } from "./events/nesting.js";
 import type { EngineOptions } from "./engine.js";
 import type { ProcessSandboxMode } from "./runtime/process-jail.js";
 import type { LoadFailure } from "./functions/loader.js";
@@ -34,6 +35,8 @@ export interface EddyOptions {
   dedupWindowMs?: number;
   /** Default 256 KiB. */
   maxEventBytes?: number;
+  /** Deepest nesting of objects and arrays in an event or queue message. Default 64. */
+  maxEventDepth?: number;
   /** Largest request body (a batch). Default 4 MiB. */
   maxBodyBytes?: number;
   /** Idle sandboxes stop after this long. Default 60 s. */
@@ -120,6 +123,7 @@ export const DEFAULTS = {
   host: "127.0.0.1",
   dedupWindowMs: 24 * 3_600_000,
   maxEventBytes: 256 * 1024,
+  maxEventDepth: MAX_JSON_DEPTH,
   maxBodyBytes: 4 * 1024 * 1024,
   maxRouteBodyBytes: 1024 * 1024,
   maxResponseBytes: 6 * 1024 * 1024,
@@ -167,6 +171,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
+      maxEventDepth: options.maxEventDepth ?? DEFAULTS.maxEventDepth,
     },
   });
   let http: ReturnType<typeof createHttpServer> | undefined;

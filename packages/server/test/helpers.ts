@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { bundleFunctions, createLogger, startEddy } from "@eddy/server";
 import type { Backend, EddyOptions, RunningEddy } from "@eddy/server";
 
@@ -188,4 +189,23 @@ export async function startGate(): Promise<Gate> {
         server.close(() => r());
       }),
   };
+}
+
+/**
+ * Starts Eddy on `app` before the tests of the enclosing suite, stops it and removes the folder
+ * after them; returns a getter of the running server.
+ */
+export function useEddy(
+  app: { dir: string; cleanup: () => void },
+  options: Partial<EddyOptions> = {},
+): () => RunningEddy {
+  let eddy: RunningEddy | undefined;
+  beforeAll(async () => {
+    eddy = await startTestEddy(app.dir, options);
+  });
+  afterAll(async () => {
+    await eddy?.close();
+    app.cleanup();
+  });
+  return () => eddy!;
 }

@@ -3,6 +3,7 @@ import type { CloudEvent } from "eddy";
 import { uuidv7 } from "eddy";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
 import { queueConsumer, receiptHandle } from "../dispatch/delivery-plan.js";
+import { MAX_JSON_DEPTH, measureJson } from "../events/nesting.js";
 import { queueSource } from "../events/sources.js";
 import type { QueueSend } from "../runtime/protocol.js";
 import type { QueueAttributes, QueueConfig } from "./queue-config.js";
@@ -240,6 +241,13 @@ export class QueueService {
   }
 
   #entry(config: QueueConfig, m: OutgoingMessage, path: string): AppendEntry {
+    // Without recursion, before anything serializes it: a body nested thousands deep would throw there.
+    if (measureJson(m.body, { maxDepth: MAX_JSON_DEPTH, maxSize: Infinity })) {
+      throw new QueueError(
+        "EDDY_INVALID_MESSAGE",
+        `${path ? `${path}.body` : "body"} nests objects and arrays deeper than the limit of ${MAX_JSON_DEPTH} levels; flatten it`,
+      );
+    }
     if (config.fifo && (typeof m.groupId !== "string" || m.groupId === "")) {
       throw new QueueError(
         "EDDY_INVALID_MESSAGE",

@@ -18,8 +18,13 @@ export interface SandboxExit {
 /** A live connection to one sandbox. */
 export interface SandboxChannel {
   readonly kind: SandboxKind;
-  /** Posts a message; throws if the sandbox is gone. */
-  send(msg: ToSandbox): void;
+  /**
+   * Posts a message; throws if the sandbox is gone. A message that does not serialize (structured
+   * clone, IPC) is not sent and never throws: `undeliverable` is called, at once or at the end of the
+   * turn (a thread's messages of one turn travel together), or without it the sandbox is reported
+   * dead (`onExit`).
+   */
+  send(msg: ToSandbox, undeliverable?: (err: Error) => void): void;
   /** Registers the (single) message listener. */
   onMessage(listener: (msg: FromSandbox) => void): void;
   /** Registers the (single) listener of the sandbox's death; called at most once. */

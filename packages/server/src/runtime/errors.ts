@@ -9,8 +9,13 @@ export class FunctionTimeoutError extends EddyError {
 
 /** The sandbox ran out of its memory limit (`memoryMb`); it was terminated. */
 export class FunctionOutOfMemoryError extends EddyError {
-  constructor(memoryMb: number) {
-    super("EDDY_FUNCTION_OUT_OF_MEMORY", `the function exceeded its memory limit of ${memoryMb} MB`);
+  /** `offHeapMb`: set when it was its ArrayBuffers and Buffers, which V8's heap limit does not count. */
+  constructor(memoryMb: number, offHeapMb?: number) {
+    super(
+      "EDDY_FUNCTION_OUT_OF_MEMORY",
+      `the function exceeded its memory limit of ${memoryMb} MB` +
+        (offHeapMb === undefined ? "" : ` (${offHeapMb} MB of ArrayBuffers and Buffers)`),
+    );
   }
 }
 
@@ -25,5 +30,26 @@ export class SandboxCrashedError extends EddyError {
 export class FunctionLoadError extends EddyError {
   constructor(file: string, detail: string, options?: { cause?: unknown }) {
     super("EDDY_FUNCTION_LOAD_FAILED", `${file}: ${detail}`, options);
+  }
+}
+
+/**
+ * The attempt could not be handed to its sandbox: its message did not serialize (structured clone
+ * for a thread, IPC for a process), e.g. an event stored before the nesting limit that nests
+ * thousands of levels deep. The sandbox is untouched; the delivery is retried per its policy.
+ */
+export class SandboxHandOffError extends EddyError {
+  constructor(detail: string) {
+    super("EDDY_SANDBOX_HANDOFF_FAILED", `the attempt could not be handed to the sandbox: ${detail}`);
+  }
+}
+
+/**
+ * What the sandbox handed back for an attempt could not be taken: its return value nests too deep,
+ * all it returned (value, emits, sends, logs) is too large, or the message is malformed.
+ */
+export class InvalidResultError extends EddyError {
+  constructor(detail: string) {
+    super("EDDY_INVALID_RESULT", `the attempt's result was refused: ${detail}`);
   }
 }

@@ -62,9 +62,15 @@ export function startProcess(host: ProcessHost, memoryMb: number): SandboxChanne
   });
   return {
     kind: "process",
-    send: (msg: ToSandbox) => {
+    send: (msg: ToSandbox, undeliverable?: (err: Error) => void) => {
       if (!child.connected) throw new Error("the sandbox process is gone");
-      child.send(msg);
+      try {
+        child.send(msg);
+      } catch (err) {
+        // It did not serialize (nested too deep): nothing was written, the channel is intact.
+        if (undeliverable) undeliverable(err as Error);
+        else exit({ oom: false, detail: `a message could not be sent to it (${(err as Error).message})` });
+      }
     },
     onMessage: (listener) => void child.on("message", listener as (m: FromSandbox) => void),
     onExit: (listener) => slot.set(listener),

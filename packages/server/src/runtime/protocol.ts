@@ -142,6 +142,8 @@ export type FromSandbox =
   | { t: "load-failed"; error: ErrorInfo }
   | { t: "inspected"; results: InspectResult[] }
   | ({ t: "kv"; rpc: number; id: string } & KvCall)
+  /** Its ArrayBuffers and Buffers passed `memoryMb` (worker/memory.ts): stop it. */
+  | { t: "memory-exceeded"; usedMb: number }
   | {
       t: "result";
       id: string;

@@ -6,6 +6,7 @@ import {
   FunctionOutOfMemoryError,
   FunctionTimeoutError,
   SandboxCrashedError,
+  SandboxHandOffError,
 } from "./errors.js";
 import type {
   AttemptResult,
@@ -16,7 +17,8 @@ import type {
   LoadRequest,
   ToSandbox,
 } from "./protocol.js";
-import { serializeError } from "./worker/serialize.js";
+import { checkReturned } from "./returned.js";
+import { boundError, serializeError } from "./worker/serialize.js";
 
 /** Runs a `ctx.kv` call of the loaded function (the engine binds it to the function's namespace). */
 export type KvService = (call: KvCall) => Promise<unknown>;
@@ -70,6 +72,8 @@ export class Sandbox {
       if (msg.t === "ready") ready();
       else if (msg.t === "kv") this.#onKv(msg);
       else if (msg.t === "result") this.#onResult(msg);
+      else if (msg.t === "memory-exceeded")
+        this.#fail(new FunctionOutOfMemoryError(this.memoryMb, msg.usedMb));
       else this.#loading?.(msg);
     });
     channel.onExit((exit) => {
@@ -115,7 +119,8 @@ export class Sandbox {
       this.#loading = (msg) => {
         if ("oom" in msg) return reject(new FunctionLoadError(req.file, `${msg.detail} while loading`));
         if (msg.t === "loaded") resolve({ config: msg.config, loadMs: msg.loadMs });
-        else if (msg.t === "load-failed") reject(new FunctionLoadError(req.file, msg.error.message));
+        else if (msg.t === "load-failed")
+          reject(new FunctionLoadError(req.file, boundError(msg.error).message));
       };
     });
     this.#channel.send({ t: "load", ...req } satisfies ToSandbox);
@@ -142,7 +147,11 @@ export class Sandbox {
     const done = new Promise<InspectResult[]>((resolve, reject) => {
       this.#loading = (msg) => {
         if ("oom" in msg) reject(new SandboxCrashedError(`${msg.detail} while reading configurations`));
-        else if (msg.t === "inspected") resolve(msg.results);
+        else if (msg.t === "inspected") {
+          if (!Array.isArray(msg.results))
+            reject(new SandboxCrashedError("it sent malformed configurations"));
+          else resolve(msg.results.map((r) => (r.ok ? r : { ok: false, error: boundError(r.error) })));
+        }
       };
     });
     this.#channel.send({ t: "inspect", items } satisfies ToSandbox);
@@ -173,7 +182,12 @@ export class Sandbox {
       const timer = setTimeout(() => this.#fail(new FunctionTimeoutError(timeoutMs), id), timeoutMs);
       this.#pending.set(id, { id, resolve, started: performance.now(), timer });
       try {
-        this.#channel.send({ t: "invoke", id, ...req } satisfies ToSandbox);
+        // An attempt whose message does not serialize fails alone; the sandbox stays usable.
+        this.#channel.send({ t: "invoke", id, ...req } satisfies ToSandbox, (err) => {
+          const p = this.#pending.get(id);
+          const e = new SandboxHandOffError(`${err.name}: ${err.message}`);
+          if (p) this.#settle(p, failure(serializeError(e), performance.now() - p.started));
+        });
       } catch (err) {
         this.#fail(new SandboxCrashedError(`could not reach the sandbox: ${(err as Error).message}`));
       }
@@ -202,10 +216,14 @@ export class Sandbox {
     return exit.oom ? new FunctionOutOfMemoryError(this.memoryMb) : new SandboxCrashedError(exit.detail);
   }
 
-  #onResult(msg: Extract<FromSandbox, { t: "result" }>): void {
-    const p = this.#pending.get(msg.id);
+  #onResult(raw: Extract<FromSandbox, { t: "result" }>): void {
+    const p = this.#pending.get(raw.id);
     if (!p) return;
     const durationMs = performance.now() - p.started;
+    // Not trusted: a process sandbox's code can send anything. Errors are cut to size, the rest checked.
+    const msg = raw.ok ? raw : { ...raw, error: boundError(raw.error) };
+    const refused = checkReturned(msg);
+    if (refused) return this.#settle(p, failure(serializeError(refused), durationMs));
     const { logs, logsTruncated } = msg;
     this.#settle(
       p,

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { SandboxChannel, SandboxExit } from "./channel.js";
 import { ExitSlot } from "./channel.js";
-import type { FromSandbox, Many } from "./protocol.js";
+import type { FromSandbox, Many, ToSandbox } from "./protocol.js";
 import { batched } from "./worker/batch.js";
 
 const ENTRY = new URL("./worker/thread-entry.js", import.meta.url);
@@ -30,9 +30,16 @@ export function startThread(memoryMb: number): SandboxChannel {
     ),
   );
   worker.on("exit", (code) => exit({ oom: false, detail: `the sandbox exited with code ${code}` }));
+  // A message this thread cannot read (nested deeper than its stack allows): the sandbox is broken.
+  worker.on("messageerror", (err) =>
+    exit({ oom: false, detail: `it sent a message that could not be read (${err.message})` }),
+  );
   return {
     kind: "thread",
-    send: batched((msg) => worker.postMessage(msg)),
+    send: batched<ToSandbox>((msg) => worker.postMessage(msg), {
+      failed: (_msg, err) =>
+        exit({ oom: false, detail: `a message could not be sent to it (${err.message})` }),
+    }),
     onMessage: (listener) =>
       void worker.on("message", (m: FromSandbox | Many<FromSandbox>) => {
         if (m.t === "many") for (const x of m.msgs) listener(x);

@@ -15,11 +15,12 @@ import type {
 import { AsyncLocalStorage } from "node:async_hooks";
 import * as sdk from "eddy";
 import { parseDuration, validateCloudEvent } from "eddy";
-import type { ErrorInfo } from "../../backends/types.js";
 import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
 import { SDK_GLOBAL } from "../protocol.js";
+import { checkReturned } from "../returned.js";
 import { jsonResult, toRequest, toResponseData } from "./http.js";
 import { captureConsole, LogBuffer } from "./logs.js";
+import { guardMemory } from "./memory.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
 import { redactor, safeString, serializeError } from "./serialize.js";
@@ -53,6 +54,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
   const running = new Map<string, Attempt>();
   let rpcSeq = 0;
   const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const memory = guardMemory((usedMb) => send({ t: "memory-exceeded", usedMb }));
   captureConsole(() => {
     const a = context ? context.getStore() : current;
     return a && running.get(a.id) === a ? a.logs : undefined;
@@ -76,10 +78,11 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       env = msg.env;
       redact = redactor(env);
       fn = await loadModule(msg);
+      memory.limit(fn.config.memoryMb);
       if ((fn.config.concurrency.perSandbox ?? 1) > 1) context = new AsyncLocalStorage<Attempt>();
       send({ t: "loaded", config: fn.config, loadMs: performance.now() - started });
     } catch (err) {
-      send({ t: "load-failed", error: redactError(serializeError(err), redact) });
+      send({ t: "load-failed", error: serializeError(err, redact) });
     }
   };
 
@@ -88,6 +91,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
     current = attempt;
     running.set(msg.id, attempt);
+    memory.running(true);
     const emits: CloudEvent[] = [];
     const sends: QueueSend[] = [];
     let signal: AbortSignal | undefined;
@@ -135,8 +139,10 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       const result = http ? out : jsonResult(out);
       running.delete(msg.id);
       current = undefined;
+      memory.running(running.size > 0);
       const failedItems = msg.batch ? batchFailures(out) : undefined;
-      send({
+      const logs = { logs: attempt.logs.lines, logsTruncated: attempt.logs.truncated };
+      const done: FromSandbox = {
         t: "result",
         id: msg.id,
         ok: true,
@@ -144,17 +150,20 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
         sends,
         ...(failedItems ? { failedItems } : {}),
         ...(result !== undefined ? { result } : {}),
-        logs: attempt.logs.lines,
-        logsTruncated: attempt.logs.truncated,
-      });
+        ...logs,
+      };
+      // Checked here too, where it is cheap, so that the author reads why and not a timeout.
+      const refused = checkReturned(done);
+      send(refused ? { t: "result", id: msg.id, ok: false, error: serializeError(refused), ...logs } : done);
     } catch (err) {
       running.delete(msg.id);
       current = undefined;
+      memory.running(running.size > 0);
       send({
         t: "result",
         id: msg.id,
         ok: false,
-        error: redactError(serializeError(err), (text) => redact(fn!.mapStack(text))),
+        error: serializeError(err, (text) => redact(fn!.mapStack(text))),
         logs: attempt.logs.lines,
         logsTruncated: attempt.logs.truncated,
       });
@@ -167,7 +176,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       try {
         results.push({ ok: true, config: (await loadModule(item)).config });
       } catch (err) {
-        results.push({ ok: false, error: redactError(serializeError(err), redactor(item.env)) });
+        results.push({ ok: false, error: serializeError(err, redactor(item.env)) });
       }
     }
     send({ t: "inspected", results });
@@ -201,12 +210,6 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     }
   };
   return Object.assign(handle, { running: () => running.size });
-}
-
-function redactError(e: ErrorInfo, redact: (text: string) => string): ErrorInfo {
-  const out = { ...e, message: redact(e.message) };
-  if (e.stack !== undefined) out.stack = redact(e.stack);
-  return out;
 }
 
 /** `ctx.kv` over the engine call; arguments are checked here, where the author can see the mistake. */

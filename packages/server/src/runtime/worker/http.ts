@@ -2,6 +2,7 @@
  * HTTP inside the sandbox: the request data becomes a web-standard `Request` for the handler, and
  * what the handler returns (a `Response`, or a plain value sent as JSON) becomes data again.
  */
+import { InvalidResultError } from "../errors.js";
 import type { HttpRequestData, HttpResponseData } from "../protocol.js";
 
 const TEXT =
@@ -47,7 +48,11 @@ export function jsonResult(out: unknown): unknown {
   try {
     const json = JSON.stringify(out);
     return json === undefined ? undefined : (JSON.parse(json) as unknown);
-  } catch {
+  } catch (err) {
+    // Nested deeper than the stack (or too large for a string): no String() of it says anything.
+    if (err instanceof RangeError) {
+      throw new InvalidResultError(`its return value could not be written as JSON (${err.message})`);
+    }
     return String(out);
   }
 }

@@ -2,7 +2,8 @@
 import { format } from "node:util";
 import type { FunctionLogger } from "eddy";
 import type { LogLine } from "../../backends/types.js";
-import { safeString } from "./serialize.js";
+import { MAX_JSON_DEPTH, measureJson } from "../../events/nesting.js";
+import { safeString, truncate } from "./serialize.js";
 
 const MAX_LOG_LINES = 500;
 const MAX_LOG_BYTES = 64 * 1024;
@@ -30,8 +31,7 @@ export class LogBuffer {
 
   push(level: LogLine["level"], msg: unknown, fields?: Record<string, unknown>): void {
     if (this.truncated) return;
-    let text = this.#redact(typeof msg === "string" ? msg : safeString(msg));
-    if (text.length > MAX_LINE_CHARS) text = text.slice(0, MAX_LINE_CHARS) + "…[truncated]";
+    const text = truncate(this.#redact(typeof msg === "string" ? msg : safeString(msg)), MAX_LINE_CHARS);
     const line: LogLine = { level, time: Date.now(), msg: text };
     let size = text.length;
     if (fields !== undefined) {
@@ -39,9 +39,7 @@ export class LogBuffer {
       const json = this.#redact(safeString(fields));
       size += json.length;
       line.fields =
-        json.length > MAX_LINE_CHARS
-          ? { truncated: json.slice(0, MAX_LINE_CHARS) }
-          : (JSON.parse(json) as Record<string, unknown>);
+        json.length > MAX_LINE_CHARS ? { truncated: json.slice(0, MAX_LINE_CHARS) } : parsed(json);
     }
     if (this.lines.length >= MAX_LOG_LINES || this.#bytes + size > MAX_LOG_BYTES) {
       this.truncated = true;
@@ -67,4 +65,20 @@ export function captureConsole(current: () => LogBuffer | undefined): void {
   c.debug = c.trace = to("debug");
   c.warn = to("warn");
   c.error = to("error");
+}
+
+/** Log fields from their JSON, or their text when they are not a JSON object of bounded depth. */
+function parsed(json: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (
+      typeof v === "object" &&
+      v !== null &&
+      !measureJson(v, { maxDepth: MAX_JSON_DEPTH, maxSize: Infinity })
+    )
+      return v as Record<string, unknown>;
+  } catch {
+    // Not JSON: String() of something JSON could not write.
+  }
+  return { truncated: json };
 }

@@ -2,17 +2,63 @@
 import { isEddyError, isNonRetriableError, isRetryAfterError } from "eddy";
 import type { SandboxError } from "../protocol.js";
 
-/** Turns anything thrown into plain data, keeping the delivery hints of Eddy's errors. */
-export function serializeError(err: unknown): SandboxError {
-  if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "message" in err)) {
-    return { name: "NonErrorThrown", message: `the function threw a non-Error value: ${safeString(err)}` };
+/**
+ * The most of an error that is kept, in characters: an error is stored with its attempt, listed,
+ * logged, dead-lettered and answered over HTTP, so a function that throws an 80 MB message must not
+ * make an 80 MB record. What is over is cut and marked (see {@link truncate}). Its `cause` and
+ * other properties are not kept.
+ */
+export const ERROR_LIMITS = { name: 256, code: 256, message: 8 * 1024, stack: 16 * 1024 } as const;
+
+/** `text` cut to `max` characters, marked with how much was cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[truncated ${text.length - max} characters]`;
+}
+
+/**
+ * Turns anything thrown into plain data, keeping the delivery hints of Eddy's errors. `transform`
+ * (masking secrets, mapping stack frames) runs on the message and stack before they are cut, so that
+ * a cut never leaves part of a secret unmasked.
+ */
+export function serializeError(err: unknown, transform?: (text: string) => string): SandboxError {
+  try {
+    if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "message" in err)) {
+      const message = `the function threw a non-Error value: ${safeString(err)}`;
+      return boundError({ name: "NonErrorThrown", message: transform ? transform(message) : message });
+    }
+    const e = err as Error & { code?: unknown };
+    const out: SandboxError = { name: String(e.name || "Error"), message: String(e.message) };
+    if (typeof e.stack === "string") out.stack = e.stack;
+    if (isEddyError(err) || typeof e.code === "string") out.code = String(e.code);
+    if (isNonRetriableError(err)) out.nonRetriable = true;
+    if (isRetryAfterError(err)) out.retryAfterMs = err.retryAfterMs;
+    if (transform) {
+      out.message = transform(out.message);
+      if (out.stack !== undefined) out.stack = transform(out.stack);
+    }
+    return boundError(out);
+  } catch {
+    // A getter or toString that throws: the error says nothing more.
+    return { name: "Error", message: "the function threw an error that could not be read" };
   }
-  const e = err as Error & { code?: unknown };
-  const out: SandboxError = { name: e.name || "Error", message: String(e.message) };
-  if (typeof e.stack === "string") out.stack = e.stack;
-  if (isEddyError(err) || typeof e.code === "string") out.code = String(e.code);
-  if (isNonRetriableError(err)) out.nonRetriable = true;
-  if (isRetryAfterError(err)) out.retryAfterMs = err.retryAfterMs;
+}
+
+/**
+ * An error within {@link ERROR_LIMITS}, with only the fields Eddy knows, each of its type. Also the
+ * engine's check of an error a sandbox sent, which it does not trust: any value gives an ErrorInfo.
+ */
+export function boundError(e: unknown): SandboxError {
+  const src = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
+  const text = (v: unknown, max: number) => truncate(typeof v === "string" ? v : String(v), max);
+  const out: SandboxError = {
+    name: src.name === undefined ? "Error" : text(src.name, ERROR_LIMITS.name),
+    message: text(src.message ?? "", ERROR_LIMITS.message),
+  };
+  if (typeof src.stack === "string") out.stack = truncate(src.stack, ERROR_LIMITS.stack);
+  if (src.code !== undefined) out.code = text(src.code, ERROR_LIMITS.code);
+  if (src.nonRetriable === true) out.nonRetriable = true;
+  const after = src.retryAfterMs;
+  if (typeof after === "number" && Number.isFinite(after) && after >= 0) out.retryAfterMs = after;
   return out;
 }
 
