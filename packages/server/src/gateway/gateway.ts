@@ -187,8 +187,8 @@ export class Gateway {
     let store = false;
     if (t.cache) {
       const cc = requestCacheControl(req.headers["cache-control"]);
-      cacheKey = ResponseCache.key(route, req, path, query);
-      store = cc.store;
+      cacheKey = ResponseCache.key(route, req, path, query, principal?.id);
+      store = cc.store && !head;
       const hit = cc.lookup ? this.cache.get(cacheKey) : undefined;
       this.#metrics?.cache(route.name, hit ? "hit" : "miss");
       if (hit) {
@@ -270,8 +270,8 @@ export class Gateway {
           bytes: (bodyBytes?.length ?? 0) + 256,
         });
       }
-      out.push("x-cache", "MISS");
     }
+    if (cacheKey !== undefined) out.push("x-cache", "MISS");
     send(res, r.status, functionHeaders(r.headers, out), bodyBytes, head);
   }
 
