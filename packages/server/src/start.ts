@@ -13,6 +13,8 @@ import { jwtVerifier } from "./auth/jwt.js";
 import { KeyStore } from "./auth/keys.js";
 import { Gateway } from "./gateway/gateway.js";
 import type { AuthMode } from "./http/auth.js";
+import type { ConnectionLimits } from "./http/connections.js";
+import { CONNECTION_LIMITS } from "./http/connections.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
@@ -67,6 +69,12 @@ export interface EddyOptions {
   auth?: AuthMode;
   /** Accept bearer JWTs verified this way (scopes from `scope` / `scp`). */
   jwt?: JwtOptions;
+  /**
+   * Timeouts and the connection cap of the HTTP server: headers within 10 s, the whole request
+   * (body included) within 30 s, else `408 EDDY_REQUEST_TIMEOUT` and the connection closed; idle
+   * keep-alive connections closed after 5 s; at most 1,024 connections. See docs/gateway.md.
+   */
+  connections?: Partial<ConnectionLimits>;
   /** The API gateway (function routes). */
   gateway?: {
     /** Mount routes under this prefix, e.g. "/api". Default "" (at the root, beside the reserved paths). */
@@ -189,6 +197,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       authMode,
       keys,
       gateway,
+      connections: { ...CONNECTION_LIMITS, ...options.connections },
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,
