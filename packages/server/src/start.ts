@@ -11,6 +11,7 @@ import { credentials } from "./auth/authenticator.js";
 import type { JwtOptions } from "./auth/jwt.js";
 import { jwtVerifier } from "./auth/jwt.js";
 import { KeyStore } from "./auth/keys.js";
+import { CallbackTargets } from "./gateway/callback-target.js";
 import { Gateway } from "./gateway/gateway.js";
 import type { AuthMode } from "./http/auth.js";
 import type { ConnectionLimits } from "./http/connections.js";
@@ -89,6 +90,11 @@ export interface EddyOptions {
     recordSync?: boolean;
     /** Response cache size of this node, bytes. Default 64 MiB. */
     cacheBytes?: number;
+    /**
+     * CIDR blocks (or addresses) async callbacks may reach although they are private, loopback or
+     * link-local, e.g. `["10.1.0.0/16"]`. Default none: callbacks go to public addresses only.
+     */
+    callbackAllow?: string[];
   };
 }
 
@@ -140,6 +146,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     options.backend ??
     openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
   const otlpEndpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const callbackTargets = new CallbackTargets({ allow: options.gateway?.callbackAllow ?? [] });
   const engine = new Engine({
     backend,
     log,
@@ -157,6 +164,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     runtimeDir: join(dataDir, "runtime"),
     region: options.region,
     routePrefix: prefix,
+    callbackTargets,
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
@@ -182,6 +190,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       trustProxy: options.gateway?.trustProxy ?? false,
       recordSync: options.gateway?.recordSync ?? false,
       ...(options.gateway?.cacheBytes !== undefined ? { cacheBytes: options.gateway.cacheBytes } : {}),
+      callbackTargets,
       log,
     });
     const deployer = new Deployer(engine, bundleDir);

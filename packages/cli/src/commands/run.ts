@@ -30,6 +30,7 @@ interface RunOptions extends BackendChoice {
   routePrefix?: string;
   trustProxy?: boolean;
   recordRequests?: boolean;
+  callbackAllow?: string[];
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -51,6 +52,7 @@ const CONFIG_KEYS = [
   "jwtAudience",
   "routePrefix",
   "trustProxy",
+  "callbackAllow",
 ] as const;
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
@@ -142,6 +144,14 @@ export function registerRunCommands(program: Command): void {
         "--record-requests",
         "store a record of every successful sync route request (failed ones always are)",
       )
+      .addOption(
+        new Option(
+          "--callback-allow <blocks>",
+          "private CIDR blocks or addresses async callbacks may reach, comma-separated (default: public only)",
+        )
+          .argParser(list)
+          .env("EDDY_CALLBACK_ALLOW"),
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
@@ -185,6 +195,13 @@ function ratio(value: string): number {
   return n;
 }
 
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 function isolation(value: string): "thread" | "process" {
   if (value !== "thread" && value !== "process") {
     throw new InvalidArgumentError(`--isolation must be "thread" or "process", got ${JSON.stringify(value)}`);
@@ -225,6 +242,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
       ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),
       ...(opts.trustProxy ? { trustProxy: true } : {}),
       ...(opts.recordRequests ? { recordSync: true } : {}),
+      ...(opts.callbackAllow ? { callbackAllow: opts.callbackAllow } : {}),
     },
   });
   if (
