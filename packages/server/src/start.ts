@@ -16,6 +16,7 @@ import { Gateway } from "./gateway/gateway.js";
 import type { AuthMode } from "./http/auth.js";
 import type { ConnectionLimits } from "./http/connections.js";
 import { CONNECTION_LIMITS } from "./http/connections.js";
+import { allowedHostSet } from "./http/host-check.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
@@ -70,6 +71,13 @@ export interface EddyOptions {
   auth?: AuthMode;
   /** Accept bearer JWTs verified this way (scopes from `scope` / `scp`). */
   jwt?: JwtOptions;
+  /**
+   * Host names the `/v1` API answers to besides localhost, 127.0.0.1, [::1] and `host`; a request
+   * with another `Host`, or a browser's with another `Origin`, gets `403 EDDY_HOST_NOT_ALLOWED`
+   * (DNS rebinding and cross-site requests). Checked when `auth` is "none" (`eddy dev`), or always
+   * once given; `"any"` turns the check off.
+   */
+  allowedHosts?: string[] | "any";
   /**
    * Timeouts and the connection cap of the HTTP server: headers within 10 s, the whole request
    * (body included) within 30 s, else `408 EDDY_REQUEST_TIMEOUT` and the connection closed; idle
@@ -207,6 +215,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       keys,
       gateway,
       connections: { ...CONNECTION_LIMITS, ...options.connections },
+      ...hostCheck(options, authMode),
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,
@@ -233,6 +242,13 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     await engine.close();
     throw err;
   }
+}
+
+/** The hosts the API checks for, if it checks: without credentials by default, or when listed. */
+function hostCheck(options: EddyOptions, authMode: AuthMode): { allowedHosts?: ReadonlySet<string> } {
+  const listed = options.allowedHosts;
+  if (listed === "any" || (listed === undefined && authMode !== "none")) return {};
+  return { allowedHosts: allowedHostSet(listed ?? [], options.host ?? DEFAULTS.host) };
 }
 
 /** A route prefix is "" or "/segment[/segment…]", and may not hide Eddy's own paths. */

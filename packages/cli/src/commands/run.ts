@@ -31,6 +31,7 @@ interface RunOptions extends BackendChoice {
   trustProxy?: boolean;
   recordRequests?: boolean;
   callbackAllow?: string[];
+  allowedHost?: string[];
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -53,6 +54,7 @@ const CONFIG_KEYS = [
   "routePrefix",
   "trustProxy",
   "callbackAllow",
+  "allowedHost",
 ] as const;
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
@@ -152,6 +154,14 @@ export function registerRunCommands(program: Command): void {
           .argParser(list)
           .env("EDDY_CALLBACK_ALLOW"),
       )
+      .addOption(
+        new Option(
+          "--allowed-host <names>",
+          "without auth (dev): host names the /v1 API answers to besides localhost, comma-separated",
+        )
+          .argParser(list)
+          .env("EDDY_ALLOWED_HOSTS"),
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
@@ -237,6 +247,7 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     isolation: opts.isolation,
     env,
     auth,
+    ...(opts.allowedHost ? { allowedHosts: opts.allowedHost } : {}),
     ...(jwt ? { jwt } : {}),
     gateway: {
       ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),

@@ -9,6 +9,7 @@ import type { AuthMode } from "./auth.js";
 import { apiAuthHook } from "./auth.js";
 import type { ConnectionLimits } from "./connections.js";
 import { limitedServer } from "./connections.js";
+import { hostCheckHook } from "./host-check.js";
 import { gatewayRoutes } from "./routes/gateway.js";
 import { keyRoutes } from "./routes/keys.js";
 import { problem, sendProblem } from "./problem.js";
@@ -45,6 +46,8 @@ export interface HttpOptions {
   gateway: Gateway;
   /** Timeouts and the connection cap of the server (API and routes alike). */
   connections: ConnectionLimits;
+  /** When set, the `/v1` API answers only these `Host`s and `Origin`s (see host-check.ts). */
+  allowedHosts?: ReadonlySet<string>;
 }
 
 /**
@@ -68,6 +71,7 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
         if (!options.gateway.handle(req, res)) handler(req, res);
       }, options.connections),
   });
+  if (options.allowedHosts) app.addHook("onRequest", hostCheckHook(options.allowedHosts));
   if (options.authMode === "all") app.addHook("onRequest", apiAuthHook(options.auth));
 
   app.addHook("onRequest", async (_req, reply) => {
