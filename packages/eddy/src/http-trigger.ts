@@ -41,8 +41,11 @@ export interface HttpTrigger {
   /** The caller gets 504 after this long (sync mode). Default: the function's timeout. */
   timeoutMs?: number;
   cors?: HttpCors;
-  /** Response cache (GET only): entries live `ttlMs`, keyed by path, query and the listed headers. */
-  cache?: { ttlMs: number; headers?: string[]; query?: string[] };
+  /**
+   * Response cache (GET only): entries live `ttlMs`, keyed by path, query, the listed headers and,
+   * unless `shared`, the caller (its key, token or Authorization header).
+   */
+  cache?: { ttlMs: number; headers?: string[]; query?: string[]; shared?: boolean };
   /** Token bucket per caller: `limit` requests per `periodMs`, plus `burst`; keyed by API key or client address. */
   rateLimit?: { limit: number; periodMs: number; burst: number; by: "key" | "ip" };
   /** Async mode: the caller may ask for a POST to a URL on completion (`Eddy-Callback` header). */
@@ -70,8 +73,12 @@ export interface HttpTriggerOptions {
         credentials?: boolean;
         maxAge?: Duration;
       };
-  /** Cache GET responses for `ttl`; vary on these request headers and only these query parameters (default: all). */
-  cache?: { ttl: Duration; headers?: string[]; query?: string[] };
+  /**
+   * Cache GET responses for `ttl`; vary on these request headers and only these query parameters
+   * (default: all). Entries are per caller (per key, token or Authorization header) unless
+   * `shared: true`, for responses that do not depend on who asks.
+   */
+  cache?: { ttl: Duration; headers?: string[]; query?: string[]; shared?: boolean };
   rateLimit?: { limit: number; period: Duration; burst?: number; by?: "key" | "ip" };
   callback?: boolean;
   summary?: string;
@@ -125,6 +132,7 @@ export function httpTrigger(route: string, options: HttpTriggerOptions = {}): Ht
         h.toLowerCase(),
       );
     if (options.cache.query !== undefined) t.cache.query = strings(options.cache.query, "http.cache.query");
+    if (options.cache.shared !== undefined) t.cache.shared = bool(options.cache.shared, "http.cache.shared");
   }
   if (options.rateLimit !== undefined) t.rateLimit = rateLimit(options.rateLimit);
   if (options.callback !== undefined) {

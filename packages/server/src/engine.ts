@@ -7,6 +7,7 @@ import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
 import { Ingestor } from "./events/ingest.js";
 import { httpDispatchHooks, withHttpRequest } from "./gateway/async-requests.js";
+import { CallbackTargets } from "./gateway/callback-target.js";
 import { RouteTable } from "./gateway/routes.js";
 import { kvConfigCache } from "./functions/config-cache.js";
 import type { InspectOptions } from "./functions/inspect.js";
@@ -62,6 +63,8 @@ export interface EngineOptions {
   region?: string;
   /** Where the gateway mounts function routes: "" (default) or a prefix such as "/api". */
   routePrefix?: string;
+  /** Where async requests' callbacks may go (default: public addresses only). */
+  callbackTargets?: CallbackTargets;
 }
 
 /** A deployed function version with its sandbox pool and delivery plan. */
@@ -108,6 +111,7 @@ export class Engine {
   /** Pre-started blank sandboxes shared by every function. */
   readonly blanks: BlankPool;
   readonly #options: EngineOptions;
+  readonly #callbackTargets: CallbackTargets;
   #functions = new Map<string, DeployedFunction>();
   readonly #unwatch: (() => void) | undefined;
   #routes: RouteTable;
@@ -116,6 +120,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.#options = options;
+    this.#callbackTargets = options.callbackTargets ?? new CallbackTargets();
     this.#routes = RouteTable.empty(options.routePrefix ?? "");
     this.backend = options.backend;
     this.log = options.log;
@@ -225,7 +230,13 @@ export class Engine {
     for (const f of kept) next.set(f.name, f);
     for (const { fn, plan } of fresh) {
       const pool = this.#pool(fn);
-      next.set(fn.name, { ...fn, warm: undefined, pool, plan, target: target(fn, plan, pool, this.log) });
+      next.set(fn.name, {
+        ...fn,
+        warm: undefined,
+        pool,
+        plan,
+        target: target(fn, plan, pool, this.log, this.#callbackTargets),
+      });
     }
     this.#functions = next;
     this.#routes = routes;
@@ -480,7 +491,13 @@ export class Engine {
   }
 }
 
-function target(f: LoadedFunction, plan: DeliveryPlan, pool: SandboxPool, log: Logger): DispatchTarget {
+function target(
+  f: LoadedFunction,
+  plan: DeliveryPlan,
+  pool: SandboxPool,
+  log: Logger,
+  callbacks: CallbackTargets,
+): DispatchTarget {
   const http = f.config.triggers.some((t) => t.kind === "http");
   const t: DispatchTarget = {
     name: f.name,
@@ -491,7 +508,7 @@ function target(f: LoadedFunction, plan: DeliveryPlan, pool: SandboxPool, log: L
       ? (req, timeoutMs) => pool.invoke(withHttpRequest(req), timeoutMs)
       : (req, timeoutMs) => pool.invoke(req, timeoutMs),
   };
-  if (http) t.hooks = httpDispatchHooks(log);
+  if (http) t.hooks = httpDispatchHooks(log, callbacks);
   const { throttle, rateLimit } = f.config;
   if (throttle) t.throttle = new Throttle(throttle.limit, throttle.periodMs, throttle.burst);
   if (rateLimit) t.rateLimit = new RateLimit(rateLimit.limit, rateLimit.periodMs);

@@ -9,6 +9,8 @@ export { Engine } from "./engine.js";
 export type { EngineOptions, FunctionView } from "./engine.js";
 export { startEddy, DEFAULTS } from "./start.js";
 export type { EddyOptions, RunningEddy } from "./start.js";
+export { CONNECTION_LIMITS } from "./http/connections.js";
+export type { ConnectionLimits } from "./http/connections.js";
 export { loadFunctions, listFunctionFiles } from "./functions/loader.js";
 export { watchFunctions } from "./functions/watcher.js";
 export type { ReloadReport, WatchOptions } from "./functions/watcher.js";

@@ -13,8 +13,12 @@ import { credentials } from "./auth/authenticator.js";
 import type { JwtOptions } from "./auth/jwt.js";
 import { jwtVerifier } from "./auth/jwt.js";
 import { KeyStore } from "./auth/keys.js";
+import { CallbackTargets } from "./gateway/callback-target.js";
 import { Gateway } from "./gateway/gateway.js";
 import type { AuthMode } from "./http/auth.js";
+import type { ConnectionLimits } from "./http/connections.js";
+import { CONNECTION_LIMITS } from "./http/connections.js";
+import { allowedHostSet } from "./http/host-check.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
@@ -82,6 +86,19 @@ export interface EddyOptions {
   auth?: AuthMode;
   /** Accept bearer JWTs verified this way (scopes from `scope` / `scp`). */
   jwt?: JwtOptions;
+  /**
+   * Host names the `/v1` API answers to besides localhost, 127.0.0.1, [::1] and `host`; a request
+   * with another `Host`, or a browser's with another `Origin`, gets `403 EDDY_HOST_NOT_ALLOWED`
+   * (DNS rebinding and cross-site requests). Checked when `auth` is "none" (`eddy dev`), or always
+   * once given; `"any"` turns the check off.
+   */
+  allowedHosts?: string[] | "any";
+  /**
+   * Timeouts and the connection cap of the HTTP server: headers within 10 s, the whole request
+   * (body included) within 30 s, else `408 EDDY_REQUEST_TIMEOUT` and the connection closed; idle
+   * keep-alive connections closed after 5 s; at most 1,024 connections. See docs/gateway.md.
+   */
+  connections?: Partial<ConnectionLimits>;
   /** The API gateway (function routes). */
   gateway?: {
     /** Mount routes under this prefix, e.g. "/api". Default "" (at the root, beside the reserved paths). */
@@ -96,6 +113,11 @@ export interface EddyOptions {
     recordSync?: boolean;
     /** Response cache size of this node, bytes. Default 64 MiB. */
     cacheBytes?: number;
+    /**
+     * CIDR blocks (or addresses) async callbacks may reach although they are private, loopback or
+     * link-local, e.g. `["10.1.0.0/16"]`. Default none: callbacks go to public addresses only.
+     */
+    callbackAllow?: string[];
   };
 }
 
@@ -150,6 +172,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     options.backend ??
     openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
   const otlpEndpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const callbackTargets = new CallbackTargets({ allow: options.gateway?.callbackAllow ?? [] });
   const engine = new Engine({
     backend,
     log,
@@ -168,6 +191,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     ...(options.processSandbox ? { processSandbox: options.processSandbox } : {}),
     region: options.region,
     routePrefix: prefix,
+    callbackTargets,
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
@@ -194,6 +218,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       trustProxy: options.gateway?.trustProxy ?? false,
       recordSync: options.gateway?.recordSync ?? false,
       ...(options.gateway?.cacheBytes !== undefined ? { cacheBytes: options.gateway.cacheBytes } : {}),
+      callbackTargets,
       log,
     });
     // Untrusted code must not run unconfined because the host cannot confine it: refuse to start.
@@ -223,6 +248,8 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       authMode,
       keys,
       gateway,
+      connections: { ...CONNECTION_LIMITS, ...options.connections },
+      ...hostCheck(options, authMode),
     });
     const address = await http.listen({
       port: options.port ?? DEFAULTS.port,
@@ -250,6 +277,13 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     await engine.close();
     throw err;
   }
+}
+
+/** The hosts the API checks for, if it checks: without credentials by default, or when listed. */
+function hostCheck(options: EddyOptions, authMode: AuthMode): { allowedHosts?: ReadonlySet<string> } {
+  const listed = options.allowedHosts;
+  if (listed === "any" || (listed === undefined && authMode !== "none")) return {};
+  return { allowedHosts: allowedHostSet(listed ?? [], options.host ?? DEFAULTS.host) };
 }
 
 /** A route prefix is "" or "/segment[/segment…]", and may not hide Eddy's own paths. */

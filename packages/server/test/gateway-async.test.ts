@@ -37,7 +37,8 @@ let eddy: RunningEddy;
 let invokeKey: string;
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir, { adminKey: KEY });
+  // The callback test's receiver listens on loopback, which callbacks may reach only when allowed.
+  eddy = await startTestEddy(app.dir, { adminKey: KEY, gateway: { callbackAllow: ["127.0.0.1"] } });
   const made = await fetch(`${eddy.url}/v1/keys`, {
     method: "POST",
     headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },

@@ -33,6 +33,8 @@ interface RunOptions extends BackendChoice {
   trustProxy?: boolean;
   recordRequests?: boolean;
   strict?: boolean;
+  callbackAllow?: string[];
+  allowedHost?: string[];
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -55,6 +57,8 @@ const CONFIG_KEYS = [
   "jwtAudience",
   "routePrefix",
   "trustProxy",
+  "callbackAllow",
+  "allowedHost",
 ] as const;
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
@@ -156,6 +160,22 @@ export function registerRunCommands(program: Command): void {
         "--record-requests",
         "store a record of every successful sync route request (failed ones always are)",
       )
+      .addOption(
+        new Option(
+          "--callback-allow <blocks>",
+          "private CIDR blocks or addresses async callbacks may reach, comma-separated (default: public only)",
+        )
+          .argParser(list)
+          .env("EDDY_CALLBACK_ALLOW"),
+      )
+      .addOption(
+        new Option(
+          "--allowed-host <names>",
+          "without auth (dev): host names the /v1 API answers to besides localhost, comma-separated",
+        )
+          .argParser(list)
+          .env("EDDY_ALLOWED_HOSTS"),
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         checkAppFolder(dir ?? ".");
         applyConfigFile(dir ?? ".", cmd);
@@ -209,6 +229,13 @@ function ratio(value: string): number {
   return n;
 }
 
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 function isolation(value: string): "thread" | "process" {
   if (value !== "thread" && value !== "process") {
     throw new InvalidArgumentError(`--isolation must be "thread" or "process", got ${JSON.stringify(value)}`);
@@ -249,11 +276,13 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     ...(opts.strict ? { strict: true } : {}),
     env,
     auth,
+    ...(opts.allowedHost ? { allowedHosts: opts.allowedHost } : {}),
     ...(jwt ? { jwt } : {}),
     gateway: {
       ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),
       ...(opts.trustProxy ? { trustProxy: true } : {}),
       ...(opts.recordRequests ? { recordSync: true } : {}),
+      ...(opts.callbackAllow ? { callbackAllow: opts.callbackAllow } : {}),
     },
   }).catch((err: unknown) => {
     throw portInUse(err, opts) ?? err;

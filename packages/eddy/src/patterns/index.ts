@@ -28,5 +28,5 @@ export type {
   WildcardMatcher,
 } from "./types.js";
 export { PATTERN_LIMITS } from "./limits.js";
-export { validatePattern } from "./validate.js";
+export { patternComplexity, validatePattern } from "./validate.js";
 export { compilePattern, matchesPattern, type PatternMatcher } from "./match.js";

@@ -50,12 +50,20 @@ export const RESERVED_IN_OR: ReadonlySet<string> = new Set([
  *
  * @example
  * PATTERN_LIMITS.maxDepth; // 32
+ * PATTERN_LIMITS.maxComplexity; // 300
  */
 export const PATTERN_LIMITS = {
   /** Maximum nesting of objects (each nested field and each `$or` branch is one level). */
   maxDepth: 32,
   /** Maximum number of alternatives (exact values and matcher objects) in one pattern. */
   maxValues: 10_000,
+  /**
+   * Maximum complexity (see complexity.ts): fields, plus operators that test each value
+   * (`prefix`, `numeric`, `wildcard`, …), plus the stars of wildcards. Matching costs up to this
+   * many tests per event value, so it bounds what one rule can make every event cost. EventBridge
+   * bounds the same thing by a 2,048-character pattern (about 100 operators).
+   */
+  maxComplexity: 300,
 } as const;
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { InvalidPatternError } from "../errors.js";
+import { matcherCost } from "./complexity.js";
 import { describe, fieldPath, indexPath, isPlainObject } from "./describe.js";
 import { OPERATORS, PATTERN_LIMITS, RESERVED_IN_OR } from "./limits.js";
 import type { EventPattern } from "./types.js";
@@ -13,6 +14,8 @@ import { validateMatcher } from "./validate-operators.js";
 
 interface Budget {
   values: number;
+  /** See complexity.ts. */
+  cost: number;
 }
 
 /**
@@ -26,13 +29,33 @@ interface Budget {
  * // InvalidPatternError: data.total[0]: unknown operator "numerc"; expected one of prefix, ...
  */
 export function validatePattern(pattern: unknown): asserts pattern is EventPattern {
+  patternComplexity(pattern);
+}
+
+/**
+ * Validates `pattern` as {@link validatePattern} does and returns its complexity: how many tests
+ * matching may run per event value it looks at (fields, operators that are not lookups, wildcard
+ * stars; exact values are free). Over {@link PATTERN_LIMITS}.maxComplexity the pattern is refused.
+ *
+ * @example
+ * patternComplexity({ type: ["order.paid"], data: { total: [{ numeric: [">", 100] }] } }); // 4
+ */
+export function patternComplexity(pattern: unknown): number {
   if (!isPlainObject(pattern)) {
     throw new InvalidPatternError(
       "",
       `a pattern must be a JSON object such as { "type": ["order.paid"] }, got ${describe(pattern)}`,
     );
   }
-  validateObject(pattern, "", 1, false, { values: 0 });
+  const budget = { values: 0, cost: 0 };
+  validateObject(pattern, "", 1, false, budget);
+  if (budget.cost > PATTERN_LIMITS.maxComplexity) {
+    throw new InvalidPatternError(
+      "",
+      `the pattern is too complex: ${budget.cost} (each field counts 1, each operator that tests values — prefix, suffix, numeric, cidr, wildcard, anything-but — 1, and each wildcard "*" 1 more; exact values are free), over the limit of ${PATTERN_LIMITS.maxComplexity}; split it into several rules or list exact values`,
+    );
+  }
+  return budget.cost;
 }
 
 function validateObject(
@@ -57,6 +80,7 @@ function validateObject(
   }
   for (const key of keys) {
     const value = obj[key];
+    budget.cost++;
     if (key === "$or") {
       validateOr(value, fieldPath(path, key), depth, budget);
       continue;
@@ -151,6 +175,7 @@ function validateLeaf(values: unknown[], path: string, budget: Budget): void {
         }
         if (isPlainObject(value)) {
           validateMatcher(value, at);
+          budget.cost += matcherCost(value);
           return;
         }
     }

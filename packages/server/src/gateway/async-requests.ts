@@ -3,6 +3,8 @@ import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "..
 import type { SettleHooks } from "../dispatch/attempt.js";
 import { routeSource } from "../events/sources.js";
 import type { Logger } from "../observability/logger.js";
+import { sendCallback } from "./callback-send.js";
+import type { CallbackTargets } from "./callback-target.js";
 import type { HttpRequestData, HttpResponseData, InvokeRequest } from "../runtime/protocol.js";
 
 /** The type of the event that carries an async gateway request to its function. */
@@ -91,9 +93,9 @@ export function asyncRequest(
  * What the settle of an async request's attempt adds: its new status, in the same durable write
  * (so the status URL never says "pending" about a request that finished), and the callback once
  * it succeeded or failed for good. The callback is best effort: three tries over about 6 s from
- * the node that settled; the status URL is the durable answer.
+ * the node that settled, to targets `targets` allows; the status URL is the durable answer.
  */
-export function httpDispatchHooks(log: Logger): SettleHooks {
+export function httpDispatchHooks(log: Logger, targets: CallbackTargets): SettleHooks {
   const statuses = new Map<string, RequestStatus>();
   return {
     kv(d, settlement, invocation) {
@@ -105,7 +107,7 @@ export function httpDispatchHooks(log: Logger): SettleHooks {
     settled(d, _settlement, _invocation) {
       const status = statuses.get(d.id);
       statuses.delete(d.id);
-      if (status?.callback) void callback(status.callback, statusDocument(status), log);
+      if (status?.callback) void sendCallback(status.callback, statusDocument(status), targets, log);
     },
   };
 }
@@ -169,29 +171,4 @@ function renderResponse(r: HttpResponseData) {
     ...(body !== undefined ? { body } : {}),
     ...(r.bodyEncoding ? { bodyEncoding: r.bodyEncoding } : {}),
   };
-}
-
-async function callback(url: string, doc: Record<string, unknown>, log: Logger): Promise<void> {
-  const delays = [0, 1_000, 5_000];
-  let last: unknown;
-  for (const delay of delays) {
-    if (delay) await new Promise((r) => setTimeout(r, delay).unref());
-    try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", "eddy-request-id": String(doc.id) },
-        body: JSON.stringify(doc),
-        signal: AbortSignal.timeout(5_000),
-      });
-      await res.body?.cancel();
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err;
-    }
-  }
-  log.warn(
-    { url, request: doc.id, err: last },
-    "async request callback failed three times; the status URL has the result",
-  );
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { GatewayRoute } from "./routes.js";
 
@@ -20,7 +21,9 @@ export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 /**
  * The gateway's response cache, per node, in memory: least recently used entries go first once
  * `maxBytes` is used. Routes opt in (`on.http("GET …", { cache: { ttl } })`); the key is the
- * route, the path, the query (all of it, or the listed parameters) and the listed request headers.
+ * route, the path, the query (all of it, or the listed parameters), the listed request headers
+ * and, unless the route says `shared`, the caller. Entries hold GET responses only: a HEAD is
+ * answered from them but never stores one (its response has no body to give a GET).
  */
 export class ResponseCache {
   readonly #maxBytes: number;
@@ -31,8 +34,18 @@ export class ResponseCache {
     this.#maxBytes = maxBytes;
   }
 
-  /** The key of a request to a cached route. */
-  static key(route: GatewayRoute, req: IncomingMessage, path: string, query: string): string {
+  /**
+   * The key of a request to a cached route. `caller` is who the credentials say (a principal id);
+   * without one, a request's own Authorization header stands for the caller, since the function
+   * may read it.
+   */
+  static key(
+    route: GatewayRoute,
+    req: IncomingMessage,
+    path: string,
+    query: string,
+    caller: string | undefined,
+  ): string {
     const c = route.trigger.cache!;
     let q = query;
     if (c.query) {
@@ -41,6 +54,7 @@ export class ResponseCache {
     }
     let key = `${route.fn}\0${route.name}\0${path}\0${q}`;
     for (const h of c.headers ?? []) key += `\0${String(req.headers[h] ?? "")}`;
+    if (!c.shared) key += `\0${callerKey(caller, req.headers.authorization)}`;
     return key;
   }
 
@@ -89,6 +103,13 @@ export class ResponseCache {
   stats(): { entries: number; bytes: number; maxBytes: number } {
     return { entries: this.#entries.size, bytes: this.#bytes, maxBytes: this.#maxBytes };
   }
+}
+
+/** The caller part of a key: a principal id, or a digest of an unrecognised Authorization header. */
+function callerKey(caller: string | undefined, authorization: string | undefined): string {
+  if (caller !== undefined) return caller;
+  if (authorization === undefined) return "";
+  return `auth:${createHash("sha256").update(authorization).digest("base64url")}`;
 }
 
 /** What a request's `Cache-Control` allows: serve from the cache, store the response. */

@@ -11,6 +11,7 @@ import type { Logger } from "../observability/logger.js";
 import type { HttpResponseData } from "../runtime/protocol.js";
 import { asyncRequest, REQUESTS_NS, STATUS_TTL_MS } from "./async-requests.js";
 import { ResponseCache, requestCacheControl, responseTtl } from "./cache.js";
+import type { CallbackTargets } from "./callback-target.js";
 import { corsHeaders, preflightHeaders } from "./cors.js";
 import { GatewayMetrics } from "./metrics.js";
 import { TokenBuckets } from "./rate-limit.js";
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   recordSync: boolean;
   /** Bytes of the response cache. */
   cacheBytes?: number;
+  /** Where callbacks may go: a URL it refuses is refused with the request. */
+  callbackTargets: CallbackTargets;
   log: Logger;
 }
 
@@ -187,8 +190,8 @@ export class Gateway {
     let store = false;
     if (t.cache) {
       const cc = requestCacheControl(req.headers["cache-control"]);
-      cacheKey = ResponseCache.key(route, req, path, query);
-      store = cc.store;
+      cacheKey = ResponseCache.key(route, req, path, query, principal?.id);
+      store = cc.store && !head;
       const hit = cc.lookup ? this.cache.get(cacheKey) : undefined;
       this.#metrics?.cache(route.name, hit ? "hit" : "miss");
       if (hit) {
@@ -270,8 +273,8 @@ export class Gateway {
           bytes: (bodyBytes?.length ?? 0) + 256,
         });
       }
-      out.push("x-cache", "MISS");
     }
+    if (cacheKey !== undefined) out.push("x-cache", "MISS");
     send(res, r.status, functionHeaders(r.headers, out), bodyBytes, head);
   }
 
@@ -307,6 +310,18 @@ export class Gateway {
         return sendProblem(
           res,
           problem("EDDY_INVALID_REQUEST", "Bad request", "Eddy-Callback must be one http(s) URL"),
+          out,
+        );
+      }
+      const refused = this.#o.callbackTargets.refuseUrl(callback);
+      if (refused) {
+        return sendProblem(
+          res,
+          problem(
+            "EDDY_CALLBACK_NOT_ALLOWED",
+            "Callback not allowed",
+            `Eddy-Callback ${callback} is refused: ${refused}; callbacks go to public addresses unless the operator allows a block (gateway.callbackAllow, --callback-allow)`,
+          ),
           out,
         );
       }

@@ -1,4 +1,3 @@
-import { createServer } from "node:http";
 import Fastify from "fastify";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Deployer } from "../deploy/deployer.js";
@@ -8,6 +7,9 @@ import type { KeyStore } from "../auth/keys.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { AuthMode } from "./auth.js";
 import { apiAuthHook } from "./auth.js";
+import type { ConnectionLimits } from "./connections.js";
+import { limitedServer } from "./connections.js";
+import { hostCheckHook } from "./host-check.js";
 import { gatewayRoutes } from "./routes/gateway.js";
 import { keyRoutes } from "./routes/keys.js";
 import { problem, sendProblem } from "./problem.js";
@@ -42,6 +44,10 @@ export interface HttpOptions {
   keys: KeyStore;
   /** Function routes, served in front of the API. */
   gateway: Gateway;
+  /** Timeouts and the connection cap of the server (API and routes alike). */
+  connections: ConnectionLimits;
+  /** When set, the `/v1` API answers only these `Host`s and `Origin`s (see host-check.ts). */
+  allowedHosts?: ReadonlySet<string>;
 }
 
 /**
@@ -61,10 +67,11 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
     routerOptions: { maxParamLength: 1_000 },
     // Function routes go to the gateway first; what it does not serve is the API's.
     serverFactory: (handler) =>
-      createServer((req, res) => {
+      limitedServer((req, res) => {
         if (!options.gateway.handle(req, res)) handler(req, res);
-      }),
+      }, options.connections),
   });
+  if (options.allowedHosts) app.addHook("onRequest", hostCheckHook(options.allowedHosts));
   if (options.authMode === "all") app.addHook("onRequest", apiAuthHook(options.auth));
 
   app.addHook("onRequest", async (_req, reply) => {

@@ -1,6 +1,16 @@
 import type { FastifyPluginAsync } from "fastify";
-import { InvalidPatternError, matchesPattern, validatePattern } from "eddy";
+import { InvalidPatternError, matchesPattern, patternComplexity } from "eddy";
+import type { EventPattern } from "eddy";
 import { problem, sendProblem } from "../problem.js";
+
+/**
+ * What one dry run may cost: the pattern's complexity times the event's values, about 10 ms of
+ * matching. Matching runs on the event loop, so a test that would cost more is refused instead
+ * of holding every other request.
+ */
+export const DRY_RUN_BUDGET = 1_000_000;
+/** Deepest event a dry run takes (matching recurses once per level). */
+export const DRY_RUN_MAX_DEPTH = 128;
 
 /** `POST /v1/patterns/test` `{ pattern, event }` → `{ matches }`: try a pattern without deploying it. */
 export const patternRoutes: FastifyPluginAsync = async (app) => {
@@ -16,8 +26,9 @@ export const patternRoutes: FastifyPluginAsync = async (app) => {
         ),
       );
     }
+    let complexity: number;
     try {
-      validatePattern(body.pattern);
+      complexity = patternComplexity(body.pattern);
     } catch (err) {
       if (err instanceof InvalidPatternError) {
         return sendProblem(
@@ -29,6 +40,38 @@ export const patternRoutes: FastifyPluginAsync = async (app) => {
       }
       throw err;
     }
-    return { matches: matchesPattern(body.pattern, body.event) };
+    const size = eventSize(body.event, Math.floor(DRY_RUN_BUDGET / Math.max(1, complexity)));
+    if (size === "too-deep" || size === "too-large") {
+      const why =
+        size === "too-deep"
+          ? `the event nests more than ${DRY_RUN_MAX_DEPTH} levels`
+          : `the pattern's complexity (${complexity}) times the event's values is over ${DRY_RUN_BUDGET}`;
+      return sendProblem(
+        reply,
+        problem(
+          "EDDY_PATTERN_TEST_TOO_COSTLY",
+          "Pattern test too costly",
+          `${why}; test with a smaller event or a simpler pattern`,
+        ),
+      );
+    }
+    return { matches: matchesPattern(body.pattern as EventPattern, body.event) };
   });
 };
+
+/**
+ * How many values (objects, arrays and leaves) `event` holds, without recursion; stops early
+ * once past `max` or {@link DRY_RUN_MAX_DEPTH}.
+ */
+function eventSize(event: unknown, max: number): number | "too-deep" | "too-large" {
+  const stack: [unknown, number][] = [[event, 1]];
+  let n = 0;
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (++n > max) return "too-large";
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > DRY_RUN_MAX_DEPTH) return "too-deep";
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return n;
+}

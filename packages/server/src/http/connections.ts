@@ -1,0 +1,106 @@
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { Socket } from "node:net";
+import { problem } from "./problem.js";
+import type { ProblemDocument } from "./problem.js";
+
+/**
+ * How long a client may take and how many may be connected: what keeps slow or idle clients
+ * (slowloris headers, bodies that trickle and stall) from holding memory and sockets. Node
+ * applies them itself; Fastify's own `requestTimeout` is skipped because Eddy makes the server.
+ */
+export interface ConnectionLimits {
+  /** The request's headers must have arrived within this long of its first byte. Default 10 s. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must have arrived within this long. Default 30 s. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. Default 5 s. */
+  keepAliveTimeoutMs: number;
+  /** Connections past this many are closed at once, unanswered. Default 1,024. */
+  maxConnections: number;
+}
+
+/** Defaults of {@link ConnectionLimits}. */
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1_024,
+};
+
+/**
+ * A `node:http` server with `limits` applied, answering the client errors Node detects itself
+ * (a request too slow, headers too large, bytes that are not HTTP) with problem+json, then closing.
+ *
+ * @example
+ * const server = limitedServer(handler, { ...CONNECTION_LIMITS, requestTimeoutMs: 5_000 });
+ */
+export function limitedServer(handler: RequestListener, limits: ConnectionLimits): Server {
+  const requestTimeout = limits.requestTimeoutMs;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(limits.headersTimeoutMs, requestTimeout);
+  // Node looks for expired requests at this interval (its default, 30 s, would let a request
+  // outlive its timeout by as much again).
+  const connectionsCheckingInterval = Math.min(1_000, Math.max(10, Math.floor(headersTimeout / 4)));
+  // The response in flight on each socket: a client error must not write into one already started.
+  const responses = new WeakMap<Socket, ServerResponse>();
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval,
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      responses.set(req.socket, res);
+      res.once("finish", () => {
+        if (responses.get(req.socket) === res) responses.delete(req.socket);
+      });
+      handler(req, res);
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    const inFlight = responses.get(socket);
+    if (err.code !== "ECONNRESET" && socket.writable && !inFlight?.headersSent) {
+      socket.write(rawProblem(clientProblem(err, limits)));
+    }
+    socket.destroy();
+  });
+  return server;
+}
+
+function clientProblem(err: NodeJS.ErrnoException, limits: ConnectionLimits): ProblemDocument {
+  switch (err.code) {
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return problem(
+        "EDDY_REQUEST_TIMEOUT",
+        "Request timeout",
+        `the request did not arrive in time: headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms`,
+      );
+    case "HPE_HEADER_OVERFLOW":
+      return problem(
+        "EDDY_HEADERS_TOO_LARGE",
+        "Request headers too large",
+        "the request's headers are over 16 KiB",
+      );
+    default:
+      return problem(
+        "EDDY_INVALID_REQUEST",
+        "Bad request",
+        `the request is not valid HTTP/1.1 (${err.code ?? err.message})`,
+      );
+  }
+}
+
+/** A whole HTTP/1.1 response carrying `doc`, for a socket the HTTP parser has given up on. */
+function rawProblem(doc: ProblemDocument): string {
+  const body = JSON.stringify(doc);
+  return (
+    `HTTP/1.1 ${doc.status} ${doc.title}\r\n` +
+    "Content-Type: application/problem+json\r\n" +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    "Connection: close\r\n\r\n" +
+    body
+  );
+}
