@@ -158,7 +158,12 @@ function httpOptions(t: HttpTrigger): HttpTriggerOptions {
       credentials: cors.credentials,
       maxAge: cors.maxAgeS === undefined ? undefined : cors.maxAgeS * 1000,
     },
-    cache: t.cache && { ttl: t.cache.ttlMs, headers: t.cache.headers, query: t.cache.query },
+    cache: t.cache && {
+      ttl: t.cache.ttlMs,
+      headers: t.cache.headers,
+      query: t.cache.query,
+      shared: t.cache.shared,
+    },
     rateLimit: t.rateLimit && {
       limit: t.rateLimit.limit,
       period: t.rateLimit.periodMs,

@@ -121,6 +121,8 @@ export default defineFunction(
     expect(body.length).toBeLessThan(20_000);
   });
 
+  // Only a process sandbox's code can send over the channel itself (process.send): a thread's code
+  // has no such handle, so these two cases run on the process variant only (reported as skipped).
   it.runIf(isolation === "process")(
     "bounds an error a process sandbox's code sends itself, keeping only known fields",
     async () => {
