@@ -5,6 +5,8 @@ import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
+import type { BackpressureOptions } from "./events/backpressure.js";
+import { Backpressure } from "./events/backpressure.js";
 import { Ingestor } from "./events/ingest.js";
 import { httpDispatchHooks, withHttpRequest } from "./gateway/async-requests.js";
 import { RouteTable } from "./gateway/routes.js";
@@ -33,6 +35,8 @@ const DAY = 86_400_000;
 export interface EngineOptions {
   backend: Backend;
   ingest: IngestOptions;
+  /** When ingest refuses events (backlog limits, free disk); defaults in BACKPRESSURE_DEFAULTS. */
+  backpressure?: BackpressureOptions;
   log: Logger;
   /** `ctx.env` of every function. */
   env: Record<string, string>;
@@ -81,6 +85,8 @@ export class Engine {
   readonly backend: Backend;
   readonly router = new Router();
   readonly ingestor: Ingestor;
+  /** Refuses what the store cannot keep or the functions cannot work off; `/readyz` shows it. */
+  readonly backpressure: Backpressure;
   readonly dispatcher: Dispatcher;
   readonly queues: QueueService;
   readonly scheduler: Scheduler;
@@ -107,6 +113,13 @@ export class Engine {
       runtimeDir: options.runtimeDir,
       onError: (err) => this.log.error({ err }, "could not start a blank sandbox; retrying"),
     });
+    this.backpressure = new Backpressure(
+      {
+        queue: options.backend.queue,
+        probe: () => options.backend.kv.set("eddy", "write-probe", Date.now()),
+      },
+      options.backpressure,
+    );
     this.observer = new Observer(options.observability, {
       functions: () =>
         [...this.#functions.values()].map((f) => {
@@ -119,6 +132,7 @@ export class Engine {
           };
         }),
       deliveries: (fn) => options.backend.queue.counts(this.#functions.get(fn)?.plan.consumer ?? fn),
+      refusing: () => this.backpressure.refusing(),
     });
     this.ingestor = new Ingestor(
       options.backend,
@@ -129,6 +143,7 @@ export class Engine {
         this.queues.notify(consumers);
       },
       this.observer,
+      this.backpressure,
     );
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries));
     this.scheduler = new Scheduler({

@@ -5,6 +5,7 @@ import type { Backend } from "./backends/types.js";
 import { Deployer } from "./deploy/deployer.js";
 import { Engine } from "./engine.js";
 import type { EngineOptions } from "./engine.js";
+import type { BackpressureOptions } from "./events/backpressure.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
 import { credentials } from "./auth/authenticator.js";
@@ -33,6 +34,12 @@ export interface EddyOptions {
   dedupWindowMs?: number;
   /** Default 256 KiB. */
   maxEventBytes?: number;
+  /**
+   * When ingest refuses events instead of accepting more than it can keep or run: backlog limits
+   * (per function and total) and the free disk kept under the data folder (embedded store). See
+   * docs/delivery.md, "Backpressure".
+   */
+  backpressure?: Omit<BackpressureOptions, "diskPath">;
   /** Largest request body (a batch). Default 4 MiB. */
   maxBodyBytes?: number;
   /** Idle sandboxes stop after this long. Default 60 s. */
@@ -149,6 +156,8 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     runtimeDir: join(dataDir, "runtime"),
     region: options.region,
     routePrefix: prefix,
+    // The embedded store's disk is the data folder's; a cluster's is its servers' (their errors say so).
+    backpressure: { ...options.backpressure, ...(options.backend ? {} : { diskPath: dataDir }) },
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,

@@ -21,14 +21,16 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
       checks.backend = `unreachable: ${(err as Error).message}`;
     }
     checks.functions = `${engine.functions().length} loaded`;
-    const ready = checks.backend === "ok";
+    // Backpressure: a full disk, a failing store or a full backlog refuses events, so say so here.
+    const pressure = await engine.backpressure.status();
+    Object.assign(checks, pressure.checks);
+    const ready = checks.backend === "ok" && pressure.ready;
     if (ready) return { status: "ready", backend: engine.backend.name, checks };
-    return sendProblem(
-      reply,
-      problem("EDDY_NOT_READY", "Not ready", `the ${engine.backend.name} backend is not reachable`, {
-        checks,
-      }),
-    );
+    const why =
+      checks.backend === "ok"
+        ? "ingest refuses events"
+        : `the ${engine.backend.name} backend is not reachable`;
+    return sendProblem(reply, problem("EDDY_NOT_READY", "Not ready", why, { checks }));
   });
 
   app.get<{ Params: { traceId: string } }>("/v1/traces/:traceId", async (req, reply) => {
