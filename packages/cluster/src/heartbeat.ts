@@ -34,8 +34,8 @@ export interface HeartbeatDeps {
  * Node liveness, so that the leases of a node that died are taken over within seconds instead of
  * when they end (the function's timeout + 10 s). Every `heartbeatMs` each node writes its row in
  * PostgreSQL `nodes` (PostgreSQL's clock, the one every node shares) with the stream-lane leases it
- * holds — JetStream knows which messages are unacknowledged, but not who holds them — and soon
- * after it leases more. Each beat also deletes the rows not written for `deadAfterMs`; the delete
+ * holds — JetStream knows which messages are unacknowledged, but not who holds them — and within a
+ * quarter of that after it leases more. Each beat also deletes the rows not written for `deadAfterMs`; the delete
  * hands each dead row to exactly one node, which gives the dead node's leases back: a negative
  * ack on each stream-lane lease still running (so JetStream hands it out at once), and its
  * table-lane rows due now. The leases of live nodes are not touched: a node that beats keeps every
@@ -64,13 +64,20 @@ export class Heartbeat {
     this.#timer.unref();
   }
 
-  /** The leases changed: beat soon (beats come at most every `SOON_MS` this way), not at the next interval. */
+  /**
+   * New leases: beat within a quarter of `heartbeatMs` rather than at the next interval, so that a
+   * node dying soon after it leased is taken over with them. A quarter, not at once: a busy node
+   * leases many times a second, and each beat writes every lease it holds.
+   */
   touch(): void {
     if (this.#soon || this.#closed) return;
-    this.#soon = setTimeout(() => {
-      this.#soon = undefined;
-      void this.#tick();
-    }, SOON_MS);
+    this.#soon = setTimeout(
+      () => {
+        this.#soon = undefined;
+        void this.#tick();
+      },
+      Math.max(10, this.#o.heartbeatMs / 4),
+    );
     this.#soon.unref();
   }
 
@@ -140,9 +147,6 @@ export class Heartbeat {
     }
   }
 }
-
-// A lease taken is in a beat within this long.
-const SOON_MS = 50;
 
 interface Row {
   instance: string;

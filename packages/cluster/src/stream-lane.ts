@@ -45,7 +45,7 @@ export interface StreamLaneDeps {
   scheduled: ScheduledDeliveries;
   /** Tells other nodes that these consumers have work again. */
   announce: (fns: Set<string>) => void;
-  /** This node's leases changed (the heartbeat records them soon). */
+  /** This node took new leases (the heartbeat records them soon; ended ones can wait for the next beat). */
   changed?: () => void;
 }
 
@@ -397,7 +397,7 @@ export class StreamLane {
   #forget(token: string): void {
     const h = this.#held.get(token);
     if (h) clearTimeout(h.keepAlive);
-    if (this.#held.delete(token)) this.#d.changed?.();
+    this.#held.delete(token);
   }
 
   /** The work message of a lease another node took (it is still in the stream: not acked yet). */

@@ -30,6 +30,9 @@ interface RunOptions extends BackendChoice {
   routePrefix?: string;
   trustProxy?: boolean;
   recordRequests?: boolean;
+  maxBacklog?: number;
+  maxBacklogPerFunction?: number;
+  minFreeDisk?: number;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -51,7 +54,12 @@ const CONFIG_KEYS = [
   "jwtAudience",
   "routePrefix",
   "trustProxy",
+  "maxBacklog",
+  "maxBacklogPerFunction",
+  "minFreeDisk",
 ] as const;
+
+const INTEGER_KEYS = new Set(["port", "maxBacklog", "maxBacklogPerFunction", "minFreeDisk"]);
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
 export function registerRunCommands(program: Command): void {
@@ -142,6 +150,31 @@ export function registerRunCommands(program: Command): void {
         "--record-requests",
         "store a record of every successful sync route request (failed ones always are)",
       )
+      // Backpressure (docs/delivery.md): past these, POST /v1/events answers 429/503 with Retry-After.
+      .addOption(
+        new Option(
+          "--max-backlog <n>",
+          "refuse events once this many deliveries wait or run (0: no limit; default 1000000)",
+        )
+          .argParser(integer("--max-backlog"))
+          .env("EDDY_MAX_BACKLOG"),
+      )
+      .addOption(
+        new Option(
+          "--max-backlog-per-function <n>",
+          "refuse events for a function with this many deliveries waiting or running (0: no limit; default 100000)",
+        )
+          .argParser(integer("--max-backlog-per-function"))
+          .env("EDDY_MAX_BACKLOG_PER_FUNCTION"),
+      )
+      .addOption(
+        new Option(
+          "--min-free-disk <MiB>",
+          "embedded: refuse events while the data folder's disk has less free (0: off; default 64)",
+        )
+          .argParser(integer("--min-free-disk"))
+          .env("EDDY_MIN_FREE_DISK_MB"),
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         applyConfigFile(dir ?? ".", cmd);
         await run(mode, dir ?? ".", cmd.opts<RunOptions>());
@@ -171,8 +204,8 @@ function applyConfigFile(dir: string, cmd: Command): void {
     if (key === "backend" && value !== "embedded" && value !== "cluster") {
       throw new Error(`${path}: backend must be "embedded" or "cluster", got ${JSON.stringify(value)}`);
     }
-    if (key === "port" && !Number.isInteger(value)) {
-      throw new Error(`${path}: port must be an integer, got ${JSON.stringify(value)}`);
+    if (INTEGER_KEYS.has(key) && !(Number.isInteger(value) && (value as number) >= 0)) {
+      throw new Error(`${path}: ${key} must be an integer >= 0, got ${JSON.stringify(value)}`);
     }
     cmd.setOptionValueWithSource(key, value, "config");
   }
@@ -221,6 +254,13 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     env,
     auth,
     ...(jwt ? { jwt } : {}),
+    backpressure: {
+      ...(opts.maxBacklog !== undefined ? { maxBacklog: opts.maxBacklog } : {}),
+      ...(opts.maxBacklogPerFunction !== undefined
+        ? { maxBacklogPerFunction: opts.maxBacklogPerFunction }
+        : {}),
+      ...(opts.minFreeDisk !== undefined ? { minFreeDiskBytes: opts.minFreeDisk * 1024 * 1024 } : {}),
+    },
     gateway: {
       ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),
       ...(opts.trustProxy ? { trustProxy: true } : {}),
