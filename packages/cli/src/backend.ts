@@ -40,6 +40,18 @@ export async function openBackend(choice: BackendChoice, log: Logger): Promise<B
     postgres: choice.postgres!,
     prefix: choice.clusterPrefix,
     nodeId: process.env.EDDY_NODE_ID,
+    ...msFromEnv("EDDY_HEARTBEAT_MS", "heartbeatMs"),
+    ...msFromEnv("EDDY_DEAD_AFTER_MS", "deadAfterMs"),
     log,
   });
+}
+
+/** A duration in ms from the environment, for an option of the cluster (checked there). */
+function msFromEnv<K extends string>(name: string, key: K): Partial<Record<K, number>> {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n))
+    throw new Error(`${name} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  return { [key]: n } as Partial<Record<K, number>>;
 }

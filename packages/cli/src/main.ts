@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerDeliveriesCommand } from "./commands/deliveries.js";
 import { registerDlqCommand } from "./commands/dlq.js";
 import { registerObserveCommands } from "./commands/observe.js";
 import { registerDeployCommands } from "./commands/deploy.js";
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRunCommands(program);
   registerSendCommand(program);
   registerDlqCommand(program);
+  registerDeliveriesCommand(program);
   registerObserveCommands(program);
   registerDeployCommands(program);
   registerKeyCommands(program);

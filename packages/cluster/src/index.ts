@@ -10,6 +10,7 @@ import type { Backend } from "@eddy/server";
 import { ClusterBundles } from "./bundles.js";
 import { ClusterConnectError, connectNats, connectPostgres } from "./connect.js";
 import { ClusterDeadLetters } from "./dead-letters.js";
+import { Heartbeat } from "./heartbeat.js";
 import { ClusterKeyValue } from "./kv.js";
 import { ClusterLog } from "./log.js";
 import { migrate } from "./migrations.js";
@@ -38,7 +39,8 @@ const SWEEP_INTERVAL_MS = 60_000;
  * cluster (same servers and prefix) at once; they share the work.
  *
  * Unlike the embedded store, opening releases no lease: other nodes hold theirs. The leases of a
- * node that died end with their ack wait, and JetStream hands the work out again.
+ * node that died are taken over by another node once it missed its heartbeats for `deadAfterMs`
+ * (heartbeat.ts); those it took just before dying end with their ack wait.
  *
  * @example
  * const backend = await openClusterBackend({
@@ -141,6 +143,20 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     writer,
     scheduled,
     announce: (fns) => announce(fns),
+    changed: () => heartbeat.touch(),
+  });
+  const heartbeat: Heartbeat = new Heartbeat({
+    pool,
+    options: o,
+    leases: () => stream.beatLeases(),
+    async takeOver(dead) {
+      const n = (await stream.takeOver(dead)) + (await table.takeOver(dead.instance));
+      // This node's dispatchers look at once too (the wake message reaches only the others).
+      const fns = [...new Set(dead.leases.map((l) => l.fn))];
+      if (fns.length > 0) for (const l of listeners) l(fns);
+      return n;
+    },
+    lost: () => stream.dropAll(),
   });
   const peers = new Peers(nc, o.inspectSubject, (fn) => stream.report(fn));
   const queue = new ClusterQueue({
@@ -148,7 +164,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     table,
     dead,
     settleDeps: { pool, log, notify: notifyTable, ack: tableAcks(pool) },
-    inspectDeps: { jsm, options: o, consumers, peers },
+    inspectDeps: { jsm, options: o, consumers, peers, heartbeat },
   });
   const records = new ClusterRecords(pool, writer);
 
@@ -159,6 +175,15 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     );
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  try {
+    await heartbeat.start();
+  } catch (err) {
+    clearInterval(sweeper);
+    await Promise.all([nc.close().catch(() => undefined), pool.end().catch(() => undefined)]);
+    throw new Error(`[cluster] could not write this node's heartbeat: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
 
   let closed: Promise<void> | undefined;
   return {
@@ -191,6 +216,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     close: () =>
       (closed ??= (async () => {
         clearInterval(sweeper);
+        await heartbeat.close();
         wakeSub.unsubscribe();
         peers.close();
         queue.close();

@@ -230,6 +230,15 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (fn, minute)
   );
   `,
+  // Node heartbeats (heartbeat.ts): one row per running node, with the stream-lane leases it holds.
+  `
+  CREATE TABLE nodes (
+    instance text PRIMARY KEY,
+    node text NOT NULL,
+    seen_at bigint NOT NULL,
+    leases jsonb NOT NULL DEFAULT '[]'
+  );
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "@eddy/server";
 
@@ -24,6 +25,13 @@ export interface ClusterOptions {
   pollMs?: number;
   /** Names this node in lease tokens and logs. Default `<hostname>-<pid>`. */
   nodeId?: string;
+  /** How often this node tells the others it is alive, with the leases it holds (heartbeat.ts). Default 1000 ms. */
+  heartbeatMs?: number;
+  /**
+   * A node that did not beat for this long is taken for dead: another node takes over its leases
+   * at once. At least twice `heartbeatMs`. Default 5000 ms.
+   */
+  deadAfterMs?: number;
   /** Largest number of PostgreSQL connections of this node. Default 10. */
   poolSize?: number;
   log?: Logger;
@@ -32,6 +40,8 @@ export interface ClusterOptions {
 /** {@link ClusterOptions} with every default filled in and the derived names. */
 export interface ResolvedClusterOptions extends Required<Omit<ClusterOptions, "log">> {
   log: Logger | undefined;
+  /** This process's run of the node, unique (a restarted node with the same id is another instance). */
+  instance: string;
   logStream: string;
   workStream: string;
   logSubject: string;
@@ -54,6 +64,16 @@ export function resolveOptions(options: ClusterOptions): ResolvedClusterOptions 
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
     throw new TypeError(`[cluster] replicas must be an integer from 1 to 5, got ${replicas}`);
   }
+  const heartbeatMs = options.heartbeatMs ?? 1_000;
+  const deadAfterMs = options.deadAfterMs ?? 5_000;
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 10) {
+    throw new TypeError(`[cluster] heartbeatMs must be an integer >= 10, got ${heartbeatMs}`);
+  }
+  if (!Number.isInteger(deadAfterMs) || deadAfterMs < 2 * heartbeatMs) {
+    throw new TypeError(
+      `[cluster] deadAfterMs must be an integer >= 2 × heartbeatMs (${2 * heartbeatMs}), got ${deadAfterMs}`,
+    );
+  }
   const upper = prefix.toUpperCase();
   return {
     nats: options.nats,
@@ -63,6 +83,9 @@ export function resolveOptions(options: ClusterOptions): ResolvedClusterOptions 
     logMaxAgeMs: options.logMaxAgeMs ?? 0,
     pollMs: options.pollMs ?? 1_000,
     nodeId: options.nodeId ?? `${hostname()}-${process.pid}`,
+    heartbeatMs,
+    deadAfterMs,
+    instance: randomUUID().replaceAll("-", ""),
     poolSize: options.poolSize ?? 10,
     log: options.log,
     logStream: `${upper}_LOG`,

@@ -15,6 +15,8 @@ export interface StreamLease {
 /** What one node knows of the work stream that JetStream does not tell: its leases and retries. */
 export interface NodeReport {
   node: string;
+  /** The node's instance (options.instance): its heartbeat row. */
+  instance?: string;
   leases: StreamLease[];
   /** Retries this node scheduled (negative acks with a delay): when each is due. */
   retries: { fn: string; streamSeq: number; dueAt: number }[];

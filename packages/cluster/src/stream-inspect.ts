@@ -1,5 +1,6 @@
 import type { JetStreamManager, MsgRequest } from "@nats-io/jetstream";
 import type { DeliveryInfo } from "@eddy/server";
+import type { Heartbeat } from "./heartbeat.js";
 import type { WorkMessage } from "./log.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { fnOfWorkSubject, workSubject } from "./options.js";
@@ -12,6 +13,7 @@ export interface StreamInspectDeps {
   options: ResolvedClusterOptions;
   consumers: FunctionConsumers;
   peers: Peers;
+  heartbeat: Pick<Heartbeat, "rows">;
 }
 
 /** The admin view's query (DeliveryQueue.inspect). */
@@ -27,15 +29,22 @@ const SCAN_BUDGET = 5_000;
 
 /**
  * The admin view of the stream lane. Leased: what the live nodes report they hold, with their
- * lease ends (peers.ts). Overdue: the messages still in the work stream (acked ones are gone) past
+ * lease ends (peers.ts), and what the last heartbeat of a node that did not answer says it held
+ * (marked `nodeLost` once that node is taken for dead: it is taken over within seconds). Overdue: the messages still in the work stream (acked ones are gone) past
  * each consumer's ack floor, oldest first, that no live node holds, due (a retry's due time if a
  * node knows it, else when the delivery was due or made) more than `overdueMs` ago. A lease of a
  * node that died shows up there too once it is that old: it is work that should be running.
  */
 export async function inspectStream(deps: StreamInspectDeps, q: InspectQuery): Promise<DeliveryInfo[]> {
   const now = Date.now();
-  const reports = await deps.peers.gather(q.fn);
-  const leases = reports.flatMap((r) => r.leases).filter((l) => l.leaseUntil > now);
+  const [reports, beats] = await Promise.all([deps.peers.gather(q.fn), deps.heartbeat.rows()]);
+  // Nodes that did not answer (dead, or slow) show the leases of their last heartbeat.
+  const answered = new Set(reports.map((r) => r.instance));
+  const silent = beats.filter((b) => !answered.has(b.instance));
+  const leases = [
+    ...reports.flatMap((r) => r.leases.map((l) => ({ ...l, node: r.node, nodeLost: false }))),
+    ...silent.flatMap((b) => b.leases.map((l) => ({ ...l, node: b.node, nodeLost: !b.alive }))),
+  ].filter((l) => l.leaseUntil > now);
   if (q.state === "leased") {
     return leases
       .filter((l) => q.fn === undefined || l.fn === q.fn)
@@ -48,11 +57,14 @@ export async function inspectStream(deps: StreamInspectDeps, q: InspectQuery): P
         eventType: l.eventType,
         createdAt: l.createdAt,
         dueAt: l.leaseUntil,
+        node: l.node,
+        ...(l.nodeLost ? { nodeLost: true } : {}),
       }))
       .sort((a, b) => a.dueAt - b.dueAt)
       .slice(0, q.limit);
   }
-  const held = new Set(leases.map((l) => `${l.fn}\u0000${l.streamSeq}`));
+  // A lease of a node taken for dead is work that should be running and is not: overdue too.
+  const held = new Set(leases.filter((l) => !l.nodeLost).map((l) => `${l.fn}\u0000${l.streamSeq}`));
   const retries = new Map(
     reports.flatMap((r) => r.retries.map((x) => [`${x.fn}\u0000${x.streamSeq}`, x.dueAt])),
   );

@@ -15,6 +15,7 @@ import { decodeToken, encodeToken } from "./lease-token.js";
 import type { ClusterLog, WorkMessage } from "./log.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
+import type { BeatLease, DeadNode } from "./heartbeat.js";
 import type { NodeReport } from "./peers.js";
 import type { PulledMessage } from "./pull.js";
 import { acknowledge, deliveryCountOf, nakPayload, pullNow } from "./pull.js";
@@ -44,6 +45,8 @@ export interface StreamLaneDeps {
   scheduled: ScheduledDeliveries;
   /** Tells other nodes that these consumers have work again. */
   announce: (fns: Set<string>) => void;
+  /** This node took new leases (the heartbeat records them soon; ended ones can wait for the next beat). */
+  changed?: () => void;
 }
 
 // A retry due this long ago that JetStream has not handed out yet is looked for again soon.
@@ -108,6 +111,7 @@ export class StreamLane {
       };
     });
     if (leaseMs > ackWait) await this.#d.consumers.grow(fn, leaseMs);
+    if (out.length > 0) this.#d.changed?.();
     return out;
   }
 
@@ -309,8 +313,19 @@ export class StreamLane {
 
   /** This node's leases (of `fn`, or all) and the retries it scheduled, for the admin view. */
   report(fn: string | undefined): NodeReport {
+    const leases: NodeReport["leases"] = this.beatLeases(fn).map(({ reply: _, ...l }) => l);
+    const retries: NodeReport["retries"] = [];
+    for (const [f, due] of this.#retries) {
+      if (fn !== undefined && f !== fn) continue;
+      for (const [streamSeq, dueAt] of due) retries.push({ fn: f, streamSeq, dueAt });
+    }
+    return { node: this.#o.nodeId, instance: this.#o.instance, leases, retries };
+  }
+
+  /** This node's leases that have not ended (of `fn`, or all), with their ack subjects: what a heartbeat records. */
+  beatLeases(fn?: string): BeatLease[] {
     const now = Date.now();
-    const leases: NodeReport["leases"] = [];
+    const leases: BeatLease[] = [];
     for (const h of this.#held.values()) {
       if ((fn !== undefined && h.fn !== fn) || h.leaseUntil <= now) continue;
       leases.push({
@@ -322,14 +337,40 @@ export class StreamLane {
         eventType: h.body.e.type,
         createdAt: h.body.c,
         leaseUntil: h.leaseUntil,
+        reply: h.reply,
       });
     }
-    const retries: NodeReport["retries"] = [];
-    for (const [f, due] of this.#retries) {
-      if (fn !== undefined && f !== fn) continue;
-      for (const [streamSeq, dueAt] of due) retries.push({ fn: f, streamSeq, dueAt });
-    }
-    return { node: this.#o.nodeId, leases, retries };
+    return leases;
+  }
+
+  /**
+   * Hands a dead node's leases out again now: a negative ack on the ack subject of each one whose
+   * end has not come (until then JetStream has not handed it to anyone else, so the negative ack
+   * can only be for the dead node's delivery). Resolves how many it gave back.
+   */
+  async takeOver(dead: DeadNode): Promise<number> {
+    const fns = new Set<string>();
+    let n = 0;
+    await Promise.all(
+      dead.leases
+        .filter((l) => l.leaseUntil > Date.now())
+        .map(async (l) => {
+          try {
+            await acknowledge(this.#d.nc, l.reply, "-NAK");
+            fns.add(l.fn);
+            n++;
+          } catch (err) {
+            this.#o.log?.warn({ err, delivery: l.id }, "[cluster] could not give back a dead node's lease");
+          }
+        }),
+    );
+    if (fns.size > 0) this.#d.announce(fns);
+    return n;
+  }
+
+  /** This node was taken for dead and its leases were handed out again: it holds none now. */
+  dropAll(): void {
+    for (const token of [...this.#held.keys()]) this.#forget(token);
   }
 
   /** Stops the keep-alive timers of extended leases (closing the backend). */

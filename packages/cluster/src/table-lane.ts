@@ -3,7 +3,15 @@ import type { DeliveryInfo, LeasedDelivery, LeaseOptions, QueueCounts } from "@e
 import type { ResolvedClusterOptions } from "./options.js";
 import type { InfoRow, LeasedRow, TableDelivery } from "./table-rows.js";
 import { inTransaction } from "./transaction.js";
-import { newTableToken, TABLE_COLUMNS, TABLE_RECORD, toInfo, toLeased, toRecords } from "./table-rows.js";
+import {
+  newTableToken,
+  TABLE_COLUMNS,
+  TABLE_RECORD,
+  toInfo,
+  toLeased,
+  toRecords,
+  tokensOf,
+} from "./table-rows.js";
 
 /** Tells the nodes (this one too, with `local`) that deliveries of these consumers may be leasable. */
 export type TableNotify = (fns: Set<string>, local: boolean) => void;
@@ -118,7 +126,7 @@ export class TableLane {
     leaseMs: number,
     options: LeaseOptions = {},
   ): Promise<LeasedDelivery[]> {
-    const token = newTableToken();
+    const token = newTableToken(this.#o.instance);
     let rows: LeasedRow[];
     if (options.perGroup !== undefined || options.ordered) {
       ({ rows } = await this.#pool.query<LeasedRow>("SELECT * FROM lease_flow($1, $2, $3, $4, $5, $6, $7)", [
@@ -153,7 +161,7 @@ export class TableLane {
     leaseMs: number,
     windowMs: number,
   ): Promise<LeasedDelivery[]> {
-    const token = newTableToken();
+    const token = newTableToken(this.#o.instance);
     const { rows } = await this.#pool.query<LeasedRow>("SELECT * FROM lease_batch($1, $2, $3, $4, $5)", [
       fn,
       maxSize,
@@ -272,6 +280,22 @@ export class TableLane {
       args,
     );
     return rows.map(toInfo);
+  }
+
+  /**
+   * Gives back the leases a dead node instance held: due now, their token void (a settle with it
+   * changes nothing), the attempt counted (a crash uses one up). Not queues': a queue receipt is
+   * its receiver's, whichever node it came through, and keeps its visibility timeout.
+   */
+  async takeOver(instance: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ fn: string }>(
+      `UPDATE deliveries SET state = 0, lease_token = NULL, due_at = now_ms()
+       WHERE state = 1 AND due_at > now_ms() AND lease_token LIKE $1 AND fn NOT LIKE 'queue:%'
+       RETURNING fn`,
+      [tokensOf(instance)],
+    );
+    if (rows.length > 0) this.#notify(new Set(rows.map((r) => r.fn)), true);
+    return rows.length;
   }
 
   /** Removes tombstones older than the duplicate window. */

@@ -57,9 +57,17 @@ export interface LeasedRow {
 /** Lease tokens of the table lane start with this; the work stream's are base64url (no "."). */
 const TABLE_TOKEN = "T.";
 
-/** A new lease token of the table lane (no "~": queue receipt handles use it as a separator). */
-export function newTableToken(): string {
-  return TABLE_TOKEN + randomUUID();
+/**
+ * A new lease token of the table lane (no "~": queue receipt handles use it as a separator),
+ * naming the node instance that leased it, so that its leases can be taken over when it dies.
+ */
+export function newTableToken(instance: string): string {
+  return `${TABLE_TOKEN}${instance}.${randomUUID()}`;
+}
+
+/** The LIKE pattern of the table-lane tokens of a node instance (hex only: no LIKE wildcards). */
+export function tokensOf(instance: string): string {
+  return `${TABLE_TOKEN}${instance}.%`;
 }
 
 /** Whether a lease token is one of the table lane's. */

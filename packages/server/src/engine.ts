@@ -5,6 +5,8 @@ import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { IngestOptions } from "./events/ingest.js";
+import type { BackpressureOptions } from "./events/backpressure.js";
+import { Backpressure } from "./events/backpressure.js";
 import { Ingestor } from "./events/ingest.js";
 import { httpDispatchHooks, withHttpRequest } from "./gateway/async-requests.js";
 import { CallbackTargets } from "./gateway/callback-target.js";
@@ -40,6 +42,8 @@ const EXTENSIONS_KEY = "extensions";
 export interface EngineOptions {
   backend: Backend;
   ingest: IngestOptions;
+  /** When ingest refuses events (backlog limits, free disk); defaults in BACKPRESSURE_DEFAULTS. */
+  backpressure?: BackpressureOptions;
   log: Logger;
   /** `ctx.env` of every function. */
   env: Record<string, string>;
@@ -92,6 +96,8 @@ export class Engine {
   readonly backend: Backend;
   readonly router = new Router();
   readonly ingestor: Ingestor;
+  /** Refuses what the store cannot keep or the functions cannot work off; `/readyz` shows it. */
+  readonly backpressure: Backpressure;
   readonly dispatcher: Dispatcher;
   readonly queues: QueueService;
   readonly scheduler: Scheduler;
@@ -129,6 +135,13 @@ export class Engine {
       ...(options.processSandbox ? { processSandbox: options.processSandbox } : {}),
       onError: (err) => this.log.error({ err }, "could not start a blank sandbox; retrying"),
     });
+    this.backpressure = new Backpressure(
+      {
+        queue: options.backend.queue,
+        probe: () => options.backend.kv.set("eddy", "write-probe", Date.now()),
+      },
+      options.backpressure,
+    );
     this.observer = new Observer(options.observability, {
       functions: () =>
         [...this.#functions.values()].map((f) => {
@@ -141,6 +154,7 @@ export class Engine {
           };
         }),
       deliveries: (fn) => options.backend.queue.counts(this.#functions.get(fn)?.plan.consumer ?? fn),
+      refusing: () => this.backpressure.refusing(),
     });
     this.ingestor = new Ingestor(
       options.backend,
@@ -151,6 +165,7 @@ export class Engine {
         this.queues.notify(consumers);
       },
       this.observer,
+      this.backpressure,
     );
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries));
     this.scheduler = new Scheduler({

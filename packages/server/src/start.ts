@@ -7,6 +7,7 @@ import { Engine } from "./engine.js";
 import { MAX_JSON_DEPTH } from "./events/nesting.js";
 import type { EngineOptions } from "./engine.js";
 import type { ProcessSandboxMode } from "./runtime/process-jail.js";
+import type { BackpressureOptions } from "./events/backpressure.js";
 import type { LoadFailure } from "./functions/loader.js";
 import { loadFunctions } from "./functions/loader.js";
 import { credentials } from "./auth/authenticator.js";
@@ -41,6 +42,12 @@ export interface EddyOptions {
   maxEventBytes?: number;
   /** Deepest nesting of objects and arrays in an event or queue message. Default 64. */
   maxEventDepth?: number;
+  /**
+   * When ingest refuses events instead of accepting more than it can keep or run: backlog limits
+   * (per function and total) and the free disk kept under the data folder (embedded store). See
+   * docs/delivery.md, "Backpressure".
+   */
+  backpressure?: Omit<BackpressureOptions, "diskPath">;
   /** Largest request body (a batch). Default 4 MiB. */
   maxBodyBytes?: number;
   /** Idle sandboxes stop after this long. Default 60 s. */
@@ -192,6 +199,8 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     region: options.region,
     routePrefix: prefix,
     callbackTargets,
+    // The embedded store's disk is the data folder's; a cluster's is its servers' (their errors say so).
+    backpressure: { ...options.backpressure, ...(options.backend ? {} : { diskPath: dataDir }) },
     ingest: {
       dedupWindowMs: options.dedupWindowMs ?? DEFAULTS.dedupWindowMs,
       maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,

@@ -22,8 +22,15 @@ const aged = fnSource(
   `throw new Error("always");`,
   `retries: { maxAttempts: 10, backoff: { initial: "100ms", factor: 1, jitter: "none" }, maxEventAge: "250ms" }`,
 );
+// Succeeds unless the event says otherwise, then goes straight to the dead-letter queue.
+const mostly = fnSource(
+  "mostly",
+  { type: ["mostly"] },
+  `if (event.data.fail) throw new NonRetriableError("failed: " + event.id);`,
+);
 const app = tempApp({
   "functions/picky.ts": picky(`throw new TypeError("not yet: " + event.id);`),
+  "functions/mostly.ts": mostly,
   "functions/aged.ts": aged,
 });
 const KEY = "test-admin-key-dlq-0123456789";
@@ -75,6 +82,7 @@ describe("dead-letter queue over HTTP", () => {
     // The fix: only events marked broken still fail.
     const fix = await deployBody({
       "functions/picky.ts": picky(`if (event.data.broken) throw new TypeError("still broken: " + event.id);`),
+      "functions/mostly.ts": mostly,
       "functions/aged.ts": aged,
     });
     const deployed = await post(`${url}/v1/deploy`, fix, { ...json, authorization: `Bearer ${KEY}` });
@@ -98,6 +106,37 @@ describe("dead-letter queue over HTTP", () => {
     expect(all.body).toEqual({ redriven: 2 });
     await waitFor(async () => (await dead("picky")).length === 1, "d4 to fail again");
     expect((await dead("picky"))[0]!.event.id).toBe("d4");
+  });
+
+  it("shows a dead letter's own attempts only, after many deliveries were acked and deleted", async () => {
+    // One at a time, so that the queue is empty between them: a store that reused the ids of
+    // deleted deliveries gave each of these the same id, and their attempts to the dead letter.
+    const acked: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = `ok-${i}`;
+      expect(
+        (await post(`${url}/v1/events`, { specversion: "1.0", id, source: "/dlq", type: "mostly", data: {} }))
+          .status,
+      ).toBe(202);
+      await waitFor(
+        async () =>
+          (await invocations(url, "mostly")).some((x) => x.eventId === id && x.status === "succeeded"),
+        `${id} to succeed`,
+      );
+      acked.push(id);
+    }
+    const ev = { specversion: "1.0", id: "bad-1", source: "/dlq", type: "mostly", data: { fail: true } };
+    expect((await post(`${url}/v1/events`, ev)).status).toBe(202);
+    const [letter] = await waitFor(async () => {
+      const l = await dead("mostly");
+      return l.length === 1 && l;
+    }, "the dead letter");
+    const shown = await getJson<{ history: { eventId: string; deliveryId: string }[] }>(
+      `${url}/v1/dlq/functions/mostly/${letter!.id}`,
+    );
+    expect(shown.history.map((a) => a.eventId)).toEqual(["bad-1"]);
+    const ids = (await invocations(url, "mostly")).map((x) => (x as { deliveryId?: string }).deliveryId);
+    expect(new Set(ids).size).toBe(acked.length + 1);
   });
 
   it("refuses an action that does not say which dead letters", async () => {

@@ -131,6 +131,25 @@ export async function invocations(url: string, fn: string, limit = 1000): Promis
   return body.invocations;
 }
 
+/** Waits until every one of these events has a succeeded invocation of `fn`. */
+export async function waitForSucceeded(
+  url: string,
+  fn: string,
+  eventIds: string[],
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const done = new Set(
+        (await invocations(url, fn)).filter((x) => x.status === "succeeded").map((x) => x.eventId),
+      );
+      return eventIds.every((id) => done.has(id));
+    },
+    `every one of ${eventIds.length} events to succeed in ${fn}`,
+    timeoutMs,
+  );
+}
+
 /** Source of a function module that records nothing and succeeds. */
 export function fnSource(name: string, pattern: unknown, body = "", options = ""): string {
   return `import { defineFunction, on, NonRetriableError, RetryAfterError } from "eddy";

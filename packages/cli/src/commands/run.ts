@@ -35,6 +35,9 @@ interface RunOptions extends BackendChoice {
   strict?: boolean;
   callbackAllow?: string[];
   allowedHost?: string[];
+  maxBacklog?: number;
+  maxBacklogPerFunction?: number;
+  minFreeDisk?: number;
 }
 
 /** The file in an app folder that may hold the same settings as the options (flags and env win). */
@@ -59,7 +62,12 @@ const CONFIG_KEYS = [
   "trustProxy",
   "callbackAllow",
   "allowedHost",
+  "maxBacklog",
+  "maxBacklogPerFunction",
+  "minFreeDisk",
 ] as const;
+
+const INTEGER_KEYS = new Set(["port", "maxBacklog", "maxBacklogPerFunction", "minFreeDisk"]);
 
 /** `eddy dev [dir]` and `eddy start [dir]`. */
 export function registerRunCommands(program: Command): void {
@@ -176,6 +184,31 @@ export function registerRunCommands(program: Command): void {
           .argParser(list)
           .env("EDDY_ALLOWED_HOSTS"),
       )
+      // Backpressure (docs/delivery.md): past these, POST /v1/events answers 429/503 with Retry-After.
+      .addOption(
+        new Option(
+          "--max-backlog <n>",
+          "refuse events once this many deliveries wait or run (0: no limit; default 1000000)",
+        )
+          .argParser(integer("--max-backlog"))
+          .env("EDDY_MAX_BACKLOG"),
+      )
+      .addOption(
+        new Option(
+          "--max-backlog-per-function <n>",
+          "refuse events for a function with this many deliveries waiting or running (0: no limit; default 100000)",
+        )
+          .argParser(integer("--max-backlog-per-function"))
+          .env("EDDY_MAX_BACKLOG_PER_FUNCTION"),
+      )
+      .addOption(
+        new Option(
+          "--min-free-disk <MiB>",
+          "embedded: refuse events while the data folder's disk has less free (0: off; default 64)",
+        )
+          .argParser(integer("--min-free-disk"))
+          .env("EDDY_MIN_FREE_DISK_MB"),
+      )
       .action(async (dir: string | undefined, opts: RunOptions, cmd: Command) => {
         checkAppFolder(dir ?? ".");
         applyConfigFile(dir ?? ".", cmd);
@@ -215,8 +248,8 @@ function applyConfigFile(dir: string, cmd: Command): void {
     if (key === "backend" && value !== "embedded" && value !== "cluster") {
       throw new Error(`${path}: backend must be "embedded" or "cluster", got ${JSON.stringify(value)}`);
     }
-    if (key === "port" && !Number.isInteger(value)) {
-      throw new Error(`${path}: port must be an integer, got ${JSON.stringify(value)}`);
+    if (INTEGER_KEYS.has(key) && !(Number.isInteger(value) && (value as number) >= 0)) {
+      throw new Error(`${path}: ${key} must be an integer >= 0, got ${JSON.stringify(value)}`);
     }
     cmd.setOptionValueWithSource(key, value, "config");
   }
@@ -278,6 +311,13 @@ async function run(mode: "dev" | "start", dir: string, opts: RunOptions) {
     auth,
     ...(opts.allowedHost ? { allowedHosts: opts.allowedHost } : {}),
     ...(jwt ? { jwt } : {}),
+    backpressure: {
+      ...(opts.maxBacklog !== undefined ? { maxBacklog: opts.maxBacklog } : {}),
+      ...(opts.maxBacklogPerFunction !== undefined
+        ? { maxBacklogPerFunction: opts.maxBacklogPerFunction }
+        : {}),
+      ...(opts.minFreeDisk !== undefined ? { minFreeDiskBytes: opts.minFreeDisk * 1024 * 1024 } : {}),
+    },
     gateway: {
       ...(opts.routePrefix ? { prefix: opts.routePrefix } : {}),
       ...(opts.trustProxy ? { trustProxy: true } : {}),

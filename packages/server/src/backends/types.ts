@@ -235,6 +235,13 @@ export interface DeliveryInfo {
   createdAt: number;
   /** Ready: when it is due. Leased: when the lease ends. */
   dueAt: number;
+  /** Leased: the node that holds the lease, on a backend of several nodes (cluster). */
+  node?: string;
+  /**
+   * Leased by a node that stopped beating: its lease is taken over by a live node within the
+   * backend's dead-node time (cluster: `deadAfterMs`), or it ends.
+   */
+  nodeLost?: boolean;
 }
 
 /** Per-function delivery counts. */

@@ -1,8 +1,9 @@
 import type { CloudEvent } from "eddy";
-import type { AppendEntry, DeliveryQueue, EventLog } from "../backends/types.js";
+import type { AppendEntry, AppendResult, DeliveryQueue, EventLog } from "../backends/types.js";
 import type { Observer } from "../observability/observer.js";
 import { stampTrace } from "../observability/trace-context.js";
 import type { Cancellation, Router } from "../router/router.js";
+import type { Backpressure } from "./backpressure.js";
 import type { EventLimits, Refusal } from "./envelope.js";
 import { checkEvent, isRefusal } from "./envelope.js";
 
@@ -29,10 +30,12 @@ export class Ingestor {
   readonly #onAppended: (consumers: Iterable<string>) => void;
   readonly #joinsWrites: boolean;
   readonly #observer: Observer | undefined;
+  readonly #pressure: Backpressure | undefined;
 
   /**
    * @param onAppended told which consumers got new deliveries: after they are durable, or (a
    *   backend that `joinsWrites`) as they are appended, so that their leases join the same commit.
+   * @param pressure refuses what the store cannot keep or run (see backpressure.ts).
    */
   constructor(
     backend: { log: EventLog; queue: DeliveryQueue; joinsWrites?: boolean },
@@ -40,8 +43,10 @@ export class Ingestor {
     options: IngestOptions,
     onAppended: (consumers: Iterable<string>) => void,
     observer?: Observer,
+    pressure?: Backpressure,
   ) {
     this.#observer = observer;
+    this.#pressure = pressure;
     this.#log = backend.log;
     this.#queue = backend.queue;
     this.#router = router;
@@ -72,8 +77,24 @@ export class Ingestor {
       entries.push(this.#entry(checked.event, checked.dedupKey, traceparent));
       positions.push(i);
     });
+    if (this.#pressure && entries.length > 0) await this.#admit(entries, positions, results);
     if (entries.length > 0) {
-      const appended = await this.#append(entries);
+      let appended: AppendResult[];
+      try {
+        appended = await this.#append(entries);
+      } catch (err) {
+        if (!this.#pressure) throw err;
+        // Nothing of this append is stored: every entry of it is refused, to be sent again.
+        const refusal = this.#pressure.failed(err);
+        this.#observer?.refused(refusal.code);
+        positions.forEach(
+          (p, k) => (results[p] = { status: "rejected", refusal, ...identity(entries[k]!.event) }),
+        );
+        return results;
+      }
+      this.#pressure?.stored(
+        entries.flatMap((e, k) => (appended[k]!.status === "accepted" ? e.deliveries : [])),
+      );
       appended.forEach((r, k) => {
         const e = entries[k]!;
         results[positions[k]!] = {
@@ -85,6 +106,19 @@ export class Ingestor {
       });
     }
     return results;
+  }
+
+  /** Refuses (and takes out of `entries`) what backpressure refuses; `positions` follow. */
+  async #admit(entries: AppendEntry[], positions: number[], results: IngestResult[]): Promise<void> {
+    const judge = await this.#pressure!.assess(entries.flatMap((e) => e.deliveries.map((d) => d.fn)));
+    for (let k = entries.length - 1; k >= 0; k--) {
+      const refusal = judge(entries[k]!.deliveries);
+      if (!refusal) continue;
+      this.#observer?.refused(refusal.code);
+      results[positions[k]!] = { status: "rejected", refusal, ...identity(entries[k]!.event) };
+      entries.splice(k, 1);
+      positions.splice(k, 1);
+    }
   }
 
   /**

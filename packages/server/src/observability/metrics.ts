@@ -5,6 +5,8 @@ import { Buckets, registerComputed } from "./computed-metrics.js";
 export interface MetricsSource {
   functions(): { name: string; inFlight: number; warm: number; busy: number }[];
   deliveries(fn: string): Promise<{ ready: number; leased: number; dead: number }>;
+  /** What ingest refuses now (backpressure): disk, store, backlog, and consumers at their limit. */
+  refusing?(): { disk: boolean; store: boolean; backlog: boolean; consumers: string[] };
 }
 
 /** One attempt, as the metrics count it. */
@@ -163,6 +165,20 @@ export class Metrics {
         },
       });
     }
+    new Gauge({
+      name: "eddy_ingest_refusing",
+      help: "1 while ingest refuses events (backpressure), by reason: disk, store, backlog, function (with its name).",
+      labelNames: ["reason", "function"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const r = source.refusing?.();
+        if (!r) return;
+        for (const reason of ["disk", "store", "backlog"] as const)
+          this.set({ reason, function: "" }, r[reason] ? 1 : 0);
+        for (const fn of r.consumers) this.set({ reason: "function", function: fn }, 1);
+      },
+    });
   }
 
   ingested(type: string): void {

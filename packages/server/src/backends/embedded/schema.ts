@@ -123,10 +123,54 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (fn, minute)
   ) WITHOUT ROWID;
   `,
+  // Delivery ids are never reused. A plain INTEGER PRIMARY KEY takes max(id) + 1, so once the
+  // newest deliveries were acked (deleted) the next ones got their ids again, and with them their
+  // invocation history (a dead letter showed other events' attempts). AUTOINCREMENT keeps the
+  // highest id ever given in sqlite_sequence: ids only grow, in the order deliveries were made,
+  // which FIFO groups rely on. Seeded past every id the invocation records still name.
+  `
+  CREATE TABLE deliveries_v7 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fn TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,
+    due_at INTEGER NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    lease_token TEXT,
+    created_at INTEGER NOT NULL,
+    dead_at INTEGER,
+    last_error TEXT,
+    redrives INTEGER NOT NULL DEFAULT 0,
+    group_key TEXT,
+    priority INTEGER NOT NULL DEFAULT 0,
+    cancel_key TEXT,
+    batch_key TEXT,
+    debounce_key TEXT
+  );
+  INSERT INTO deliveries_v7 (id, fn, event_seq, state, due_at, attempt, lease_token, created_at, dead_at,
+    last_error, redrives, group_key, priority, cancel_key, batch_key, debounce_key)
+  SELECT id, fn, event_seq, state, due_at, attempt, lease_token, created_at, dead_at,
+    last_error, redrives, group_key, priority, cancel_key, batch_key, debounce_key FROM deliveries;
+  DROP TABLE deliveries;
+  ALTER TABLE deliveries_v7 RENAME TO deliveries;
+  CREATE INDEX deliveries_due ON deliveries (fn, due_at, id) WHERE state < 2;
+  CREATE INDEX deliveries_dead ON deliveries (fn, dead_at, id) WHERE state = 2;
+  CREATE INDEX deliveries_group ON deliveries (fn, group_key, id) WHERE group_key IS NOT NULL AND state < 2;
+  CREATE INDEX deliveries_cancel ON deliveries (fn, cancel_key) WHERE cancel_key IS NOT NULL AND state = 0;
+  CREATE INDEX deliveries_debounce ON deliveries (fn, debounce_key) WHERE debounce_key IS NOT NULL AND state = 0;
+  INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'deliveries', coalesce(max(CAST(delivery_id AS INTEGER)), 0) FROM invocations
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'deliveries');
+  UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(CAST(delivery_id AS INTEGER)), 0) FROM invocations))
+  WHERE name = 'deliveries';
+  `,
 ];
 
-/** Brings the database to the newest schema inside one transaction. */
-export function migrate(db: Database.Database): void {
+/**
+ * Brings the database to the newest schema (or to version `upTo`, for tests of an upgrade) inside
+ * one transaction.
+ */
+export function migrate(db: Database.Database, upTo = MIGRATIONS.length): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
@@ -134,7 +178,7 @@ export function migrate(db: Database.Database): void {
     );
   }
   db.transaction(() => {
-    for (let v = current; v < MIGRATIONS.length; v++) {
+    for (let v = current; v < upTo; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
     }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine.js";
+import { isPressure } from "../../events/backpressure.js";
 import type { Refusal } from "../../events/envelope.js";
 import { decodeEvents } from "../../events/http-binding.js";
 import type { IngestResult } from "../../events/ingest.js";
@@ -29,6 +30,9 @@ export const eventRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       if ("refusal" in item) results[i] = { status: "rejected", refusal: item.refusal };
     });
     const rejected = results.filter((r) => r.status === "rejected");
+    // Backpressure: come back later (the longest wait any refused event asks for).
+    const later = rejected.flatMap((r) => (isPressure(r.refusal) ? [r.refusal] : []));
+    if (later.length > 0) reply.header("retry-after", String(Math.max(...later.map((r) => r.retryAfterS))));
     if (decoded.mode !== "batch" && rejected.length === 1) {
       return sendProblem(
         reply,
@@ -36,6 +40,10 @@ export const eventRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       );
     }
     const items = results.map((r, index) => toItem(r, index));
+    if (later.length > 0 && later.length === results.length) {
+      // A batch refused for the time being as a whole: its status is the refusal's (429, 503).
+      return sendProblem(reply, { ...fromRefusal(later[0]!), results: items });
+    }
     if (rejected.length === results.length) {
       return sendProblem(
         reply,

@@ -22,11 +22,15 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
     }
     const failed = [...engine.loadFailures].map(([file, message]) => ({ file, message }));
     checks.functions = `${engine.functions().length} loaded${failed.length > 0 ? `, ${failed.length} failed to load` : ""}`;
-    if (checks.backend === "ok" && failed.length === 0) {
+    // Backpressure: a full disk, a failing store or a full backlog refuses events, so say so here.
+    const pressure = await engine.backpressure.status();
+    Object.assign(checks, pressure.checks);
+    if (checks.backend === "ok" && pressure.ready && failed.length === 0) {
       return { status: "ready", backend: engine.backend.name, checks };
     }
     const why = [
       ...(checks.backend === "ok" ? [] : [`the ${engine.backend.name} backend is not reachable`]),
+      ...(pressure.ready ? [] : ["ingest refuses events"]),
       ...(failed.length === 0
         ? []
         : [`${failed.length} function file(s) failed to load: ${failed.map((f) => f.file).join(", ")}`]),
