@@ -14,7 +14,12 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** The whole request, body included, must have arrived within this long. Default 30 s. */
   requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this long. Default 5 s. */
+  /**
+   * An idle keep-alive connection is closed after this long. Default 72 s (Fastify's): longer than
+   * the idle timeout of common load balancers and HTTP clients (60 s, 4 s), so that the client, not
+   * the server, closes an idle connection — a server that closes first races a client reusing the
+   * socket, and that request fails with ECONNRESET.
+   */
   keepAliveTimeoutMs: number;
   /** Connections past this many are closed at once, unanswered. Default 1,024. */
   maxConnections: number;
@@ -24,7 +29,7 @@ export interface ConnectionLimits {
 export const CONNECTION_LIMITS: ConnectionLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 72_000,
   maxConnections: 1_024,
 };
 

@@ -338,10 +338,16 @@ export function describeBackendContract(name: string, harness: ContractHarness):
 
       it("expires entries after their TTL", async () => {
         const b = await create();
-        await b.kv.set("ns", "k", "v", { ttlMs: 50 });
-        expect((await b.kv.get("ns", "k"))?.value).toBe("v");
-        await sleep(80);
-        expect(await b.kv.get("ns", "k")).toBeUndefined();
+        const ttlMs = 200;
+        const setAt = Date.now();
+        await b.kv.set("ns", "k", "v", { ttlMs });
+        const first = await b.kv.get("ns", "k");
+        // On a loaded machine the read may come after the TTL: then only expiry can be checked.
+        if (Date.now() - setAt < ttlMs) expect(first?.value).toBe("v");
+        for (let i = 0; (await b.kv.get("ns", "k")) !== undefined; i++) {
+          if (i > 400) throw new Error(`an entry with a ${ttlMs} ms TTL is still there after 20 s`);
+          await sleep(50);
+        }
         const v = await b.kv.set("ns", "k", "w", { ifVersion: 0 });
         expect(v).toBeGreaterThan(1);
       });
