@@ -145,8 +145,9 @@ export class Ingestor {
   async #append(entries: AppendEntry[]) {
     this.traced(entries);
     const start = Date.now();
-    const pending = this.#log.append(entries, this.#options);
     const cancels = entries.map((e) => this.#router.cancellations(e.event));
+    dropCancelledInBatch(entries, cancels);
+    const pending = this.#log.append(entries, this.#options);
     // On a backend that joins writes, the consumers lease now, in the append's own commit (their
     // leases see its deliveries and resolve with it). Not when an entry cancels queued runs: those
     // cancellations must apply before anything is leased.
@@ -194,6 +195,24 @@ export class Ingestor {
     const entry: AppendEntry = { event, dedupKey: key, deliveries: this.#router.route(event) };
     if (this.#observer?.enabled !== false) entry.trace = stampTrace(event, traceparent);
     return entry;
+  }
+}
+
+/**
+ * A run that a later event of the same batch cancels is never written: on a backend whose consumers
+ * lease as soon as a delivery is stored (the cluster's table lane, polled by every node), it could
+ * otherwise start before the cancellation that follows the append. (If the cancelling event turns
+ * out to be a duplicate, its earlier copy already cancelled that key's queued runs; this one's are
+ * dropped too, as if it had arrived a moment later than the copy.)
+ */
+function dropCancelledInBatch(entries: AppendEntry[], cancels: Cancellation[][]): void {
+  for (let k = 1; k < entries.length; k++) {
+    for (const c of cancels[k]!) {
+      for (let j = 0; j < k; j++) {
+        const e = entries[j]!;
+        e.deliveries = e.deliveries.filter((d) => d.fn !== c.consumer || d.cancelKey !== c.cancelKey);
+      }
+    }
   }
 }
 
