@@ -109,7 +109,7 @@ describe("standard queues", () => {
     await new Promise((r) => setTimeout(r, 80));
     expect(await receive("flaky")).toEqual([]);
     const dl = await getJson<{ deadLetters: { error: { name: string } }[] }>(`${url}/v1/dlq/queues/flaky`);
-    expect(dl.deadLetters.map((d) => d.error.name)).toEqual(["MaxReceiveCountExceeded"]);
+    expect(dl.deadLetters.map((d) => d.error.name)).toEqual(["MaxReceiveCountError"]);
   });
 
   it("refuses unknown queues and bad messages with problem+json", async () => {

@@ -7,7 +7,7 @@ import {
   FunctionTimeoutError,
   SandboxCrashedError,
   SandboxHandOffError,
-} from "./errors.js";
+} from "../errors/attempt.js";
 import type {
   AttemptResult,
   FromSandbox,

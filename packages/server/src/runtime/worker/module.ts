@@ -15,6 +15,7 @@ import { lambdaEnvironment, regionEnvironment, runAwsHandler, toEventBridgeEvent
 import { fromApiGatewayResult, toApiGatewayEvent } from "./aws-http.js";
 import { sqsFailures, toSqsEvent } from "./aws-sqs.js";
 import { stackMapper } from "./stack.js";
+import { BatchItemFailedError } from "../../errors/attempt.js";
 
 /** A loaded function: its configuration and how to run one attempt of it. */
 export interface LoadedModule {
@@ -107,7 +108,7 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
         );
         if (batch) return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
         if (failed.length > 0) {
-          throw Object.assign(new Error("reported in batchItemFailures"), { name: "BatchItemFailure" });
+          throw new BatchItemFailedError();
         }
         return undefined;
       },
