@@ -24,6 +24,7 @@ import { guardMemory } from "./memory.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
 import { redactor, safeString, serializeError } from "./serialize.js";
+import { WriteConflictError } from "../../errors/http.js";
 
 export { serializeError } from "./serialize.js";
 
@@ -253,7 +254,7 @@ function kvClient(call: (c: KvCall) => Promise<unknown>): FunctionKv {
         };
         if ((await kv.set(k, next, set)) !== undefined) return next;
       }
-      throw new Error(
+      throw new WriteConflictError(
         `ctx.kv.update(${safeString(k)}): ${KV_UPDATE_TRIES} concurrent writes in a row; giving up`,
       );
     },
