@@ -88,7 +88,8 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
   };
 
   const invoke = async (msg: Extract<ToSandbox, { t: "invoke" }>) => {
-    if (!fn) throw new Error("invoke before load");
+    if (!fn)
+      throw new Error("invoke before load: the engine sends load first (a bug in the sandbox protocol)");
     const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
     current = attempt;
     running.set(msg.id, attempt);
