@@ -1,5 +1,6 @@
 import type * as Cluster from "@eddy/cluster";
 import type { Backend, Logger } from "@eddy/server";
+import { ClusterNotInstalledError, UsageError } from "./errors.js";
 
 /** How `eddy dev|start` picks its store. */
 export interface BackendChoice {
@@ -23,15 +24,13 @@ export async function openBackend(choice: BackendChoice, log: Logger): Promise<B
     choice.nats ? undefined : "--nats URL (or EDDY_NATS_URL)",
     choice.postgres ? undefined : "--postgres URL (or EDDY_POSTGRES_URL)",
   ].filter(Boolean);
-  if (missing.length > 0) throw new Error(`--backend cluster needs ${missing.join(" and ")}`);
+  if (missing.length > 0) throw new UsageError(`--backend cluster needs ${missing.join(" and ")}`);
   let cluster: typeof Cluster;
   try {
     cluster = await import("@eddy/cluster");
   } catch (err) {
     if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
-      throw new Error("--backend cluster needs the @eddy/cluster package: npm install @eddy/cluster", {
-        cause: err,
-      });
+      throw new ClusterNotInstalledError({ cause: err });
     }
     throw err;
   }
@@ -52,6 +51,6 @@ function msFromEnv<K extends string>(name: string, key: K): Partial<Record<K, nu
   if (raw === undefined || raw === "") return {};
   const n = Number(raw);
   if (!Number.isInteger(n))
-    throw new Error(`${name} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+    throw new UsageError(`${name} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
   return { [key]: n } as Partial<Record<K, number>>;
 }

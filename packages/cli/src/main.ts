@@ -7,6 +7,9 @@ import { registerDeployCommands } from "./commands/deploy.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerRunCommands } from "./commands/run.js";
 import { registerSendCommand } from "./commands/send.js";
+import { CliError, FAILURE_EXIT } from "./errors.js";
+
+export { CLI_ERRORS, FAILURE_EXIT } from "./errors.js";
 
 /** This package's version (dist/main.js sits one folder below package.json). */
 const VERSION = (
@@ -38,6 +41,6 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     process.stderr.write(`eddy: ${(err as Error).message}\n`);
-    return 1;
+    return err instanceof CliError ? err.exitCode : FAILURE_EXIT;
   }
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "commander";
 import { EddyRequestError } from "eddy";
 import type { Problem } from "eddy";
+import { RequestRefusedError, ServerUnreachableError } from "./errors.js";
 
 /** Parses an integer option, with a message naming the option. */
 export function integer(name: string) {
@@ -33,12 +34,18 @@ export async function explainRequestError<T>(url: string, call: () => Promise<T>
   } catch (err) {
     if (err instanceof EddyRequestError) {
       const details = err.problem?.errors?.map((e) => `\n  ${e.path}: ${e.message}`).join("") ?? "";
-      throw new Error(`refused (${err.status}): ${err.message}${details}${credentialsHint(err)}`);
+      throw new RequestRefusedError(
+        `refused (${err.status}): ${err.message}${details}${credentialsHint(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     if (err instanceof TypeError && err.message === "fetch failed") {
       const cause = (err.cause as { code?: string; message?: string } | undefined) ?? {};
-      throw new Error(
+      throw new ServerUnreachableError(
         `cannot reach Eddy at ${url} (${cause.code ?? cause.message ?? "no answer"}): is \`eddy dev\` running? (set --url or EDDY_URL)`,
+        { cause: err },
       );
     }
     throw err;

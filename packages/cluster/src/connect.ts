@@ -3,23 +3,8 @@ import { connect } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { jetstreamManager } from "@nats-io/jetstream";
 import pg from "pg";
+import { NatsUnreachableError, PostgresUnreachableError } from "./errors.js";
 import type { ResolvedClusterOptions } from "./options.js";
-
-/**
- * A server of the cluster cannot be reached or is not usable: the message names the address and
- * what to run, e.g. `[cluster] cannot reach NATS at 127.0.0.1:4222: connection refused — is
- * nats-server -js running?`.
- */
-export class ClusterConnectError extends Error {
-  override readonly name = "ClusterConnectError";
-  /** `EDDY_CLUSTER_NATS_UNREACHABLE` or `EDDY_CLUSTER_POSTGRES_UNREACHABLE`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, cause: unknown) {
-    super(message, { cause });
-    this.code = code;
-  }
-}
 
 /**
  * Connects to NATS (reconnecting for ever once connected: a restarted server is picked up again)
@@ -40,8 +25,7 @@ export async function connectNats(
       timeout: 5_000,
     });
   } catch (err) {
-    throw new ClusterConnectError(
-      "EDDY_CLUSTER_NATS_UNREACHABLE",
+    throw new NatsUnreachableError(
       `[cluster] cannot reach NATS at ${where}: ${reason(err)} — is nats-server -js running?`,
       err,
     );
@@ -51,8 +35,7 @@ export async function connectNats(
     return { nc, jsm };
   } catch (err) {
     await nc.close().catch(() => undefined);
-    throw new ClusterConnectError(
-      "EDDY_CLUSTER_NATS_UNREACHABLE",
+    throw new NatsUnreachableError(
       `[cluster] NATS at ${where} does not offer JetStream (${reason(err)}): start nats-server with -js`,
       err,
     );
@@ -93,8 +76,7 @@ export async function connectPostgres(o: ResolvedClusterOptions): Promise<pg.Poo
         : code === "28P01" || code === "28000"
           ? "check the user and password in the URL"
           : "is PostgreSQL running? (pg_ctlcluster <version> main start)";
-    throw new ClusterConnectError(
-      "EDDY_CLUSTER_POSTGRES_UNREACHABLE",
+    throw new PostgresUnreachableError(
       `[cluster] cannot reach PostgreSQL at ${where}: ${reason(err)} — ${hint}`,
       err,
     );

@@ -7,8 +7,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import type { Backend } from "@eddy/server";
+import { EddyError } from "eddy";
 import { ClusterBundles } from "./bundles.js";
-import { ClusterConnectError, connectNats, connectPostgres } from "./connect.js";
+import { connectNats, connectPostgres } from "./connect.js";
+import { ClusterSetupError } from "./errors.js";
 import { ClusterDeadLetters } from "./dead-letters.js";
 import { Heartbeat } from "./heartbeat.js";
 import { ClusterKeyValue } from "./kv.js";
@@ -27,7 +29,7 @@ import { ensureStreams, FunctionConsumers } from "./streams.js";
 import type { TableNotify } from "./table-lane.js";
 import { TableLane } from "./table-lane.js";
 
-export { ClusterConnectError } from "./connect.js";
+export * from "./errors.js";
 export type { ClusterOptions } from "./options.js";
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -64,12 +66,10 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     await ensureStreams(jsm, o);
   } catch (err) {
     await Promise.all([nc.close().catch(() => undefined), pool.end().catch(() => undefined)]);
-    if (err instanceof ClusterConnectError) throw err;
-    throw new Error(
+    if (err instanceof EddyError) throw err;
+    throw new ClusterSetupError(
       `[cluster] could not prepare the cluster's streams and tables: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
+      err,
     );
   }
   watchConnection(nc, o);
@@ -180,9 +180,10 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
   } catch (err) {
     clearInterval(sweeper);
     await Promise.all([nc.close().catch(() => undefined), pool.end().catch(() => undefined)]);
-    throw new Error(`[cluster] could not write this node's heartbeat: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ClusterSetupError(
+      `[cluster] could not write this node's heartbeat: ${(err as Error).message}`,
+      err,
+    );
   }
 
   let closed: Promise<void> | undefined;

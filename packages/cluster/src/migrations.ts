@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { inTransaction } from "./transaction.js";
+import { StoreTooNewError } from "@eddy/server";
 
 /**
  * Versioned schema migrations of the PostgreSQL side, applied in order at start; the
@@ -255,9 +256,7 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     );
     const current = rows[0]?.v ?? 0;
     if (current > MIGRATIONS.length) {
-      throw new Error(
-        `[cluster] PostgreSQL schema ${schema} has version ${current}, newer than this Eddy (${MIGRATIONS.length}); upgrade Eddy`,
-      );
+      throw new StoreTooNewError(`[cluster] PostgreSQL schema ${schema}`, current, MIGRATIONS.length);
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       await client.query(MIGRATIONS[v]!);

@@ -75,13 +75,16 @@ function dlqPath(name: string, queue?: boolean): string {
   return `/v1/dlq/${queue ? "queues" : "functions"}/${encodeURIComponent(name)}`;
 }
 
-/** The server refused a request; `problem` is its RFC 9457 body. */
+/**
+ * The server refused a request; `problem` is its RFC 9457 body and `code` its code, or
+ * `EDDY_HTTP_ERROR` when the answer was no problem document (a proxy in between, for example).
+ */
 export class EddyRequestError extends EddyError {
-  readonly status: number;
+  override readonly status: number;
   readonly problem: Problem | undefined;
 
   constructor(status: number, problem: Problem | undefined, fallback: string) {
-    super(problem?.code ?? "EDDY_HTTP_ERROR", problem?.detail ?? problem?.title ?? fallback);
+    super(problem?.code ?? "EDDY_HTTP_ERROR", problem?.detail ?? problem?.title ?? fallback, { status });
     this.status = status;
     this.problem = problem;
   }

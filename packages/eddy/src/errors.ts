@@ -13,15 +13,35 @@ const BRAND = Symbol.for("eddy.error");
 const NON_RETRIABLE = Symbol.for("eddy.error.non-retriable");
 const RETRY_AFTER = Symbol.for("eddy.error.retry-after");
 
-/** Base class of Eddy's errors: a stable `code` to match on, and the usual `cause`. */
+/** Options of every {@link EddyError}. */
+export interface EddyErrorOptions {
+  /** What caused it, kept as the standard `cause`. */
+  cause?: unknown;
+  /** The HTTP status the condition answers with, where it surfaces over HTTP. */
+  status?: number;
+}
+
+/**
+ * Base class of Eddy's errors: one subclass per condition, each with its `name` (the class name),
+ * a stable `code` to match on, the HTTP `status` where the condition surfaces over HTTP, and the
+ * usual `cause`. Every code is listed in docs/errors.md; the server keeps the registry of them.
+ *
+ * @example
+ * class PaymentDeclinedError extends EddyError {
+ *   constructor(message: string) { super("APP_PAYMENT_DECLINED", message); }
+ * }
+ */
 export class EddyError extends Error {
   /** Stable, documented identifier (see docs/errors.md). */
   readonly code: string;
+  /** HTTP status of the condition, where it surfaces over HTTP. */
+  readonly status?: number;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, message: string, options?: EddyErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    if (options?.status !== undefined) this.status = options.status;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -34,6 +54,7 @@ export class EddyError extends Error {
  * if (!event.data.orderId) throw new NonRetriableError("order.paid without orderId");
  */
 export class NonRetriableError extends EddyError {
+  static readonly code = "EDDY_NON_RETRIABLE";
   constructor(message: string, options?: { cause?: unknown }) {
     super("EDDY_NON_RETRIABLE", message, options);
     Object.defineProperty(this, NON_RETRIABLE, { value: true });
@@ -48,6 +69,7 @@ export class NonRetriableError extends EddyError {
  * throw new RetryAfterError("payment gateway is rate limiting", "30s");
  */
 export class RetryAfterError extends EddyError {
+  static readonly code = "EDDY_RETRY_AFTER";
   /** Delay before the next attempt, in milliseconds. */
   readonly retryAfterMs: number;
 
@@ -63,23 +85,26 @@ export class ValidationError extends EddyError {
   /** Dotted path to the offending field, `""` for the whole value. */
   readonly path: string;
 
-  constructor(code: string, path: string, message: string) {
-    super(code, path ? `${path}: ${message}` : message);
+  constructor(code: string, path: string, message: string, options?: EddyErrorOptions) {
+    super(code, path ? `${path}: ${message}` : message, options);
     this.path = path;
   }
 }
 
-/** An event pattern is not valid EventBridge pattern syntax. */
+/** An event pattern is not valid EventBridge pattern syntax (HTTP 400 where a request sent it). */
 export class InvalidPatternError extends ValidationError {
+  static readonly code = "EDDY_INVALID_PATTERN";
+  static readonly status = 400;
   constructor(path: string, message: string) {
-    super("EDDY_INVALID_PATTERN", path, message);
+    super(InvalidPatternError.code, path, message, { status: InvalidPatternError.status });
   }
 }
 
 /** A function definition (`defineFunction`) has a bad option. */
 export class InvalidFunctionConfigError extends ValidationError {
-  constructor(path: string, message: string) {
-    super("EDDY_INVALID_FUNCTION_CONFIG", path, message);
+  static readonly code = "EDDY_INVALID_FUNCTION_CONFIG";
+  constructor(path: string, message: string, options?: EddyErrorOptions) {
+    super(InvalidFunctionConfigError.code, path, message, options);
   }
 }
 

@@ -23,7 +23,7 @@ export { Sandbox } from "./runtime/sandbox.js";
 export { SandboxPool } from "./runtime/pool.js";
 export type { PoolOptions, PoolState, ColdStartStats } from "./runtime/pool.js";
 export { bundleFunctions, bundleFileName, versionOf } from "./runtime/bundler.js";
-export { Deployer, DeployError } from "./deploy/deployer.js";
+export { Deployer } from "./deploy/deployer.js";
 export type { DeployChange, UploadedBundle } from "./deploy/deployer.js";
 export type { DeployedVersion } from "./deploy/state.js";
 export { requireScope, apiAuthHook, API_SCOPES } from "./http/auth.js";
@@ -41,15 +41,13 @@ export { PatternIndex } from "./router/pattern-index.js";
 export { Router } from "./router/router.js";
 export { backoffMs } from "./dispatch/retry-policy.js";
 export { decodeEvents } from "./events/http-binding.js";
-export { PROBLEM_CODES, problem } from "./http/problem.js";
+export { PROBLEM_CODES, problem, problemOf } from "./http/problem.js";
+export type { ProblemDocument } from "./http/problem.js";
+export * from "./errors/http.js";
 export { createLogger } from "./observability/logger.js";
 export { withTraceparent } from "./observability/trace-context.js";
 export type { Logger } from "./observability/logger.js";
-export {
-  FunctionLoadError,
-  FunctionOutOfMemoryError,
-  FunctionTimeoutError,
-  SandboxCrashedError,
-} from "./runtime/errors.js";
+export * from "./errors/attempt.js";
+export * from "./errors/start.js";
 export { rowToInvocation } from "./backends/invocation-row.js";
 export type { InvocationRow } from "./backends/invocation-row.js";

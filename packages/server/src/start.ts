@@ -23,6 +23,7 @@ import { allowedHostSet } from "./http/host-check.js";
 import { createHttpServer } from "./http/server.js";
 import type { Logger } from "./observability/logger.js";
 import { createLogger } from "./observability/logger.js";
+import { StrictLoadError } from "./errors/start.js";
 
 /** Options of a running Eddy server. Every one has a default. */
 export interface EddyOptions {
@@ -244,9 +245,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       engine.loadFailures.set(f.file, f.message);
     }
     if (options.strict && failures.length > 0) {
-      throw new Error(
-        `${failures.length} function file(s) failed to load (strict mode):\n${failures.map((f) => `  ${f.message.startsWith(f.file) ? "" : `${f.file}: `}${f.message}`).join("\n")}`,
-      );
+      throw new StrictLoadError(failures);
     }
     http = createHttpServer(engine, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,

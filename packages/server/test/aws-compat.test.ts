@@ -206,8 +206,8 @@ describe('compat: "aws" as Lambda sets it up', () => {
       awsRegion: "eu-local-1",
     });
     expect(done.badRuns.map((i) => [i.attempt, i.status, i.error?.name]).sort()).toEqual([
-      [1, "failed", "BatchItemFailure"],
-      [2, "failed", "BatchItemFailure"],
+      [1, "failed", "BatchItemFailedError"],
+      [2, "failed", "BatchItemFailedError"],
     ]);
     const retried = JSON.parse(done.badRuns.find((i) => i.attempt === 2)!.logs[0]!.msg) as {
       Records: { attributes: { ApproximateReceiveCount: string } }[];

@@ -122,6 +122,26 @@ describe("API keys and scopes (auth: all)", () => {
     expect(await code(await call("/orders"))).toEqual([401, "EDDY_UNAUTHORIZED"]);
   });
 
+  it("refuses a bad key request with 400 EDDY_INVALID_REQUEST naming the field", async () => {
+    const post = (body: unknown) =>
+      call("/v1/keys", ADMIN, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    for (const [body, field] of [
+      [{ name: "", scopes: ["admin"] }, "name"],
+      [{ name: "k", scopes: [] }, "scopes"],
+      [{ name: "k", scopes: ["admin"], expiresIn: "soon" }, "expiresIn"],
+    ] as const) {
+      const res = await post(body);
+      const doc = (await res.json()) as { code: string; detail: string };
+      expect([res.status, doc.code]).toEqual([400, "EDDY_INVALID_REQUEST"]);
+      expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(doc.detail).toContain(field);
+    }
+  });
+
   it("only lets the admin scope manage keys", async () => {
     const { token } = await key(["functions:invoke", "events:publish"]);
     expect(await code(await call("/v1/keys", token))).toEqual([403, "EDDY_FORBIDDEN"]);

@@ -93,9 +93,10 @@ describe("response limit", () => {
     const { invocationId } = (await json(res)) as { invocationId: string };
     const rec = await waitFor(async () => {
       const r = await fetch(`${eddy.url}/v1/invocations/${invocationId}`);
-      return r.ok ? ((await r.json()) as { error: { name: string } }) : undefined;
+      return r.ok ? ((await r.json()) as { error: { name: string; code?: string } }) : undefined;
     }, "the record");
     expect(rec.error.name).toBe("ResponseTooLargeError");
+    expect(rec.error.code).toBe("EDDY_RESPONSE_TOO_LARGE");
   });
 });
 

@@ -108,8 +108,12 @@ describe("standard queues", () => {
     expect(await receive("flaky")).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 80));
     expect(await receive("flaky")).toEqual([]);
-    const dl = await getJson<{ deadLetters: { error: { name: string } }[] }>(`${url}/v1/dlq/queues/flaky`);
-    expect(dl.deadLetters.map((d) => d.error.name)).toEqual(["MaxReceiveCountExceeded"]);
+    const dl = await getJson<{ deadLetters: { error: { name: string; code: string } }[] }>(
+      `${url}/v1/dlq/queues/flaky`,
+    );
+    expect(dl.deadLetters.map((d) => [d.error.name, d.error.code])).toEqual([
+      ["MaxReceiveCountError", "EDDY_MAX_RECEIVE_COUNT"],
+    ]);
   });
 
   it("refuses unknown queues and bad messages with problem+json", async () => {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
+import { RequestRefusedError } from "../errors.js";
 
 interface Delivery {
   id: string;
@@ -44,7 +45,8 @@ export function registerDeliveriesCommand(program: Command): void {
             headers: authHeaders(o.key),
           });
           const body = (await res.json().catch(() => ({}))) as { deliveries?: Delivery[]; detail?: string };
-          if (!res.ok || !body.deliveries) throw new Error(`refused (${res.status}): ${body.detail ?? ""}`);
+          if (!res.ok || !body.deliveries)
+            throw new RequestRefusedError(`refused (${res.status}): ${body.detail ?? ""}`);
           if (body.deliveries.length === 0) console.log(`no ${state} deliveries`);
           for (const d of body.deliveries) console.log(line(d));
         });

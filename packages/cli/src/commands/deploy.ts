@@ -6,6 +6,7 @@ import type { DeployChange } from "eddy";
 import { EddyClient } from "eddy";
 import { bundleFunctions, listFunctionFiles } from "@eddy/server";
 import { DEFAULT_URL, explainRequestError } from "../options.js";
+import { NothingDeployedError, UsageError } from "../errors.js";
 
 interface RemoteOptions {
   url: string;
@@ -23,14 +24,16 @@ export function registerDeployCommands(program: Command): void {
       const app = resolve(dir ?? ".");
       const files = listFunctionFiles(app);
       if (files.length === 0)
-        throw new Error(`no functions under ${join(app, "functions")}: nothing to deploy`);
+        throw new NothingDeployedError(`no functions under ${join(app, "functions")}: nothing to deploy`);
       // Bundled here, where the app's dependencies are installed; the server only gets the bundles.
       const out = mkdtempSync(join(tmpdir(), "eddy-deploy-"));
       try {
         const { bundles, failures } = await bundleFunctions(app, files, out);
         if (failures.length > 0) {
           const list = failures.map((f) => `  ✗ ${f.file}: ${f.message}`).join("\n");
-          throw new Error(`nothing deployed: ${failures.length} file(s) failed to bundle\n${list}`);
+          throw new NothingDeployedError(
+            `nothing deployed: ${failures.length} file(s) failed to bundle\n${list}`,
+          );
         }
         const upload = bundles.map((b) => ({ file: b.file, code: readFileSync(b.path, "utf8") }));
         const changes = await remote(opts, (c) => c.deploy(upload));
@@ -57,7 +60,7 @@ export function registerDeployCommands(program: Command): void {
 
 async function remote<T>(opts: RemoteOptions, call: (client: EddyClient) => Promise<T>): Promise<T> {
   if (!opts.adminKey) {
-    throw new Error(
+    throw new UsageError(
       "give the server's admin key with --admin-key or EDDY_ADMIN_KEY (the one it was started with)",
     );
   }

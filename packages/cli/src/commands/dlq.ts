@@ -3,6 +3,7 @@ import { EddyClient } from "eddy";
 import type { DeadLetterSelection } from "eddy";
 import { DEFAULT_KEY, DEFAULT_URL, explainRequestError, getApi } from "../options.js";
 import { deployedFunction } from "./functions.js";
+import { FunctionNotDeployedError, UsageError } from "../errors.js";
 
 interface Common {
   key?: string;
@@ -80,7 +81,7 @@ export function registerDlqCommand(program: Command): void {
       if (o.error) sel.errorName = o.error;
       if (o.all) sel.all = true;
       if (Object.keys(sel).length === 0)
-        throw new Error("say which dead letters: --id, --event-type, --error, or --all");
+        throw new UsageError("say which dead letters: --id, --event-type, --error, or --all");
       await explainRequestError(o.url, async () => {
         const client = new EddyClient({ url: o.url, apiKey: o.key });
         const n =
@@ -121,7 +122,7 @@ async function noDeadLetters(name: string, o: Common): Promise<string> {
     );
   }
   if (!fn && counts.functions[name] === undefined) {
-    throw new Error(
+    throw new FunctionNotDeployedError(
       `no function named "${name}" is deployed (eddy dlq ls lists the dead-letter queues; --queue for a queue's)`,
     );
   }

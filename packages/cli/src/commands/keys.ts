@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { authHeaders, DEFAULT_URL, explainRequestError } from "../options.js";
+import { RequestRefusedError, UsageError } from "../errors.js";
 
 interface KeyOptions {
   url: string;
@@ -60,7 +61,7 @@ export function registerKeyCommands(program: Command): void {
 }
 
 async function call<T>(o: KeyOptions, method: string, path: string, body?: unknown): Promise<T> {
-  if (!o.adminKey) throw new Error("give the server's admin key with --admin-key or EDDY_ADMIN_KEY");
+  if (!o.adminKey) throw new UsageError("give the server's admin key with --admin-key or EDDY_ADMIN_KEY");
   return explainRequestError(o.url, async () => {
     const res = await fetch(`${o.url.replace(/\/+$/, "")}${path}`, {
       method,
@@ -69,7 +70,10 @@ async function call<T>(o: KeyOptions, method: string, path: string, body?: unkno
     });
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!res.ok) throw new Error(`refused (${res.status}): ${String(parsed.detail ?? parsed.title ?? "")}`);
+    if (!res.ok)
+      throw new RequestRefusedError(
+        `refused (${res.status}): ${String(parsed.detail ?? parsed.title ?? "")}`,
+      );
     return parsed as T;
   });
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError, getApi, refusal } from "../options.js";
 import { deployedFunction } from "./functions.js";
+import { FunctionNotDeployedError, UsageError } from "../errors.js";
 
 interface LogLine {
   time: number;
@@ -48,13 +49,17 @@ export function registerObserveCommands(program: Command): void {
             const { lines } = await getApi<{ lines: LogLine[] }>(o.url, o.key, `/v1/logs?${q}`);
             // A name that is not deployed and has no lines is a typo, not a quiet function.
             if (lines.length === 0 && fn !== undefined && !(await deployedFunction(o.url, o.key, fn))) {
-              throw new Error(`no function named "${fn}" is deployed (GET /v1/functions lists them)`);
+              throw new FunctionNotDeployedError(
+                `no function named "${fn}" is deployed (GET /v1/functions lists them)`,
+              );
             }
             for (const l of lines) print(l);
             return;
           }
           if (fn !== undefined && !(await deployedFunction(o.url, o.key, fn))) {
-            throw new Error(`no function named "${fn}" is deployed (GET /v1/functions lists them)`);
+            throw new FunctionNotDeployedError(
+              `no function named "${fn}" is deployed (GET /v1/functions lists them)`,
+            );
           }
           q.set("follow", "true");
           const res = await fetch(`${base(o.url)}/v1/logs?${q}`, { headers: authHeaders(o.key) });
@@ -116,7 +121,7 @@ export function registerObserveCommands(program: Command): void {
     .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)
     .action(async (o: { since: string; until?: string; by: string; url: string; key?: string }) => {
       if (o.by !== "function" && o.by !== "total")
-        throw new Error(`--by is "function" or "total", got ${o.by}`);
+        throw new UsageError(`--by is "function" or "total", got ${o.by}`);
       const q = new URLSearchParams({ since: o.since });
       if (o.until) q.set("until", o.until);
       await explainRequestError(o.url, async () => {

@@ -10,6 +10,7 @@ import type { BackendChoice } from "../backend.js";
 import { openBackend } from "../backend.js";
 import { integer } from "../options.js";
 import { printInvocations } from "./dev-output.js";
+import { InvalidConfigError, PortInUseError, UsageError } from "../errors.js";
 
 interface RunOptions extends BackendChoice {
   port: number;
@@ -220,7 +221,7 @@ export function registerRunCommands(program: Command): void {
 /** The app folder must exist: a typo in its name must not start an empty app in a new folder. */
 function checkAppFolder(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(
+    throw new UsageError(
       `no folder ${resolve(dir)}: give the app's folder (its functions live in FOLDER/functions/), e.g. eddy dev examples/shop`,
     );
   }
@@ -237,19 +238,21 @@ function applyConfigFile(dir: string, cmd: Command): void {
   try {
     config = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+    throw new InvalidConfigError(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   for (const [key, value] of Object.entries(config)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw new Error(`${path}: unknown setting "${key}" (known: ${CONFIG_KEYS.join(", ")})`);
+      throw new InvalidConfigError(`${path}: unknown setting "${key}" (known: ${CONFIG_KEYS.join(", ")})`);
     }
     const source = cmd.getOptionValueSource(key);
     if (source === "cli" || source === "env") continue;
     if (key === "backend" && value !== "embedded" && value !== "cluster") {
-      throw new Error(`${path}: backend must be "embedded" or "cluster", got ${JSON.stringify(value)}`);
+      throw new InvalidConfigError(
+        `${path}: backend must be "embedded" or "cluster", got ${JSON.stringify(value)}`,
+      );
     }
     if (INTEGER_KEYS.has(key) && !(Number.isInteger(value) && (value as number) >= 0)) {
-      throw new Error(`${path}: ${key} must be an integer >= 0, got ${JSON.stringify(value)}`);
+      throw new InvalidConfigError(`${path}: ${key} must be an integer >= 0, got ${JSON.stringify(value)}`);
     }
     cmd.setOptionValueWithSource(key, value, "config");
   }
@@ -390,8 +393,9 @@ function watch(eddy: RunningEddy): { close(): void } {
 /** The error to show when the port is taken: which one, and how to choose another. */
 function portInUse(err: unknown, opts: RunOptions): Error | undefined {
   if ((err as { code?: string }).code !== "EADDRINUSE") return undefined;
-  return new Error(
+  return new PortInUseError(
     `port ${opts.port} on ${opts.host} is in use (another eddy?): stop what uses it, or choose another port with --port N (or EDDY_PORT=N; 0 picks a free one)`,
+    { cause: err },
   );
 }
 
@@ -413,6 +417,6 @@ function readEnvFile(path: string): Record<string, string> {
   try {
     return parseEnv(readFileSync(path, "utf8")) as Record<string, string>;
   } catch (err) {
-    throw new Error(`--env-file ${path}: ${(err as Error).message}`);
+    throw new InvalidConfigError(`--env-file ${path}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { EddyClient } from "eddy";
 import type { EventInput } from "eddy";
 import { DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
+import { UsageError } from "../errors.js";
 
 interface SendOptions {
   key?: string;
@@ -29,13 +30,15 @@ export function registerSendCommand(program: Command): void {
     .action(async (type: string, opts: SendOptions) => {
       const event: EventInput = { type, source: opts.source };
       if (opts.data !== undefined && opts.file !== undefined)
-        throw new Error("give --data or --file, not both");
+        throw new UsageError("give --data or --file, not both");
       const raw = opts.data ?? (opts.file !== undefined ? readFileSync(opts.file, "utf8") : undefined);
       if (raw !== undefined) {
         try {
           event.data = JSON.parse(raw) as unknown;
         } catch (err) {
-          throw new Error(`${opts.file ? opts.file : "--data"} is not valid JSON: ${(err as Error).message}`);
+          throw new UsageError(
+            `${opts.file ? opts.file : "--data"} is not valid JSON: ${(err as Error).message}`,
+          );
         }
       }
       if (opts.id !== undefined) event.id = opts.id;

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Backend, KeyValue } from "../backends/types.js";
 import type { Principal } from "./scopes.js";
 import { checkScopes } from "./scopes.js";
+import { InvalidRequestError, WriteConflictError } from "../errors/http.js";
 
 /** An API key as listed: never its secret, nor the secret's hash. */
 export interface ApiKeyView {
@@ -65,7 +66,9 @@ export class KeyStore {
     expiresInMs?: number;
   }): Promise<{ key: ApiKeyView; token: string }> {
     if (typeof input.name !== "string" || !/^[\x20-\x7e]{1,100}$/.test(input.name)) {
-      throw new RangeError(`name must be 1-100 printable characters, got ${JSON.stringify(input.name)}`);
+      throw new InvalidRequestError(
+        `name must be 1-100 printable characters, got ${JSON.stringify(input.name)}`,
+      );
     }
     const scopes = checkScopes(input.scopes);
     const id = randomBytes(6).toString("hex");
@@ -137,7 +140,9 @@ export class KeyStore {
         return;
       }
     }
-    throw new Error("[auth] the key store is changing too fast: 20 concurrent writes in a row; retry");
+    throw new WriteConflictError(
+      "[auth] the key store is changing too fast: 20 concurrent writes in a row; retry",
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 /** What a caller may do. */
+import { InvalidRequestError } from "../errors/http.js";
 
 /** The scopes Eddy itself checks; route scopes (`on.http(…, { scopes })`) are any other strings. */
 export const SCOPES = {
@@ -27,11 +28,13 @@ export function hasScope(principal: Principal | undefined, scope: string): boole
 /** Scopes of a key or token, checked: printable, no spaces, 1-100 characters each. */
 export function checkScopes(scopes: unknown): string[] {
   if (!Array.isArray(scopes) || scopes.length === 0) {
-    throw new RangeError('scopes must be a non-empty array such as ["events:publish"]');
+    throw new InvalidRequestError('scopes must be a non-empty array such as ["events:publish"]');
   }
   for (const s of scopes) {
     if (typeof s !== "string" || !/^[\x21-\x7e]{1,100}$/.test(s)) {
-      throw new RangeError(`a scope is 1-100 printable characters without spaces, got ${JSON.stringify(s)}`);
+      throw new InvalidRequestError(
+        `a scope is 1-100 printable characters without spaces, got ${JSON.stringify(s)}`,
+      );
     }
   }
   return [...new Set(scopes as string[])];

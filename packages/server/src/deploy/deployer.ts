@@ -1,13 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { EddyError } from "eddy";
+import {
+  DeployFailedError,
+  NoPreviousVersionError,
+  NotFoundError,
+  WriteConflictError,
+} from "../errors/http.js";
 import type { Engine } from "../engine.js";
 import { inspectBundles } from "../functions/inspect.js";
 import type { LoadedFunction, LoadFailure } from "../functions/inspect.js";
 import type { Bundle } from "../runtime/bundler.js";
 import { bundleFileName, versionOf } from "../runtime/bundler.js";
 import type { DeployedVersion, DeployState } from "./state.js";
-import { DeployConflictError, DeployStateStore, HISTORY_LIMIT } from "./state.js";
+import { DeployStateStore, HISTORY_LIMIT } from "./state.js";
 
 /** What a deploy did to one function. */
 export interface DeployChange {
@@ -31,19 +36,6 @@ export interface UploadedBundle {
   file: string;
   /** The bundle (one ES module, as the bundler makes it). */
   code: string;
-}
-
-/** A deploy was refused; nothing changed. `errors` names each file and what is wrong with it. */
-export class DeployError extends EddyError {
-  readonly errors: { path: string; message: string }[];
-  constructor(
-    code: "EDDY_DEPLOY_FAILED" | "EDDY_NOT_FOUND" | "EDDY_NO_PREVIOUS_VERSION",
-    message: string,
-    errors: { path: string; message: string }[] = [],
-  ) {
-    super(code, message);
-    this.errors = errors;
-  }
 }
 
 const FILE = /^[A-Za-z0-9_][A-Za-z0-9._/-]*\.(ts|mts|js|mjs)$/;
@@ -86,7 +78,7 @@ export class Deployer {
       try {
         return await run();
       } catch (err) {
-        if (!(err instanceof DeployConflictError) || attempt >= 8) throw err;
+        if (!(err instanceof WriteConflictError) || attempt >= 8) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
       }
     }
@@ -133,18 +125,15 @@ export class Deployer {
             ? [{ path: `functions[${i}].code`, message: "must be the bundle's code as a string" }]
             : [],
       );
-      if (problems.length > 0)
-        throw new DeployError("EDDY_DEPLOY_FAILED", "the upload is malformed", problems);
+      if (problems.length > 0) throw new DeployFailedError("the upload is malformed", { errors: problems });
       const stored = bundles.map((b) => this.#save(b));
       const { functions, failures } = await inspectBundles(stored, this.#engine.inspectOptions());
       failures.push(...this.#engine.check(functions));
       if (failures.length > 0) {
         for (const f of functions) void f.warm?.terminate();
-        throw new DeployError(
-          "EDDY_DEPLOY_FAILED",
-          `${failures.length} module(s) failed to load; nothing was deployed`,
-          failures.map((f) => ({ path: f.file, message: f.message })),
-        );
+        throw new DeployFailedError(`${failures.length} module(s) failed to load; nothing was deployed`, {
+          errors: failures.map((f) => ({ path: f.file, message: f.message })),
+        });
       }
       const applied = await this.#apply(await this.#store.read(), functions, "api");
       // The upload is the whole running set now: what the folder failed to load is no longer wanted.
@@ -162,23 +151,21 @@ export class Deployer {
       const state = await this.#store.read();
       const history = state.history[name];
       if (!history || !state.running.includes(name)) {
-        throw new DeployError("EDDY_NOT_FOUND", `no function named "${name}" is deployed`);
+        throw new NotFoundError(`no function named "${name}" is deployed`);
       }
       const current = last(history);
       let target: DeployedVersion | undefined;
       if (version !== undefined) {
         target = history.find((h) => h.version === version);
         if (!target) {
-          throw new DeployError(
-            "EDDY_NOT_FOUND",
+          throw new NotFoundError(
             `${name} has no version ${version}; known: ${history.map((h) => h.version).join(", ")}`,
           );
         }
         history.push({ ...target, deployedAt: Date.now(), via: "rollback" });
       } else {
         if (history.length < 2) {
-          throw new DeployError(
-            "EDDY_NO_PREVIOUS_VERSION",
+          throw new NoPreviousVersionError(
             `${name} has no version before ${current.version} to roll back to`,
           );
         }
@@ -189,11 +176,9 @@ export class Deployer {
       const refused = this.#engine.check([fn!]);
       if (refused.length > 0) {
         void fn!.warm?.terminate();
-        throw new DeployError(
-          "EDDY_DEPLOY_FAILED",
-          `${name} ${target.version} can no longer be deployed`,
-          refused.map((f) => ({ path: f.file, message: f.message })),
-        );
+        throw new DeployFailedError(`${name} ${target.version} can no longer be deployed`, {
+          errors: refused.map((f) => ({ path: f.file, message: f.message })),
+        });
       }
       const others = this.#engine.deployed().filter((f) => f.name !== name);
       await this.#engine.deploy([...others, fn!]);
@@ -281,8 +266,7 @@ export class Deployer {
           // Deployed through another node: from the shared store, if the backend has one.
           const code = await this.#engine.backend.bundles?.get(name);
           if (!code)
-            throw new DeployError(
-              "EDDY_DEPLOY_FAILED",
+            throw new DeployFailedError(
               `the bundle of ${w.name} ${w.version} is gone from ${this.#bundleDir}`,
             );
           this.#write(path, code);
@@ -293,11 +277,9 @@ export class Deployer {
     const { functions, failures } = await inspectBundles(missing, this.#engine.inspectOptions());
     if (failures.length > 0) {
       for (const f of [...functions, ...out]) void f.warm?.terminate();
-      throw new DeployError(
-        "EDDY_DEPLOY_FAILED",
-        "a recorded version no longer loads",
-        failures.map((f) => ({ path: f.file, message: f.message })),
-      );
+      throw new DeployFailedError("a recorded version no longer loads", {
+        errors: failures.map((f) => ({ path: f.file, message: f.message })),
+      });
     }
     return [...out, ...functions];
   }

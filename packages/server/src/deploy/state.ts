@@ -1,4 +1,5 @@
 import type { KeyValue } from "../backends/types.js";
+import { WriteConflictError } from "../errors/http.js";
 
 /** One version of a function as it was deployed. */
 export interface DeployedVersion {
@@ -31,14 +32,6 @@ const KEY = "state";
 /** Versions kept per function for rollback. */
 export const HISTORY_LIMIT = 20;
 
-/** Another process (a cluster node) wrote the deployment state since it was read. */
-export class DeployConflictError extends Error {
-  constructor() {
-    super("[deploy] the deployment state was changed by another process; retry the deploy");
-    this.name = "DeployConflictError";
-  }
-}
-
 /** The deployment state in the backend's key-value store, written with compare-and-set. */
 export class DeployStateStore {
   readonly #kv: KeyValue;
@@ -61,7 +54,10 @@ export class DeployStateStore {
    */
   async write(state: DeployState): Promise<void> {
     const v = await this.#kv.set(NS, KEY, state, { ifVersion: this.#version });
-    if (v === undefined) throw new DeployConflictError();
+    if (v === undefined)
+      throw new WriteConflictError(
+        "[deploy] the deployment state was changed by another process; retry the deploy",
+      );
     this.#version = v;
   }
 }

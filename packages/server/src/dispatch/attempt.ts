@@ -28,6 +28,7 @@ import type { RateLimit, Throttle } from "./flow-control.js";
 import { claimIdempotencyKey } from "./idempotency.js";
 import type { Claim } from "./idempotency.js";
 import { decideOutcome, skippedRecord } from "./outcome.js";
+import { BatchItemFailedError, errorInfo, EventTooOldError, InvalidEmitError } from "../errors/attempt.js";
 
 /** The running version of a function, as the dispatcher needs it. */
 export interface DispatchTarget {
@@ -88,11 +89,7 @@ export async function runAttempt(
   const live: LeasedDelivery[] = [];
   for (const d of batch) {
     if (config.retries.maxEventAgeMs !== undefined && now - d.createdAt > config.retries.maxEventAgeMs) {
-      const error = {
-        name: "EventTooOldError",
-        code: "EDDY_EVENT_TOO_OLD",
-        message: `the delivery is ${now - d.createdAt} ms old, over retries.maxEventAge (${config.retries.maxEventAgeMs} ms)`,
-      };
+      const error = errorInfo(new EventTooOldError(now - d.createdAt, config.retries.maxEventAgeMs));
       const rec = skippedRecord(target, d, "maxEventAge", "dead", error);
       await settleUnrun(target, d, { kind: "dead", error }, rec, deps);
     } else live.push(d);
@@ -150,7 +147,7 @@ export async function runAttempt(
     try {
       emit = await deps.prepareEmits(result.emits, result.sends, traceparent);
     } catch (err) {
-      result = { ...result, ok: false, error: { name: "InvalidEmitError", message: (err as Error).message } };
+      result = { ...result, ok: false, error: errorInfo(new InvalidEmitError((err as Error).message)) };
     }
   }
   const failed = new Set(result.ok ? (result.failedItems ?? []) : []);
@@ -162,7 +159,7 @@ export async function runAttempt(
         ? {
             ...result,
             ok: false,
-            error: { name: "BatchItemFailure", message: "reported in batchItemFailures" },
+            error: errorInfo(new BatchItemFailedError()),
           }
         : result;
     const { settlement, invocation } = decideOutcome(invocationId, d, config, target, itemResult, startedAt);

@@ -2,6 +2,7 @@ import type { CloudEvent, ResolvedFunctionConfig } from "eddy";
 import type { NewDelivery } from "../backends/types.js";
 import type { EventExpression } from "./expressions.js";
 import { compileExpression, evaluateKey } from "./expressions.js";
+import { InvalidFunctionConfigError } from "eddy";
 
 /**
  * How a function's deliveries are made and leased, compiled once per deployed version from its
@@ -29,7 +30,10 @@ export class DeliveryPlan {
     this.config = config;
     const queue = config.triggers.find((t) => t.kind === "queue");
     if (queue && config.triggers.length > 1) {
-      throw new Error("triggers: a queue consumer has exactly one trigger, on.queue(...)");
+      throw new InvalidFunctionConfigError(
+        "triggers",
+        "a queue consumer has exactly one trigger, on.queue(...)",
+      );
     }
     this.consumer = queue?.kind === "queue" ? queueConsumer(queue.queue) : fn;
     const c = config.concurrency;
@@ -49,7 +53,8 @@ export class DeliveryPlan {
         ? compileExpression(config.rateLimit.key, "rateLimit.key")
         : undefined;
     const matches = new Set(config.cancelOn.map((c) => c.match));
-    if (matches.size > 1) throw new Error("cancelOn: every entry must use the same match path");
+    if (matches.size > 1)
+      throw new InvalidFunctionConfigError("cancelOn", "every entry must use the same match path");
     this.cancelMatch = config.cancelOn[0]?.match;
   }
 

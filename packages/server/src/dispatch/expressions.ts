@@ -1,4 +1,5 @@
 import { parse } from "@marcbachmann/cel-js";
+import { InvalidFunctionConfigError } from "eddy";
 
 /** A compiled expression over an event. */
 export type EventExpression = (event: unknown) => unknown;
@@ -20,9 +21,11 @@ export function compileExpression(source: string, path: string): EventExpression
   try {
     evaluate = parse(source) as unknown as (ctx: Record<string, unknown>) => unknown;
   } catch (err) {
-    throw new Error(`${path}: invalid CEL expression ${JSON.stringify(source)}: ${firstLine(err)}`, {
-      cause: err,
-    });
+    throw new InvalidFunctionConfigError(
+      path,
+      `invalid CEL expression ${JSON.stringify(source)}: ${firstLine(err)}`,
+      { cause: err },
+    );
   }
   const compiled: EventExpression = (event) => {
     const v = evaluate({ event });

@@ -1,6 +1,7 @@
 import type { CloudEvent, EventProblem } from "eddy";
 import { validateCloudEvent } from "eddy";
 import { measureJson } from "./nesting.js";
+import type { ProblemCode } from "../errors/http.js";
 
 /** Limits applied to every incoming event. */
 export interface EventLimits {
@@ -16,8 +17,9 @@ export interface EventLimits {
 
 /** Why one event was refused: becomes an RFC 9457 problem (alone, or as one item of a batch). */
 export interface Refusal {
+  /** Its code's status in the registry (errors/http.ts). */
   status: number;
-  code: string;
+  code: ProblemCode;
   title: string;
   detail: string;
   errors?: EventProblem[];

@@ -6,6 +6,7 @@
  * `envelope.ts` decides whether each one is acceptable.
  */
 import type { Refusal } from "./envelope.js";
+import type { ProblemCode } from "../errors/http.js";
 
 /** The parts of an HTTP request the binding looks at. */
 export interface BindingRequest {
@@ -108,6 +109,6 @@ function header(req: BindingRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function refusal(status: number, code: string, title: string, detail: string): Refusal {
+function refusal(status: number, code: ProblemCode, title: string, detail: string): Refusal {
   return { status, code, title, detail };
 }

@@ -6,6 +6,7 @@ import type { Cancellation, Router } from "../router/router.js";
 import type { Backpressure } from "./backpressure.js";
 import type { EventLimits, Refusal } from "./envelope.js";
 import { checkEvent, isRefusal } from "./envelope.js";
+import { InvalidEmitError } from "../errors/attempt.js";
 
 /** The result of one candidate event. */
 export type IngestResult =
@@ -129,7 +130,7 @@ export class Ingestor {
   prepare(events: CloudEvent[], traceparent?: string): AppendEntry[] {
     return events.map((value) => {
       const checked = checkEvent(value, this.#options);
-      if (isRefusal(checked)) throw new Error(`emitted event refused: ${checked.detail}`);
+      if (isRefusal(checked)) throw new InvalidEmitError(`emitted event refused: ${checked.detail}`);
       return this.#entry(checked.event, checked.dedupKey, traceparent);
     });
   }

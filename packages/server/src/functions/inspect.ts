@@ -4,7 +4,7 @@ import { checkResolvedConfig } from "eddy";
 import type { BlankPool } from "../runtime/blank-pool.js";
 import type { SandboxKind } from "../runtime/channel.js";
 import type { Bundle } from "../runtime/bundler.js";
-import { FunctionLoadError } from "../runtime/errors.js";
+import { FunctionLoadError } from "../errors/attempt.js";
 import { functionName } from "../runtime/protocol.js";
 import type { Sandbox } from "../runtime/sandbox.js";
 

@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Logger } from "../observability/logger.js";
 import type { CallbackTargets } from "./callback-target.js";
-import { CallbackRefusedError } from "./callback-target.js";
+import { CallbackNotAllowedError } from "../errors/http.js";
 
 /** Delays before each try of a callback. */
 const DELAYS = [0, 1_000, 5_000];
@@ -36,7 +36,7 @@ export async function sendCallback(
       }
       last = `HTTP ${status}`;
     } catch (err) {
-      if (err instanceof CallbackRefusedError) {
+      if (err instanceof CallbackNotAllowedError) {
         return void log.warn({ url, request: doc.id }, `async request callback refused: ${err.message}`);
       }
       last = err;
@@ -77,7 +77,7 @@ function post(url: string, body: string, requestId: string, targets: CallbackTar
 
 /** A refusal from the lookup reaches the request wrapped by net; give back the refusal itself. */
 function unwrap(err: Error): Error {
-  return err instanceof CallbackRefusedError || !(err.cause instanceof CallbackRefusedError)
+  return err instanceof CallbackNotAllowedError || !(err.cause instanceof CallbackNotAllowedError)
     ? err
     : err.cause;
 }

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import type * as IpAddr from "ipaddr.js";
+import { CallbackNotAllowedError } from "../errors/http.js";
 
 // ipaddr.js is CommonJS with `export =`: load it as Node does.
 const ipaddr = createRequire(import.meta.url)("ipaddr.js") as typeof IpAddr;
@@ -89,7 +90,8 @@ export class CallbackTargets {
       if (err) return callback(err, []);
       for (const { address } of addresses) {
         const why = this.refuseAddress(address);
-        if (why) return callback(new CallbackRefusedError(`${hostname} resolves to ${address}: ${why}`), []);
+        if (why)
+          return callback(new CallbackNotAllowedError(`${hostname} resolves to ${address}: ${why}`), []);
       }
       if (options.all) return callback(null, addresses);
       const first = addresses[0];
@@ -98,11 +100,6 @@ export class CallbackTargets {
       callback(null, first.address, first.family);
     });
   };
-}
-
-/** A callback target the policy refuses; it is not retried. */
-export class CallbackRefusedError extends Error {
-  override readonly name = "CallbackRefusedError";
 }
 
 function cidrOf(a: Address): [Address, number] {

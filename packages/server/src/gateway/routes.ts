@@ -2,6 +2,7 @@ import FindMyWay from "find-my-way";
 import type { HttpMethod, HttpTrigger } from "eddy";
 import type { Validator } from "./validate.js";
 import { compileValidator } from "./validate.js";
+import { InvalidFunctionConfigError } from "eddy";
 
 /** One route of the gateway, compiled. */
 export interface GatewayRoute {
@@ -74,12 +75,16 @@ export class RouteTable {
             const key = `${m} ${shape(r.trigger.path)}`;
             const owner = owners.get(key);
             if (owner) {
-              throw new Error(
+              throw new InvalidFunctionConfigError(
+                "",
                 `route ${r.name} conflicts with ${owner.name} of function "${owner.fn}": a request could match both; change one path or method`,
               );
             }
             if (claims.has(key))
-              throw new Error(`routes ${claims.get(key)} and ${r.name} of this function overlap`);
+              throw new InvalidFunctionConfigError(
+                "",
+                `routes ${claims.get(key)} and ${r.name} of this function overlap`,
+              );
             claims.set(key, r.name);
           }
         }
@@ -134,8 +139,10 @@ function compile(fn: string, trigger: HttpTrigger, index: number): GatewayRoute 
       if (part === "body") route.validateBody = v;
       else route.validateQuery = v;
     } catch (err) {
-      throw new Error(
+      throw new InvalidFunctionConfigError(
+        "",
         `triggers[${index}].schema.${part} is not a valid JSON Schema: ${(err as Error).message}`,
+        { cause: err },
       );
     }
   }

@@ -10,6 +10,13 @@ import type { DeployedFunction, Engine } from "../engine.js";
 import type { AttemptResult, HttpRequestData, HttpResponseData, InvokeRequest } from "../runtime/protocol.js";
 import { functionSource, routeSource } from "../events/sources.js";
 import { HTTP_EVENT_TYPE } from "./async-requests.js";
+import {
+  errorInfo,
+  FunctionTimeoutError,
+  InvalidEmitError,
+  ResponseTooLargeError,
+} from "../errors/attempt.js";
+import { GatewayTimeoutError } from "../errors/http.js";
 
 /** How a synchronous request to a function ended. */
 export type SyncOutcome =
@@ -73,7 +80,7 @@ export async function invokeSync(
   if (result === undefined) outcome = { kind: "timeout" };
   else if (!result.ok) {
     outcome =
-      result.error.name === "FunctionTimeoutError"
+      result.error.code === FunctionTimeoutError.code
         ? { kind: "timeout" }
         : { kind: "failed", error: result.error };
   } else {
@@ -81,17 +88,14 @@ export async function invokeSync(
     outcome = { kind: "response", response };
     const size = responseBytes(response);
     if (size > options.maxResponseBytes) {
-      const error = {
-        name: "ResponseTooLargeError",
-        message: `the response body is ${size} bytes, over the gateway's limit of ${options.maxResponseBytes}`,
-      };
+      const error = errorInfo(new ResponseTooLargeError(size, options.maxResponseBytes));
       outcome = { kind: "failed", error };
       final = { ...result, ok: false, error };
     } else if (result.emits.length > 0 || result.sends.length > 0) {
       try {
         await engine.publish(result.emits, result.sends, req.traceparent);
       } catch (err) {
-        const error = { name: "InvalidEmitError", message: (err as Error).message };
+        const error = errorInfo(new InvalidEmitError((err as Error).message));
         outcome = { kind: "failed", error };
         final = { ...result, ok: false, error };
       }
@@ -146,11 +150,7 @@ function syncRecord(
   if (result?.coldStartMs !== undefined) rec.coldStart = true;
   if (outcome.kind === "response") rec.result = { status: outcome.response.status };
   else if (outcome.kind === "timeout") {
-    rec.error = {
-      name: "GatewayTimeoutError",
-      code: "EDDY_GATEWAY_TIMEOUT",
-      message: `no response within ${durationMs} ms`,
-    };
+    rec.error = errorInfo(new GatewayTimeoutError(`no response within ${durationMs} ms`));
   } else rec.error = outcome.error;
   return rec;
 }

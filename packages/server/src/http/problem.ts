@@ -1,48 +1,17 @@
 import type { FastifyReply } from "fastify";
+import { isEddyError, ValidationError } from "eddy";
+import type { HttpEddyError, ProblemCode } from "../errors/http.js";
+import { HTTP_ERRORS, isProblemCode } from "../errors/http.js";
 
 /**
- * Every error code the HTTP API answers with, and its HTTP status. docs/errors.md documents each
- * one (a test checks that none is missing).
+ * Every error code the HTTP API answers with, and its HTTP status (from the registry,
+ * errors/http.ts). docs/errors.md documents each one; a test checks both ways.
  */
-export const PROBLEM_CODES = {
-  EDDY_INVALID_JSON: 400,
-  EDDY_INVALID_EVENT: 400,
-  EDDY_EVENT_TOO_DEEP: 400,
-  EDDY_INVALID_PATTERN: 400,
-  EDDY_INVALID_REQUEST: 400,
-  EDDY_INVALID_QUEUE: 400,
-  EDDY_INVALID_MESSAGE: 400,
-  EDDY_INVALID_RECEIPT: 400,
-  EDDY_CALLBACK_NOT_ALLOWED: 400,
-  EDDY_UNAUTHORIZED: 401,
-  EDDY_ADMIN_KEY_NOT_SET: 403,
-  EDDY_FORBIDDEN: 403,
-  EDDY_HOST_NOT_ALLOWED: 403,
-  EDDY_NOT_FOUND: 404,
-  EDDY_QUEUE_NOT_FOUND: 404,
-  EDDY_METHOD_NOT_ALLOWED: 405,
-  EDDY_REQUEST_TIMEOUT: 408,
-  EDDY_STALE_RECEIPT: 409,
-  EDDY_NO_PREVIOUS_VERSION: 409,
-  EDDY_EVENT_TOO_LARGE: 413,
-  EDDY_PAYLOAD_TOO_LARGE: 413,
-  EDDY_UNSUPPORTED_MEDIA_TYPE: 415,
-  EDDY_DEPLOY_FAILED: 422,
-  EDDY_PATTERN_TEST_TOO_COSTLY: 422,
-  EDDY_RATE_LIMITED: 429,
-  EDDY_HEADERS_TOO_LARGE: 431,
-  EDDY_BACKLOG_FULL: 429,
-  EDDY_STORE_FULL: 503,
-  EDDY_STORE_UNAVAILABLE: 503,
-  EDDY_SHUTTING_DOWN: 503,
-  EDDY_NOT_READY: 503,
-  EDDY_INTERNAL: 500,
-  EDDY_FUNCTION_FAILED: 502,
-  EDDY_GATEWAY_TIMEOUT: 504,
-} as const;
+export const PROBLEM_CODES = Object.fromEntries(
+  Object.entries(HTTP_ERRORS).map(([code, { status }]) => [code, status]),
+) as { readonly [C in ProblemCode]: (typeof HTTP_ERRORS)[C]["status"] };
 
-/** A code of {@link PROBLEM_CODES}. */
-export type ProblemCode = keyof typeof PROBLEM_CODES;
+export type { ProblemCode };
 
 /** An RFC 9457 problem details document. */
 export interface ProblemDocument {
@@ -50,7 +19,7 @@ export interface ProblemDocument {
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: ProblemCode;
   instance?: string;
   errors?: { path: string; message: string }[];
   [extension: string]: unknown;
@@ -59,19 +28,39 @@ export interface ProblemDocument {
 const DOCS = "https://github.com/eddy-dev/eddy/blob/main/docs/errors.md";
 
 /**
- * Builds a problem document; `type` links to the code's entry in the errors table.
+ * Builds a problem document; `type` links to the code's entry in the errors table. Only codes of
+ * the registry are taken (an unknown one does not compile, and throws if forced through).
  *
  * @example
  * problem("EDDY_NOT_FOUND", "Not found", "no function named x")
  */
 export function problem(
-  code: string,
+  code: ProblemCode,
   title: string,
   detail: string,
   extra: Partial<ProblemDocument> = {},
 ): ProblemDocument {
-  const status = (PROBLEM_CODES as Record<string, number>)[code] ?? 500;
+  if (!isProblemCode(code)) {
+    throw new Error(`problem(): ${String(code)} is not a code of HTTP_ERRORS; add it in errors/http.ts`);
+  }
+  const { status } = HTTP_ERRORS[code];
   return { type: `${DOCS}#${code.toLowerCase()}`, title, status, detail, code, ...extra };
+}
+
+/**
+ * The problem document of a thrown error of a registered HTTP condition (its code, status, title,
+ * message as `detail`, fields at fault, extra members), or undefined for any other error. An SDK
+ * `ValidationError` (an invalid pattern) lists its path as the field at fault.
+ */
+export function problemOf(err: unknown): ProblemDocument | undefined {
+  if (!isEddyError(err) || !isProblemCode(err.code)) return undefined;
+  const { title, errors, extra } = err as Partial<HttpEddyError>;
+  const fields =
+    errors ?? (err instanceof ValidationError ? [{ path: err.path, message: err.message }] : undefined);
+  return problem(err.code, title ?? HTTP_ERRORS[err.code].title, err.message, {
+    ...(fields && fields.length > 0 ? { errors: fields } : {}),
+    ...extra,
+  });
 }
 
 /** Sends a problem as `application/problem+json`. */

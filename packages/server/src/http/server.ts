@@ -12,7 +12,7 @@ import { limitedServer } from "./connections.js";
 import { hostCheckHook } from "./host-check.js";
 import { gatewayRoutes } from "./routes/gateway.js";
 import { keyRoutes } from "./routes/keys.js";
-import { problem, sendProblem } from "./problem.js";
+import { problem, problemOf, sendProblem } from "./problem.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { deployRoutes } from "./routes/deploy.js";
@@ -88,8 +88,15 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
     }
   });
 
+  // The one error handler of the API: an EddyError of a registered condition answers with its
+  // status and code (routes throw, they keep no error maps); Fastify's own errors map below.
   app.setErrorHandler(
     (err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+      const registered = problemOf(err);
+      if (registered) {
+        if (registered.status >= 500) req.log.error({ err }, "request failed");
+        return sendProblem(reply, registered);
+      }
       const status = err.statusCode ?? 500;
       if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
         return sendProblem(

@@ -1,4 +1,5 @@
 import { parseDuration } from "eddy";
+import { InvalidRequestError } from "../errors/http.js";
 
 /**
  * Reads a point in time as users write it: a duration ago ("15m", "24h", "7d"), an ISO 8601
@@ -9,4 +10,16 @@ export function parseTime(value: string, now = Date.now()): number | undefined {
   if (/^\d{10,}$/.test(value)) return Number(value);
   const t = Date.parse(value);
   return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * A duration parameter of a request ("30s", "1m", milliseconds); one that is not throws
+ * {@link InvalidRequestError} (400) naming `path`.
+ */
+export function durationParam(value: unknown, path: string): number {
+  try {
+    return parseDuration(value, path);
+  } catch (err) {
+    throw new InvalidRequestError((err as Error).message, { cause: err });
+  }
 }

@@ -1,4 +1,5 @@
 import { checkQueueName, parseDuration } from "eddy";
+import { InvalidQueueError } from "../errors/http.js";
 
 /** A queue's settings (SQS's attributes, in Eddy's units). */
 export interface QueueConfig {
@@ -23,13 +24,10 @@ export interface QueueAttributes {
   contentBasedDeduplication?: boolean;
 }
 
-/** The bad attribute of a queue definition, with what is expected. */
-export class QueueConfigError extends Error {
-  readonly path: string;
-  constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
-    this.path = path;
-  }
+/** The bad attribute of a queue definition, with what is expected; `errors[0].path` names it. */
+function invalid(path: string, message: string): InvalidQueueError {
+  const text = `${path}: ${message}`;
+  return new InvalidQueueError(text, { errors: [{ path, message: text }] });
 }
 
 /**
@@ -42,18 +40,18 @@ export function resolveQueueConfig(name: string, attrs: QueueAttributes = {}): Q
   try {
     checkQueueName(name, "name");
   } catch (err) {
-    throw new QueueConfigError("name", (err as Error).message.replace(/^name: /, ""));
+    throw invalid("name", (err as Error).message.replace(/^name: /, ""));
   }
   const fifo = name.endsWith(".fifo");
   const maxReceiveCount = attrs.maxReceiveCount ?? 10;
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-    throw new QueueConfigError(
+    throw invalid(
       "maxReceiveCount",
       `must be an integer from 1 to 1000, got ${JSON.stringify(maxReceiveCount)}`,
     );
   }
   if (attrs.contentBasedDeduplication && !fifo) {
-    throw new QueueConfigError("contentBasedDeduplication", "is for FIFO queues (names ending in .fifo)");
+    throw invalid("contentBasedDeduplication", "is for FIFO queues (names ending in .fifo)");
   }
   return {
     name,
@@ -70,8 +68,8 @@ function duration(value: unknown, path: string, min: number, max: number): numbe
   try {
     ms = parseDuration(value, path);
   } catch (err) {
-    throw new QueueConfigError(path, (err as Error).message.replace(`${path} `, ""));
+    throw invalid(path, (err as Error).message.replace(`${path} `, ""));
   }
-  if (ms < min || ms > max) throw new QueueConfigError(path, `must be from ${min} to ${max} ms, got ${ms}`);
+  if (ms < min || ms > max) throw invalid(path, `must be from ${min} to ${max} ms, got ${ms}`);
   return ms;
 }

@@ -7,7 +7,9 @@ import { MAX_JSON_DEPTH, measureJson } from "../events/nesting.js";
 import { queueSource } from "../events/sources.js";
 import type { QueueSend } from "../runtime/protocol.js";
 import type { QueueAttributes, QueueConfig } from "./queue-config.js";
-import { QueueConfigError, resolveQueueConfig } from "./queue-config.js";
+import { resolveQueueConfig } from "./queue-config.js";
+import { InvalidMessageError, InvalidReceiptError, QueueNotFoundError } from "../errors/http.js";
+import { errorInfo, MaxReceiveCountError } from "../errors/attempt.js";
 
 /** A message as a queue consumer receives it. */
 export interface ReceivedMessage {
@@ -26,15 +28,6 @@ export interface OutgoingMessage {
   groupId?: string;
   dedupId?: string;
   delayMs?: number;
-}
-
-/** A queue operation was refused: `code` says why (see docs/errors.md). */
-export class QueueError extends Error {
-  readonly code: "EDDY_QUEUE_NOT_FOUND" | "EDDY_INVALID_MESSAGE" | "EDDY_INVALID_RECEIPT";
-  constructor(code: QueueError["code"], message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 const REGISTRY = { ns: "eddy", key: "queues" };
@@ -203,11 +196,7 @@ export class QueueService {
     for (const d of leased) {
       if (d.attempt <= config.maxReceiveCount) live.push(d);
       else {
-        const error = {
-          name: "MaxReceiveCountExceeded",
-          code: "EDDY_MAX_RECEIVE_COUNT",
-          message: `received ${d.attempt - 1} times, the queue's maxReceiveCount is ${config.maxReceiveCount}`,
-        };
+        const error = errorInfo(new MaxReceiveCountError(d.attempt - 1, config.maxReceiveCount));
         await this.#backend.queue.settle(d, { kind: "dead", error }, { dedupWindowMs: 0 });
       }
     }
@@ -243,20 +232,15 @@ export class QueueService {
   #entry(config: QueueConfig, m: OutgoingMessage, path: string): AppendEntry {
     // Without recursion, before anything serializes it: a body nested thousands deep would throw there.
     if (measureJson(m.body, { maxDepth: MAX_JSON_DEPTH, maxSize: Infinity })) {
-      throw new QueueError(
-        "EDDY_INVALID_MESSAGE",
+      throw new InvalidMessageError(
         `${path ? `${path}.body` : "body"} nests objects and arrays deeper than the limit of ${MAX_JSON_DEPTH} levels; flatten it`,
       );
     }
     if (config.fifo && (typeof m.groupId !== "string" || m.groupId === "")) {
-      throw new QueueError(
-        "EDDY_INVALID_MESSAGE",
-        `${path}: a message to the FIFO queue ${config.name} needs a groupId`,
-      );
+      throw new InvalidMessageError(`${path}: a message to the FIFO queue ${config.name} needs a groupId`);
     }
     if (!config.fifo && m.dedupId !== undefined) {
-      throw new QueueError(
-        "EDDY_INVALID_MESSAGE",
+      throw new InvalidMessageError(
         `${path}: dedupId is for FIFO queues; ${config.name} is a standard queue`,
       );
     }
@@ -301,8 +285,7 @@ export class QueueService {
       config = await this.get(name);
     }
     if (!config) {
-      throw new QueueError(
-        "EDDY_QUEUE_NOT_FOUND",
+      throw new QueueNotFoundError(
         `no queue named ${JSON.stringify(name)}: create it with PUT /v1/queues/${name} or an on.queue("${name}") trigger`,
       );
     }
@@ -334,12 +317,7 @@ function toMessage(d: LeasedDelivery): ReceivedMessage {
 function parseReceipt(handle: string, queue: string): LeasedDelivery {
   const i = typeof handle === "string" ? handle.indexOf("~") : -1;
   if (i <= 0)
-    throw new QueueError(
-      "EDDY_INVALID_RECEIPT",
-      `not a receipt handle of queue ${queue}: ${JSON.stringify(handle)}`,
-    );
+    throw new InvalidReceiptError(`not a receipt handle of queue ${queue}: ${JSON.stringify(handle)}`);
   // settle/extend only look at the id and the lease token.
   return { id: handle.slice(0, i), leaseToken: handle.slice(i + 1) } as LeasedDelivery;
 }
-
-export { QueueConfigError };

@@ -94,7 +94,7 @@ export class BlankPool {
    * for takes that say nothing about future cold starts (reading configurations at a deploy).
    */
   async take(kind: SandboxKind, memoryMb: number, options: { demand?: boolean } = {}): Promise<TakenSandbox> {
-    if (this.#closed) throw new Error("the sandbox pool is closed");
+    if (this.#closed) throw new Error("the sandbox pool is closed: take sandboxes before close(), not after");
     const e = this.#entry(kind, memoryMb);
     if (options.demand !== false) e.takes.push(Date.now());
     e.taken++;

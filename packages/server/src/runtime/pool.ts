@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { BlankPool } from "./blank-pool.js";
 import type { SandboxKind } from "./channel.js";
-import { SandboxCrashedError } from "./errors.js";
+import { SandboxCrashedError } from "../errors/attempt.js";
 import type { AttemptResult, InvokeRequest, LoadRequest } from "./protocol.js";
 import type { KvService, Sandbox } from "./sandbox.js";
 import { serializeError } from "./worker/serialize.js";

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { SandboxUnconfinableError } from "../errors/start.js";
 
 /**
  * How process sandboxes are confined. `"namespaced"` (the default): each process runs in its own
@@ -126,11 +127,7 @@ async function probe(hostPath: string): Promise<Boundary> {
       why.push(`${boundary}: ${(err as Error).message}`);
     }
   }
-  throw new Error(
-    `[runtime] cannot confine process sandboxes (${why.join("; ")}) — they need Linux with ` +
-      `util-linux (unshare, setpriv) and either root or user namespaces; elsewhere start Eddy with ` +
-      `--process-sandbox unconfined (Node's permission model only, see docs/functions.md)`,
-  );
+  throw new SandboxUnconfinableError(why.join("; "));
 }
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {

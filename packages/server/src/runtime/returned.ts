@@ -5,7 +5,7 @@
  */
 import type { JsonExcess } from "../events/nesting.js";
 import { MAX_JSON_DEPTH, measureJson } from "../events/nesting.js";
-import { InvalidResultError } from "./errors.js";
+import { InvalidResultError } from "../errors/attempt.js";
 import type { FromSandbox } from "./protocol.js";
 import { serializeError } from "./worker/serialize.js";
 

@@ -7,7 +7,7 @@ import {
   FunctionTimeoutError,
   SandboxCrashedError,
   SandboxHandOffError,
-} from "./errors.js";
+} from "../errors/attempt.js";
 import type {
   AttemptResult,
   FromSandbox,
@@ -113,7 +113,7 @@ export class Sandbox {
    */
   async load(req: LoadRequest, timeoutMs: number, kv?: KvService): Promise<Loaded> {
     await this.#ready;
-    if (this.#loading) throw new Error("Sandbox loads one bundle");
+    if (this.#loading) throw new Error("Sandbox loads one bundle: take another sandbox for another bundle");
     this.#kv = kv;
     const loaded = new Promise<Loaded>((resolve, reject) => {
       this.#loading = (msg) => {
@@ -143,7 +143,7 @@ export class Sandbox {
    */
   async inspect(items: LoadRequest[], timeoutMs: number): Promise<InspectResult[]> {
     await this.#ready;
-    if (this.#loading) throw new Error("Sandbox loads one bundle");
+    if (this.#loading) throw new Error("Sandbox loads one bundle: take another sandbox to inspect more");
     const done = new Promise<InspectResult[]>((resolve, reject) => {
       this.#loading = (msg) => {
         if ("oom" in msg) reject(new SandboxCrashedError(`${msg.detail} while reading configurations`));
@@ -175,7 +175,9 @@ export class Sandbox {
       return Promise.resolve(failure(serializeError(err), 0));
     }
     if (this.#pending.size >= this.capacity) {
-      throw new Error(`a sandbox runs ${this.capacity} attempt(s) at a time`);
+      throw new Error(
+        `a sandbox runs ${this.capacity} attempt(s) at a time: wait for one to finish (SandboxPool does)`,
+      );
     }
     const id = String(++this.#seq);
     return new Promise<AttemptResult>((resolve) => {

@@ -4,6 +4,7 @@ import type { CloudEvent, ScheduleTrigger } from "eddy";
 import type { KeyValue } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
 import { scheduleSource } from "../events/sources.js";
+import { InvalidFunctionConfigError } from "eddy";
 
 /** The type of schedule tick events. */
 export const TICK_TYPE = "eddy.schedule.tick";
@@ -56,7 +57,8 @@ export class Scheduler {
     try {
       new Cron(trigger.cron, { paused: true, ...(trigger.tz ? { timezone: trigger.tz } : {}) }).nextRun();
     } catch (err) {
-      throw new Error(
+      throw new InvalidFunctionConfigError(
+        "",
         `schedule ${JSON.stringify(trigger.cron)}${trigger.tz ? ` (${trigger.tz})` : ""}: ${(err as Error).message}`,
       );
     }

@@ -9,6 +9,7 @@ import { EmbeddedLog } from "./log.js";
 import { EmbeddedQueue } from "./queue.js";
 import { EmbeddedRecords } from "./records.js";
 import { migrate } from "./schema.js";
+import { StoreInUseError } from "../../errors/start.js";
 
 /** Options of the embedded (SQLite) backend. */
 export interface EmbeddedOptions {
@@ -53,10 +54,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
   } catch (err) {
     db.close();
     if ((err as { code?: string }).code === "SQLITE_BUSY") {
-      throw new Error(
-        `[embedded] ${options.path} is in use by another Eddy process; stop it or give this one another data folder`,
-        { cause: err },
-      );
+      throw new StoreInUseError(options.path, { cause: err });
     }
     throw err;
   }

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { StoreTooNewError } from "../../errors/start.js";
 
 /**
  * Versioned schema migrations, applied in order at open; `PRAGMA user_version` records the last one.
@@ -173,9 +174,7 @@ const MIGRATIONS: string[] = [
 export function migrate(db: Database.Database, upTo = MIGRATIONS.length): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `[embedded] the data file has schema version ${current}, newer than this Eddy (${MIGRATIONS.length}); upgrade Eddy`,
-    );
+    throw new StoreTooNewError("[embedded] the data file", current, MIGRATIONS.length);
   }
   db.transaction(() => {
     for (let v = current; v < upTo; v++) {

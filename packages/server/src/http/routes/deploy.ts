@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import type { Deployer, UploadedBundle } from "../../deploy/deployer.js";
-import { DeployError } from "../../deploy/deployer.js";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { requireScope } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
@@ -33,17 +32,13 @@ export const deployRoutes: FastifyPluginAsync<{ deployer: Deployer; auth: Authen
           ),
         );
       }
-      try {
-        const { changes, warnings } = await deployer.upload(functions);
-        return {
-          functions: changes,
-          ...(warnings.length > 0
-            ? { warnings: warnings.map((w) => ({ path: w.file, message: w.message })) }
-            : {}),
-        };
-      } catch (err) {
-        return refused(reply, err);
-      }
+      const { changes, warnings } = await deployer.upload(functions);
+      return {
+        functions: changes,
+        ...(warnings.length > 0
+          ? { warnings: warnings.map((w) => ({ path: w.file, message: w.message })) }
+          : {}),
+      };
     },
   );
 
@@ -62,24 +57,7 @@ export const deployRoutes: FastifyPluginAsync<{ deployer: Deployer; auth: Authen
           ),
         );
       }
-      try {
-        return await deployer.rollback(req.params.name, version);
-      } catch (err) {
-        return refused(reply, err);
-      }
+      return deployer.rollback(req.params.name, version);
     },
   );
 };
-
-function refused(reply: FastifyReply, err: unknown) {
-  if (!(err instanceof DeployError)) throw err;
-  const title = {
-    EDDY_DEPLOY_FAILED: "Deploy failed",
-    EDDY_NOT_FOUND: "Not found",
-    EDDY_NO_PREVIOUS_VERSION: "No previous version",
-  }[err.code as "EDDY_DEPLOY_FAILED"];
-  return sendProblem(
-    reply,
-    problem(err.code, title, err.message, err.errors.length ? { errors: err.errors } : {}),
-  );
-}

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from "fastify";
-import { parseDuration } from "eddy";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { KeyStore } from "../../auth/keys.js";
 import { SCOPES } from "../../auth/scopes.js";
 import { requireScope } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
+import { durationParam } from "../time.js";
 
 /**
  * API keys: `POST /v1/keys` `{ name, scopes, expiresIn? }` answers the token once (201);
@@ -21,18 +21,13 @@ export const keyRoutes: FastifyPluginAsync<{ keys: KeyStore; auth: Authenticator
     { preHandler },
     async (req, reply) => {
       const b = req.body ?? {};
-      try {
-        const expiresInMs = b.expiresIn === undefined ? undefined : parseDuration(b.expiresIn, "expiresIn");
-        const made = await keys.create({
-          name: b.name as string,
-          scopes: b.scopes,
-          ...(expiresInMs !== undefined ? { expiresInMs } : {}),
-        });
-        return reply.code(201).send(made);
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        return sendProblem(reply, problem("EDDY_INVALID_REQUEST", "Bad request", err.message));
-      }
+      const expiresInMs = b.expiresIn === undefined ? undefined : durationParam(b.expiresIn, "expiresIn");
+      const made = await keys.create({
+        name: b.name as string,
+        scopes: b.scopes,
+        ...(expiresInMs !== undefined ? { expiresInMs } : {}),
+      });
+      return reply.code(201).send(made);
     },
   );
 

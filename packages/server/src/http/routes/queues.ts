@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
-import { parseDuration } from "eddy";
+import type { FastifyPluginAsync } from "fastify";
 import { queueConsumer } from "../../dispatch/delivery-plan.js";
 import type { Engine } from "../../engine.js";
 import type { QueueAttributes } from "../../queues/queue-config.js";
-import { QueueConfigError } from "../../queues/queue-config.js";
 import type { OutgoingMessage } from "../../queues/queue-service.js";
-import { QueueError } from "../../queues/queue-service.js";
+import { InvalidMessageError, InvalidRequestError } from "../../errors/http.js";
 import { problem, sendProblem } from "../problem.js";
+import { durationParam } from "../time.js";
 
 interface MessageBody {
   body?: unknown;
@@ -23,26 +22,6 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   const withCounts = async (name: string) => ({
     ...(await queues.get(name))!,
     messages: await engine.backend.queue.counts(queueConsumer(name)),
-  });
-
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof QueueError) {
-      const title = {
-        EDDY_QUEUE_NOT_FOUND: "No such queue",
-        EDDY_INVALID_MESSAGE: "Invalid message",
-        EDDY_INVALID_RECEIPT: "Invalid receipt handle",
-      }[err.code];
-      return sendProblem(reply, problem(err.code, title, err.message));
-    }
-    if (err instanceof QueueConfigError) {
-      return sendProblem(
-        reply,
-        problem("EDDY_INVALID_QUEUE", "Invalid queue", err.message, {
-          errors: [{ path: err.path, message: err.message }],
-        }),
-      );
-    }
-    throw err;
   });
 
   app.get("/v1/queues", async () => ({
@@ -76,12 +55,7 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     async (req, reply) => {
       const b = req.body ?? {};
       const list = Array.isArray(b.messages) ? (b.messages as MessageBody[]) : [b];
-      const messages: OutgoingMessage[] = [];
-      for (const [i, m] of list.entries()) {
-        const parsed = toMessage(m, Array.isArray(b.messages) ? `messages[${i}]` : "", reply);
-        if (!parsed) return reply;
-        messages.push(parsed);
-      }
+      const messages = list.map((m, i) => toMessage(m, Array.isArray(b.messages) ? `messages[${i}]` : ""));
       const results = await queues.send(req.params.name, messages);
       return reply.code(202).send({ results });
     },
@@ -90,17 +64,15 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   app.post<{
     Params: { name: string };
     Body: { max?: unknown; visibilityTimeout?: unknown; wait?: unknown } | undefined;
-  }>("/v1/queues/:name/receive", async (req, reply) => {
+  }>("/v1/queues/:name/receive", async (req) => {
     const b = req.body ?? {};
     const max = b.max === undefined ? 1 : Number(b.max);
     if (!Number.isInteger(max) || max < 1 || max > 100)
-      return sendProblem(reply, bad("max must be an integer from 1 to 100"));
-    const waitMs = b.wait === undefined ? 0 : ms(b.wait, "wait", reply);
+      throw new InvalidRequestError("max must be an integer from 1 to 100");
+    const waitMs = b.wait === undefined ? 0 : durationParam(b.wait, "wait");
     const visibilityMs =
-      b.visibilityTimeout === undefined ? undefined : ms(b.visibilityTimeout, "visibilityTimeout", reply);
-    if (waitMs === undefined || (b.visibilityTimeout !== undefined && visibilityMs === undefined))
-      return reply;
-    if (waitMs > MAX_WAIT_MS) return sendProblem(reply, bad(`wait is at most ${MAX_WAIT_MS / 1000}s`));
+      b.visibilityTimeout === undefined ? undefined : durationParam(b.visibilityTimeout, "visibilityTimeout");
+    if (waitMs > MAX_WAIT_MS) throw new InvalidRequestError(`wait is at most ${MAX_WAIT_MS / 1000}s`);
     const messages = await queues.receive(req.params.name, {
       max,
       waitMs,
@@ -120,8 +92,7 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   app.post<{ Params: { name: string; receipt: string }; Body: { timeout?: unknown } | undefined }>(
     "/v1/queues/:name/messages/:receipt/visibility",
     async (req, reply) => {
-      const timeoutMs = ms(req.body?.timeout ?? 0, "timeout", reply);
-      if (timeoutMs === undefined) return reply;
+      const timeoutMs = durationParam(req.body?.timeout ?? 0, "timeout");
       if (await queues.changeVisibility(req.params.name, req.params.receipt, timeoutMs))
         return reply.code(204).send();
       return sendProblem(reply, stale());
@@ -129,43 +100,21 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   );
 };
 
-function toMessage(m: MessageBody, path: string, reply: FastifyReply): OutgoingMessage | undefined {
+function toMessage(m: MessageBody, path: string): OutgoingMessage {
   const at = (k: string) => (path ? `${path}.${k}` : k);
   if (typeof m !== "object" || m === null || !("body" in m)) {
-    sendProblem(
-      reply,
-      problem("EDDY_INVALID_MESSAGE", "Invalid message", `${path || "the request"} needs a "body"`),
-    );
-    return undefined;
+    throw new InvalidMessageError(`${path || "the request"} needs a "body"`);
   }
   const out: OutgoingMessage = { body: m.body };
   for (const k of ["groupId", "dedupId"] as const) {
     if (m[k] === undefined) continue;
     if (typeof m[k] !== "string" || m[k] === "") {
-      sendProblem(
-        reply,
-        problem("EDDY_INVALID_MESSAGE", "Invalid message", `${at(k)} must be a non-empty string`),
-      );
-      return undefined;
+      throw new InvalidMessageError(`${at(k)} must be a non-empty string`);
     }
     out[k] = m[k] as string;
   }
-  if (m.delay !== undefined) {
-    const d = ms(m.delay, at("delay"), reply);
-    if (d === undefined) return undefined;
-    out.delayMs = d;
-  }
+  if (m.delay !== undefined) out.delayMs = durationParam(m.delay, at("delay"));
   return out;
-}
-
-/** Parses a duration option; on error sends the problem and returns undefined. */
-function ms(v: unknown, path: string, reply: FastifyReply): number | undefined {
-  try {
-    return parseDuration(v, path);
-  } catch (err) {
-    sendProblem(reply, bad((err as Error).message));
-    return undefined;
-  }
 }
 
 function notFound(name: string) {
@@ -182,8 +131,4 @@ function stale() {
     "Receipt no longer valid",
     "the message was deleted, or its visibility timeout passed and it was received again; receive it again",
   );
-}
-
-function bad(detail: string) {
-  return problem("EDDY_INVALID_REQUEST", "Bad request", detail);
 }

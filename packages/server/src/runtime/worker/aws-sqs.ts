@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { CloudEvent, SQSEvent, SQSRecord } from "eddy";
 import type { QueueMessageInfo } from "../protocol.js";
+import { InvalidResultError } from "../../errors/attempt.js";
 
 /** The messages as SQS would hand them to a Lambda consuming `queue`. */
 export function toSqsEvent(
@@ -48,12 +49,13 @@ export function toSqsEvent(
 export function sqsFailures(out: unknown, event: SQSEvent): string[] {
   const list = (out as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
   if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw new Error("batchItemFailures must be a list; the whole batch failed");
+  if (!Array.isArray(list))
+    throw new InvalidResultError("batchItemFailures must be a list; the whole batch failed");
   const ids = new Set(event.Records.map((r) => r.messageId));
   return list.map((f: unknown, i) => {
     const id = (f as { itemIdentifier?: unknown } | null)?.itemIdentifier;
     if (typeof id !== "string" || !ids.has(id)) {
-      throw new Error(
+      throw new InvalidResultError(
         `batchItemFailures[${i}].itemIdentifier ${JSON.stringify(id) ?? "undefined"} is not the messageId of a record of this batch; the whole batch failed`,
       );
     }

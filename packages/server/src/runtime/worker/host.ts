@@ -24,6 +24,7 @@ import { guardMemory } from "./memory.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
 import { redactor, safeString, serializeError } from "./serialize.js";
+import { WriteConflictError } from "../../errors/http.js";
 
 export { serializeError } from "./serialize.js";
 
@@ -87,7 +88,8 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
   };
 
   const invoke = async (msg: Extract<ToSandbox, { t: "invoke" }>) => {
-    if (!fn) throw new Error("invoke before load");
+    if (!fn)
+      throw new Error("invoke before load: the engine sends load first (a bug in the sandbox protocol)");
     const attempt: Attempt = { id: msg.id, logs: new LogBuffer(redact), abort: new AbortController() };
     current = attempt;
     running.set(msg.id, attempt);
@@ -253,7 +255,7 @@ function kvClient(call: (c: KvCall) => Promise<unknown>): FunctionKv {
         };
         if ((await kv.set(k, next, set)) !== undefined) return next;
       }
-      throw new Error(
+      throw new WriteConflictError(
         `ctx.kv.update(${safeString(k)}): ${KV_UPDATE_TRIES} concurrent writes in a row; giving up`,
       );
     },

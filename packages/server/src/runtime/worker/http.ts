@@ -2,7 +2,7 @@
  * HTTP inside the sandbox: the request data becomes a web-standard `Request` for the handler, and
  * what the handler returns (a `Response`, or a plain value sent as JSON) becomes data again.
  */
-import { InvalidResultError } from "../errors.js";
+import { InvalidResultError } from "../../errors/attempt.js";
 import type { HttpRequestData, HttpResponseData } from "../protocol.js";
 
 const TEXT =

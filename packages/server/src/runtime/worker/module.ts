@@ -8,13 +8,14 @@ import type {
   Handler,
   ResolvedFunctionConfig,
 } from "eddy";
-import { isEddyFunction, resolveFunctionConfig } from "eddy";
+import { InvalidFunctionConfigError, isEddyFunction, resolveFunctionConfig } from "eddy";
 import type { HttpRequestData, HttpResponseData, LoadRequest, QueueMessageInfo } from "../protocol.js";
 import { functionName } from "../protocol.js";
 import { lambdaEnvironment, regionEnvironment, runAwsHandler, toEventBridgeEvent } from "./aws.js";
 import { fromApiGatewayResult, toApiGatewayEvent } from "./aws-http.js";
 import { sqsFailures, toSqsEvent } from "./aws-sqs.js";
 import { stackMapper } from "./stack.js";
+import { BatchItemFailedError } from "../../errors/attempt.js";
 
 /** A loaded function: its configuration and how to run one attempt of it. */
 export interface LoadedModule {
@@ -60,8 +61,9 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
   if (isEddyFunction(mod.default)) {
     const fn = mod.default;
     if (fn.config.compat === "aws") {
-      throw new Error(
-        'compat: "aws" is for modules that export handler(event, context) and config; a defineFunction ' +
+      throw new InvalidFunctionConfigError(
+        "compat",
+        '"aws" is for modules that export handler(event, context) and config; a defineFunction ' +
           "handler takes (event, ctx): remove compat, or export the Lambda-style handler instead",
       );
     }
@@ -74,18 +76,21 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
   }
   if (typeof mod.handler === "function") {
     if (mod.config === undefined) {
-      throw new Error(
+      throw new InvalidFunctionConfigError(
+        "",
         'a Lambda-style module (export const handler) must also export config = { compat: "aws", triggers: [...] }',
       );
     }
     const config = resolveFunctionConfig(mod.config as Parameters<typeof resolveFunctionConfig>[0]);
     if (config.batch && config.triggers[0]?.kind !== "queue") {
-      throw new Error(
-        'config.batch: a compat "aws" handler takes one event at a time, or SQS batches from on.queue(name, { batchSize }); remove batch',
+      throw new InvalidFunctionConfigError(
+        "config.batch",
+        'a compat "aws" handler takes one event at a time, or SQS batches from on.queue(name, { batchSize }); remove batch',
       );
     }
     if (config.compat !== "aws") {
-      throw new Error(
+      throw new InvalidFunctionConfigError(
+        "",
         `config.compat must be "aws" for a module that exports handler(event, context); got ${JSON.stringify(config.compat)}`,
       );
     }
@@ -107,7 +112,7 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
         );
         if (batch) return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
         if (failed.length > 0) {
-          throw Object.assign(new Error("reported in batchItemFailures"), { name: "BatchItemFailure" });
+          throw new BatchItemFailedError();
         }
         return undefined;
       },

@@ -1,6 +1,7 @@
 /** Turning values into plain data that crosses the sandbox boundary. Runs on both sides. */
 import { isEddyError, isNonRetriableError, isRetryAfterError } from "eddy";
 import type { SandboxError } from "../protocol.js";
+import { NonErrorThrownError } from "../../errors/attempt.js";
 
 /**
  * The most of an error that is kept, in characters: an error is stored with its attempt, listed,
@@ -24,7 +25,8 @@ export function serializeError(err: unknown, transform?: (text: string) => strin
   try {
     if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "message" in err)) {
       const message = `the function threw a non-Error value: ${safeString(err)}`;
-      return boundError({ name: "NonErrorThrown", message: transform ? transform(message) : message });
+      const e = new NonErrorThrownError(transform ? transform(message) : message);
+      return boundError({ name: e.name, code: e.code, message: e.message });
     }
     const e = err as Error & { code?: unknown };
     const out: SandboxError = { name: String(e.name || "Error"), message: String(e.message) };
