@@ -4,6 +4,9 @@ import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
+import type { Pin } from "./dispatch/pins.js";
+import type { OpenedVersion } from "./dispatch/versions.js";
+import { PinnedVersions } from "./dispatch/versions.js";
 import type { IngestOptions } from "./events/ingest.js";
 import type { BackpressureOptions } from "./events/backpressure.js";
 import { Backpressure } from "./events/backpressure.js";
@@ -37,6 +40,8 @@ const DAY = 86_400_000;
 /** Where the extension names seen on events are kept (see router/pattern-keys.ts). */
 const EXTENSIONS_NS = "eddy:router";
 const EXTENSIONS_KEY = "extensions";
+/** Replaced versions remembered for pinned retries (older ones are opened from their bundles). */
+const RETIRED_KEPT = 64;
 
 /** Options of the engine. */
 export interface EngineOptions {
@@ -123,6 +128,12 @@ export class Engine {
   #routes: RouteTable;
   /** Told after every deploy (the gateway drops cached responses of replaced functions). */
   readonly #deployListeners = new Set<(changed: string[]) => void>();
+  /** Versions pinned deliveries finish on after a deploy replaced them (dispatch/versions.ts). */
+  readonly versions: PinnedVersions;
+  /** Versions replaced by deploys, newest last: a pinned retry opens them without a lookup. */
+  readonly #retired = new Map<string, LoadedFunction>();
+  /** Finds a version this process does not have at hand (the deployer: bundles on disk or shared). */
+  #findVersion: ((name: string, pin: Pin) => Promise<LoadedFunction | undefined>) | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -200,9 +211,16 @@ export class Engine {
     this.#retention = setInterval(prune, 3_600_000);
     this.#retention.unref();
     setImmediate(prune);
+    this.versions = new PinnedVersions({
+      kv: options.backend.kv,
+      open: (name, pin) => this.#openVersion(name, pin),
+      idleMs: options.sandboxIdleMs,
+      log: options.log,
+    });
     this.dispatcher = new Dispatcher(
       {
         queue: options.backend.queue,
+        versions: this.versions,
         kv: options.backend.kv,
         dedupWindowMs: options.ingest.dedupWindowMs,
         prepareEmits: (events, sends, traceparent) => this.#prepareEmits(events, sends, traceparent),
@@ -271,9 +289,48 @@ export class Engine {
       ),
     );
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
+    for (const f of retired) this.#retire(f);
     for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
     return { failures, warnings };
+  }
+
+  /** Remembers a replaced version, for the deliveries pinned to it. */
+  #retire({ name, file, version, bundlePath, config }: LoadedFunction): void {
+    const key = `${name}@${version}`;
+    this.#retired.delete(key);
+    this.#retired.set(key, { name, file, version, bundlePath, config });
+    if (this.#retired.size > RETIRED_KEPT) this.#retired.delete(this.#retired.keys().next().value!);
+  }
+
+  /**
+   * Where versions this process has not got at hand come from when a delivery is pinned to one:
+   * the deployer, which finds their bundles in the data folder or the backend's shared store.
+   */
+  findVersionsWith(find: (name: string, pin: Pin) => Promise<LoadedFunction | undefined>): void {
+    this.#findVersion = find;
+  }
+
+  /** A version that pinned deliveries run on: its own plan and a pool that keeps nothing warm. */
+  async #openVersion(name: string, pin: Pin): Promise<OpenedVersion | undefined> {
+    const running = this.#functions.get(name);
+    const fn = this.#retired.get(`${name}@${pin.version}`) ?? (await this.#findVersion?.(name, pin));
+    if (!fn) return undefined;
+    if (fn.name !== name || fn.version !== pin.version) {
+      void fn.warm?.terminate();
+      return undefined;
+    }
+    const plan = new DeliveryPlan(fn.name, fn.config);
+    const pool = this.#pool(fn, 0);
+    this.log.info(
+      { fn: name, version: pin.version, running: running?.version },
+      "running pinned deliveries on a replaced version",
+    );
+    return {
+      target: target(fn, plan, pool, this.log, this.#callbackTargets),
+      abortAll: (reason) => pool.abortAll(reason),
+      close: (force) => pool.close(force),
+    };
   }
 
   /**
@@ -422,7 +479,8 @@ export class Engine {
     };
   }
 
-  #pool(fn: LoadedFunction): SandboxPool {
+  /** @param min sandboxes kept warm; default the function's `concurrency.min`. */
+  #pool(fn: LoadedFunction, min = fn.config.concurrency.min): SandboxPool {
     const o = this.#options;
     const c = fn.config;
     return new SandboxPool(
@@ -431,7 +489,7 @@ export class Engine {
         load: { file: fn.file, bundlePath: fn.bundlePath, env: o.env, region: o.region },
         memoryMb: c.memoryMb,
         max: c.concurrency.max,
-        min: c.concurrency.min,
+        min,
         perSandbox: c.concurrency.perSandbox ?? 1,
         idleMs: c.concurrency.idleTimeoutMs ?? o.sandboxIdleMs,
         loadTimeoutMs: o.loadTimeoutMs,
@@ -493,12 +551,14 @@ export class Engine {
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
     const stopping = this.dispatcher.stop().then(() => "done" as const);
     for (const f of this.#functions.values()) f.pool.abortAll("the server is shutting down");
+    this.versions.abortAll("the server is shutting down");
     const finished = await Promise.race([stopping, graceOver]);
     clearTimeout(timer);
     if (finished === "timeout") {
       this.log.warn({ graceMs }, "grace period over: stopping attempts in flight; they will run again");
     }
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close(finished === "timeout")));
+    await this.versions.close(finished === "timeout");
     await this.blanks.close();
     await this.observer.close().catch((err: unknown) => this.log.warn({ err }, "span export did not flush"));
     await this.meter.close();
@@ -517,6 +577,7 @@ function target(
   const t: DispatchTarget = {
     name: f.name,
     version: f.version,
+    file: f.file,
     plan,
     // An async gateway request is a delivery whose event carries the request.
     invoke: http
