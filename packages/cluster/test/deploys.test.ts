@@ -150,4 +150,14 @@ it("deploys to every node live, finishes pinned work on its version, and runs ne
 
   expect(await publish(nodes[2]!.url, [event("hold-2", "hold")])).toEqual(["hold-2"]);
   expect((await succeeded("hold-2")).version).toBe(b);
+
+  // A rollback through one node reaches the others live too.
+  const back = await fetch(`${nodes[2]!.url}/v1/functions/pinned/rollback`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  expect(back.status, await back.text()).toBe(200);
+  for (const n of nodes)
+    await waitFor(async () => (await version(n.url, "pinned")) === a, `${n.url} to roll back to A`, 30_000);
 }, 180_000);

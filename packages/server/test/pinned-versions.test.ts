@@ -32,20 +32,58 @@ const B = fnSource(
    ctx.log.info("B");`,
   OPTIONS,
 );
-const app = tempApp({ "functions/pinned.ts": A });
+// The same as a batch function: a batch that mixes versions runs as one attempt per version.
+const batched = (body: string) => `import { defineBatchFunction, on } from "eddy";
+export default defineBatchFunction(
+  { name: "batched", triggers: [on.event({ type: ["bhold", "bfree"] })], batch: { maxSize: 10, timeout: "20ms" },
+    ${OPTIONS} },
+  async (events, ctx) => { ${body} },
+);
+`;
+const BATCH_A = batched(`
+  ctx.log.info("A");
+  if (await ctx.kv.get("release")) return;
+  return { batchItemFailures: events.filter((e) => e.type === "bhold").map((e) => ({ itemIdentifier: e.id })) };`);
+const BATCH_B = batched(`
+  if (events.some((e) => e.type === "bfree")) await ctx.kv.set("release", true);
+  ctx.log.info("B");`);
+const app = tempApp({ "functions/pinned.ts": A, "functions/batched.ts": BATCH_A });
 let eddy: RunningEddy;
 
-type Record = Invocation & { version: string; deliveryId: string };
+type Record = Invocation & {
+  version: string;
+  deliveryId: string;
+  batch?: { eventId: string; failed?: boolean }[];
+};
 
-const records = async (eventId: string) =>
-  ((await invocations(eddy.url, "pinned")) as Record[]).filter((r) => r.eventId === eventId);
-const version = async () => (await getJson<{ version: string }>(`${eddy.url}/v1/functions/pinned`)).version;
+/** The records of attempts that ran `eventId`, alone or in a batch. */
+const records = async (eventId: string, fn = "pinned") =>
+  ((await invocations(eddy.url, fn)) as Record[]).filter(
+    (r) => r.eventId === eventId || r.batch?.some((b) => b.eventId === eventId),
+  );
+const version = async (fn = "pinned") =>
+  (await getJson<{ version: string }>(`${eddy.url}/v1/functions/${fn}`)).version;
 const send = async (id: string, type: string) =>
   expect((await post(`${eddy.url}/v1/events`, { specversion: "1.0", id, source: "/t", type })).status).toBe(
     202,
   );
-const succeeded = (id: string) =>
-  waitFor(async () => (await records(id)).find((r) => r.status === "succeeded"), `${id} to succeed`, 20_000);
+const succeeded = (id: string, fn = "pinned") =>
+  waitFor(
+    async () =>
+      (await records(id, fn)).find(
+        (r) => r.status === "succeeded" && !r.batch?.some((b) => b.eventId === id && b.failed),
+      ),
+    `${id} to succeed`,
+    20_000,
+  );
+const failed = (id: string, fn = "pinned") =>
+  waitFor(
+    async () =>
+      (await records(id, fn)).find(
+        (r) => r.status === "failed" || r.batch?.some((b) => b.eventId === id && b.failed),
+      ),
+    `${id} to fail on A`,
+  );
 
 beforeAll(async () => {
   eddy = await startTestEddy(app.dir, { adminKey: KEY });
@@ -57,13 +95,14 @@ afterAll(async () => {
 
 it("finishes a delivery on the version it started on, and runs new events on the new one", async () => {
   const a = await version();
+  const batchA = await version("batched");
   await send("hold-1", "hold");
-  await waitFor(
-    async () => (await records("hold-1")).find((r) => r.status === "failed"),
-    "hold-1 to fail on A",
-  );
+  await send("bhold-1", "bhold");
+  await failed("hold-1");
+  await failed("bhold-1", "batched");
 
-  const deployed = await post(`${eddy.url}/v1/deploy`, await deployBody({ "functions/pinned.ts": B }), {
+  const body = await deployBody({ "functions/pinned.ts": B, "functions/batched.ts": BATCH_B });
+  const deployed = await post(`${eddy.url}/v1/deploy`, body, {
     "content-type": "application/json",
     authorization: `Bearer ${KEY}`,
   });
@@ -86,4 +125,15 @@ it("finishes a delivery on the version it started on, and runs new events on the
   // Events after the deploy run B, and so do their retries.
   await send("hold-2", "hold");
   expect((await succeeded("hold-2")).version).toBe(b);
+
+  // The batch function: the new event runs B alone, the held one A alone, whether or not they
+  // were leased in one batch.
+  const batchB = await version("batched");
+  await send("bfree-1", "bfree");
+  const freed = await succeeded("bfree-1", "batched");
+  expect(freed.version).toBe(batchB);
+  const held = await succeeded("bhold-1", "batched");
+  expect(held.version).toBe(batchA);
+  for (const r of await records("bhold-1", "batched")) expect(r.version).toBe(batchA);
+  for (const r of await records("bfree-1", "batched")) expect(r.version).toBe(batchB);
 }, 60_000);
