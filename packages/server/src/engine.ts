@@ -40,8 +40,6 @@ const DAY = 86_400_000;
 /** Where the extension names seen on events are kept (see router/pattern-keys.ts). */
 const EXTENSIONS_NS = "eddy:router";
 const EXTENSIONS_KEY = "extensions";
-/** Replaced versions remembered for pinned retries (older ones are opened from their bundles). */
-const RETIRED_KEPT = 64;
 
 /** Options of the engine. */
 export interface EngineOptions {
@@ -130,9 +128,7 @@ export class Engine {
   readonly #deployListeners = new Set<(changed: string[]) => void>();
   /** Versions pinned deliveries finish on after a deploy replaced them (dispatch/versions.ts). */
   readonly versions: PinnedVersions;
-  /** Versions replaced by deploys, newest last: a pinned retry opens them without a lookup. */
-  readonly #retired = new Map<string, LoadedFunction>();
-  /** Finds a version this process does not have at hand (the deployer: bundles on disk or shared). */
+  /** Finds a version by its pin (the deployer: its bundle on disk or in the shared store). */
   #findVersion: ((name: string, pin: Pin) => Promise<LoadedFunction | undefined>) | undefined;
 
   constructor(options: EngineOptions) {
@@ -289,23 +285,16 @@ export class Engine {
       ),
     );
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
-    for (const f of retired) this.#retire(f);
     for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
     return { failures, warnings };
   }
 
-  /** Remembers a replaced version, for the deliveries pinned to it. */
-  #retire({ name, file, version, bundlePath, config }: LoadedFunction): void {
-    const key = `${name}@${version}`;
-    this.#retired.delete(key);
-    this.#retired.set(key, { name, file, version, bundlePath, config });
-    if (this.#retired.size > RETIRED_KEPT) this.#retired.delete(this.#retired.keys().next().value!);
-  }
-
   /**
-   * Where versions this process has not got at hand come from when a delivery is pinned to one:
-   * the deployer, which finds their bundles in the data folder or the backend's shared store.
+   * Where a version comes from when a delivery is pinned to one the running set no longer has: the
+   * deployer, which finds its bundle in the data folder or the backend's shared store (and its
+   * configuration in the cache of what loading read). Without one, pinned deliveries run the
+   * running version.
    */
   findVersionsWith(find: (name: string, pin: Pin) => Promise<LoadedFunction | undefined>): void {
     this.#findVersion = find;
@@ -314,7 +303,7 @@ export class Engine {
   /** A version that pinned deliveries run on: its own plan and a pool that keeps nothing warm. */
   async #openVersion(name: string, pin: Pin): Promise<OpenedVersion | undefined> {
     const running = this.#functions.get(name);
-    const fn = this.#retired.get(`${name}@${pin.version}`) ?? (await this.#findVersion?.(name, pin));
+    const fn = await this.#findVersion?.(name, pin);
     if (!fn) return undefined;
     if (fn.name !== name || fn.version !== pin.version) {
       void fn.warm?.terminate();

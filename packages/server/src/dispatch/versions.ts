@@ -32,7 +32,7 @@ interface Entry {
 /**
  * The versions pinned deliveries still run on (see pins.ts). A deploy swaps the running version;
  * a delivery whose earlier attempt ran on a version the deploy replaced keeps running that version,
- * opened here on demand (from the replaced function, this process's bundles or the backend's shared
+ * opened here on demand (from its bundle in this process's data folder or the backend's shared
  * store) and closed once no attempt has used it for `idleMs`: a node holds an old version only
  * while pinned work runs on it, and can always open it again while its bundle is kept.
  */
