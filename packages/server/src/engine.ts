@@ -4,6 +4,9 @@ import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
+import type { Pin } from "./dispatch/pins.js";
+import type { OpenedVersion } from "./dispatch/versions.js";
+import { PinnedVersions } from "./dispatch/versions.js";
 import type { IngestOptions } from "./events/ingest.js";
 import type { BackpressureOptions } from "./events/backpressure.js";
 import { Backpressure } from "./events/backpressure.js";
@@ -123,6 +126,10 @@ export class Engine {
   #routes: RouteTable;
   /** Told after every deploy (the gateway drops cached responses of replaced functions). */
   readonly #deployListeners = new Set<(changed: string[]) => void>();
+  /** Versions pinned deliveries finish on after a deploy replaced them (dispatch/versions.ts). */
+  readonly versions: PinnedVersions;
+  /** Finds a version by its pin (the deployer: its bundle on disk or in the shared store). */
+  #findVersion: ((name: string, pin: Pin) => Promise<LoadedFunction | undefined>) | undefined;
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -200,9 +207,16 @@ export class Engine {
     this.#retention = setInterval(prune, 3_600_000);
     this.#retention.unref();
     setImmediate(prune);
+    this.versions = new PinnedVersions({
+      kv: options.backend.kv,
+      open: (name, pin) => this.#openVersion(name, pin),
+      idleMs: options.sandboxIdleMs,
+      log: options.log,
+    });
     this.dispatcher = new Dispatcher(
       {
         queue: options.backend.queue,
+        versions: this.versions,
         kv: options.backend.kv,
         dedupWindowMs: options.ingest.dedupWindowMs,
         prepareEmits: (events, sends, traceparent) => this.#prepareEmits(events, sends, traceparent),
@@ -274,6 +288,38 @@ export class Engine {
     for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
     return { failures, warnings };
+  }
+
+  /**
+   * Where a version comes from when a delivery is pinned to one the running set no longer has: the
+   * deployer, which finds its bundle in the data folder or the backend's shared store (and its
+   * configuration in the cache of what loading read). Without one, pinned deliveries run the
+   * running version.
+   */
+  findVersionsWith(find: (name: string, pin: Pin) => Promise<LoadedFunction | undefined>): void {
+    this.#findVersion = find;
+  }
+
+  /** A version that pinned deliveries run on: its own plan and a pool that keeps nothing warm. */
+  async #openVersion(name: string, pin: Pin): Promise<OpenedVersion | undefined> {
+    const running = this.#functions.get(name);
+    const fn = await this.#findVersion?.(name, pin);
+    if (!fn) return undefined;
+    if (fn.name !== name || fn.version !== pin.version) {
+      void fn.warm?.terminate();
+      return undefined;
+    }
+    const plan = new DeliveryPlan(fn.name, fn.config);
+    const pool = this.#pool(fn, 0);
+    this.log.info(
+      { fn: name, version: pin.version, running: running?.version },
+      "running pinned deliveries on a replaced version",
+    );
+    return {
+      target: target(fn, plan, pool, this.log, this.#callbackTargets),
+      abortAll: (reason) => pool.abortAll(reason),
+      close: (force) => pool.close(force),
+    };
   }
 
   /**
@@ -422,7 +468,8 @@ export class Engine {
     };
   }
 
-  #pool(fn: LoadedFunction): SandboxPool {
+  /** @param min sandboxes kept warm; default the function's `concurrency.min`. */
+  #pool(fn: LoadedFunction, min = fn.config.concurrency.min): SandboxPool {
     const o = this.#options;
     const c = fn.config;
     return new SandboxPool(
@@ -431,7 +478,7 @@ export class Engine {
         load: { file: fn.file, bundlePath: fn.bundlePath, env: o.env, region: o.region },
         memoryMb: c.memoryMb,
         max: c.concurrency.max,
-        min: c.concurrency.min,
+        min,
         perSandbox: c.concurrency.perSandbox ?? 1,
         idleMs: c.concurrency.idleTimeoutMs ?? o.sandboxIdleMs,
         loadTimeoutMs: o.loadTimeoutMs,
@@ -493,12 +540,14 @@ export class Engine {
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
     const stopping = this.dispatcher.stop().then(() => "done" as const);
     for (const f of this.#functions.values()) f.pool.abortAll("the server is shutting down");
+    this.versions.abortAll("the server is shutting down");
     const finished = await Promise.race([stopping, graceOver]);
     clearTimeout(timer);
     if (finished === "timeout") {
       this.log.warn({ graceMs }, "grace period over: stopping attempts in flight; they will run again");
     }
     await Promise.all([...this.#functions.values()].map((f) => f.pool.close(finished === "timeout")));
+    await this.versions.close(finished === "timeout");
     await this.blanks.close();
     await this.observer.close().catch((err: unknown) => this.log.warn({ err }, "span export did not flush"));
     await this.meter.close();
@@ -517,6 +566,7 @@ function target(
   const t: DispatchTarget = {
     name: f.name,
     version: f.version,
+    file: f.file,
     plan,
     // An async gateway request is a delivery whose event carries the request.
     invoke: http

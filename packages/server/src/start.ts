@@ -209,6 +209,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     },
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
+  let following: Deployer | undefined;
   try {
     const keys = new KeyStore(backend.kv, backend);
     const auth = credentials({
@@ -237,6 +238,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       log.warn("process sandboxes are unconfined: Node's permission model only, no OS boundary");
     const deployer = new Deployer(engine, bundleDir);
     const loaded = await loadFunctions(dir, bundleDir, engine.inspectOptions());
+    following = deployer;
     const started = await deployer.start(loaded.functions);
     const failures = [...loaded.failures, ...started.failures];
     for (const w of started.warnings) log.warn({ file: w.file }, w.message);
@@ -276,11 +278,13 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
       close: (graceMs?: number) =>
         (closing ??= (async () => {
           engine.queues.stop();
+          await deployer.close();
           await server.close();
           await engine.close(graceMs);
         })()),
     };
   } catch (err) {
+    await following?.close();
     await http?.close();
     await engine.close();
     throw err;

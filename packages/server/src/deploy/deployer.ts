@@ -13,6 +13,7 @@ import type { Bundle } from "../runtime/bundler.js";
 import { bundleFileName, versionOf } from "../runtime/bundler.js";
 import type { DeployedVersion, DeployState } from "./state.js";
 import { DeployStateStore, HISTORY_LIMIT } from "./state.js";
+import { DeploySync } from "./sync.js";
 
 /** What a deploy did to one function. */
 export interface DeployChange {
@@ -48,25 +49,72 @@ const FILE = /^[A-Za-z0-9_][A-Za-z0-9._/-]*\.(ts|mts|js|mjs)$/;
  *
  * At start, the folder wins only if it changed since it was last deployed: a server restarted on an
  * untouched folder keeps the versions deployed over HTTP and the rollbacks made since.
+ *
+ * Processes sharing a backend (cluster nodes) share that record: a change made through one is
+ * announced, and every other one applies the recorded set ({@link reconcile}, driven by
+ * {@link DeploySync}). The engine also finds here the versions that pinned deliveries still run.
  */
 export class Deployer {
   readonly #engine: Engine;
   readonly #store: DeployStateStore;
   readonly #bundleDir: string;
+  readonly #sync: DeploySync;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(engine: Engine, bundleDir: string) {
     this.#engine = engine;
     this.#store = new DeployStateStore(engine.backend.kv);
     this.#bundleDir = bundleDir;
+    this.#sync = new DeploySync({
+      backend: engine.backend,
+      store: this.#store,
+      reconcile: () => this.reconcile(),
+      log: engine.log,
+    });
+    engine.findVersionsWith(async (name, pin) => {
+      const [fn] = await this.#materialize([{ name, ...pin }], new Map());
+      return fn;
+    });
   }
 
   /**
    * At start: the folder's functions, or what ran before the restart if the folder is unchanged.
-   * `failures`: functions the engine refused (they do not run; the others do).
+   * `failures`: functions the engine refused (they do not run; the others do). Then follows the
+   * deploys made through other processes.
    */
-  start(folder: LoadedFunction[]): Promise<Applied> {
-    return this.#serial(() => this.#retryConflicts(() => this.#start(folder)));
+  async start(folder: LoadedFunction[]): Promise<Applied> {
+    const applied = await this.#serial(() => this.#retryConflicts(() => this.#start(folder)));
+    this.#sync.start();
+    return applied;
+  }
+
+  /**
+   * Makes the running set the recorded one, if it is not: another process (a cluster node) deployed.
+   * Bundles this process lacks come from the backend's shared store.
+   */
+  reconcile(): Promise<void> {
+    return this.#serial(async () => {
+      const state = await this.#store.read();
+      const wanted = state.running.flatMap((name) => {
+        const h = state.history[name];
+        return h && h.length > 0 ? [{ name, ...last(h) }] : [];
+      });
+      const running = this.#engine.deployed();
+      if (same(wanted.map(versionKey).sort(), running.map(versionKey).sort())) return;
+      const fns = await this.#materialize(wanted, new Map(running.map((f) => [versionKey(f), f])));
+      const { failures } = await this.#engine.deploy(fns);
+      for (const f of failures)
+        this.#engine.log.error({ file: f.file }, `function not deployed: ${f.message}`);
+      this.#engine.log.info(
+        { functions: wanted.map(versionKey) },
+        "applied a deploy made through another node",
+      );
+    });
+  }
+
+  /** Stops following other processes' deploys. */
+  close(): Promise<void> {
+    return this.#sync.close();
   }
 
   /**
@@ -89,7 +137,7 @@ export class Deployer {
       const state = await this.#store.read();
       const key = folderKey(folder);
       if (state.folder && same(state.folder, key)) {
-        const loaded = new Map(folder.map((f) => [`${f.name}@${f.version}`, f]));
+        const loaded = new Map(folder.map((f) => [versionKey(f), f]));
         const wanted = state.running.map((name) => ({ name, ...last(state.history[name]!) }));
         const fns = await this.#materialize(wanted, loaded);
         for (const f of folder) if (!fns.includes(f)) void f.warm?.terminate();
@@ -183,6 +231,7 @@ export class Deployer {
       const others = this.#engine.deployed().filter((f) => f.name !== name);
       await this.#engine.deploy([...others, fn!]);
       await this.#store.write(state);
+      this.#sync.announce();
       return { name, change: "updated", version: target.version, previous: current.version };
     });
   }
@@ -228,6 +277,7 @@ export class Deployer {
     state.refused = via === "folder" ? failures : [];
     await this.#share(next);
     await this.#store.write(state);
+    this.#sync.announce();
     return { changes, failures, warnings: deployed.warnings };
   }
 
@@ -251,7 +301,7 @@ export class Deployer {
 
   /** Loaded functions for recorded versions: from `loaded` when there, else their stored bundles. */
   async #materialize(
-    wanted: (DeployedVersion & { name: string })[],
+    wanted: { name: string; version: string; file: string }[],
     loaded: Map<string, LoadedFunction>,
   ): Promise<LoadedFunction[]> {
     const out: LoadedFunction[] = [];
@@ -308,8 +358,12 @@ export class Deployer {
   }
 }
 
+function versionKey(f: { name: string; version: string }): string {
+  return `${f.name}@${f.version}`;
+}
+
 function folderKey(functions: LoadedFunction[]): string[] {
-  return functions.map((f) => `${f.name}@${f.version}`).sort();
+  return functions.map(versionKey).sort();
 }
 
 function same(a: string[], b: string[]): boolean {

@@ -29,10 +29,19 @@ export interface DeployState {
 
 const NS = "eddy:deploy";
 const KEY = "state";
+/**
+ * Bumped after every write of the state: a small entry whose version every process can read often
+ * to learn that the state changed (cluster nodes converge on it), without reading the whole state.
+ */
+const HEAD = "head";
 /** Versions kept per function for rollback. */
 export const HISTORY_LIMIT = 20;
 
-/** The deployment state in the backend's key-value store, written with compare-and-set. */
+/**
+ * The deployment state in the backend's key-value store, written with compare-and-set. Everything
+ * that stores or watches deploy state goes through this class, so that storing it otherwise (per
+ * function, per key) changes this file only.
+ */
 export class DeployStateStore {
   readonly #kv: KeyValue;
   #version = 0;
@@ -59,5 +68,14 @@ export class DeployStateStore {
         "[deploy] the deployment state was changed by another process; retry the deploy",
       );
     this.#version = v;
+    await this.#kv.set(NS, HEAD, v);
+  }
+
+  /**
+   * A number that changes after every write of the state by any process (0 before the first): a
+   * process that saw it change reads the state again. Cheap to read often.
+   */
+  async revision(): Promise<number> {
+    return (await this.#kv.get(NS, HEAD))?.version ?? 0;
   }
 }

@@ -29,11 +29,15 @@ import { claimIdempotencyKey } from "./idempotency.js";
 import type { Claim } from "./idempotency.js";
 import { decideOutcome, skippedRecord } from "./outcome.js";
 import { BatchItemFailedError, errorInfo, EventTooOldError, InvalidEmitError } from "../errors/attempt.js";
+import { pinWrites } from "./pins.js";
+import { PinnedVersions } from "./versions.js";
 
 /** The running version of a function, as the dispatcher needs it. */
 export interface DispatchTarget {
   name: string;
   version: string;
+  /** The source file of the version (with it, names its bundle: see pins.ts). */
+  file: string;
   plan: DeliveryPlan;
   throttle?: Throttle;
   rateLimit?: RateLimit;
@@ -61,6 +65,8 @@ export interface DispatchDeps {
   emitted(entries: AppendEntry[], results: AppendResult[]): Promise<void>;
   log: Logger;
   observer?: Observer;
+  /** Versions that pinned deliveries run on after a deploy replaced them. Without: the running one. */
+  versions?: PinnedVersions;
 }
 
 /** What the scheduler learns from an attempt. */
@@ -72,12 +78,39 @@ export interface AttemptReport {
 }
 
 /**
- * One attempt of one delivery, or of a batch: the guards that may settle it without running
+ * Runs a leased unit on the version each of its deliveries is pinned to (see pins.ts): a retry of a
+ * delivery whose earlier attempt ran on a version since replaced runs that version again; the
+ * others, `target`. A batch that mixes versions runs as one attempt per version, one after another.
+ */
+export async function runAttempt(
+  target: DispatchTarget,
+  unit: LeasedDelivery[],
+  deps: DispatchDeps,
+  free: () => void,
+): Promise<AttemptReport> {
+  if (!deps.versions || !PinnedVersions.concerns(unit)) return runOn(target, unit, deps, free);
+  const groups = await deps.versions.split(target, unit);
+  const report: AttemptReport = {};
+  for (const [i, g] of groups.entries()) {
+    try {
+      const r = await runOn(g.target, g.unit, deps, i === groups.length - 1 ? free : () => undefined);
+      if (r.ranMs !== undefined) report.ranMs = (report.ranMs ?? 0) + r.ranMs;
+      if (r.dueAgainAt !== undefined)
+        report.dueAgainAt = Math.min(report.dueAgainAt ?? Infinity, r.dueAgainAt);
+    } finally {
+      g.done();
+    }
+  }
+  return report;
+}
+
+/**
+ * One attempt of one delivery, or of a batch, on one version: the guards that may settle it without running
  * (maxEventAge, rate limit, throttle, idempotency), the run in the sandbox, and the settle of its
  * outcome with the invocation record, emits and idempotency record in one durable write.
  * `free` is called as soon as the function stops running.
  */
-export async function runAttempt(
+async function runOn(
   target: DispatchTarget,
   batch: LeasedDelivery[],
   deps: DispatchDeps,
@@ -168,6 +201,7 @@ export async function runAttempt(
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);
     if (target.hooks) kv.push(...target.hooks.kv(d, settlement, invocation));
+    kv.push(...pinWrites(target, d, settlement));
     // One record per attempt: a batch's goes with its first delivery and lists every item.
     if (config.batch && i === 0) {
       invocation.batch = live.map((x) => ({
@@ -267,7 +301,7 @@ async function settleUnrun(
   rec: InvocationRecord,
   deps: DispatchDeps,
 ): Promise<void> {
-  const kv = target.hooks?.kv(d, settlement, rec) ?? [];
+  const kv = [...(target.hooks?.kv(d, settlement, rec) ?? []), ...pinWrites(target, d, settlement)];
   const r = await deps.queue.settle(d, settlement, {
     invocation: rec,
     dedupWindowMs: deps.dedupWindowMs,
