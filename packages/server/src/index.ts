@@ -53,3 +53,5 @@ export {
 } from "./runtime/errors.js";
 export { rowToInvocation } from "./backends/invocation-row.js";
 export type { InvocationRow } from "./backends/invocation-row.js";
+export { realClock } from "./clock/clock.js";
+export type { Clock, ClockTimer } from "./clock/clock.js";

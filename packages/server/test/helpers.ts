@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { bundleFunctions, createLogger, startEddy } from "@eddy/server";
 import type { Backend, EddyOptions, RunningEddy } from "@eddy/server";
+import { ManualClock } from "@eddy/server/testing";
 
 /** A temporary app folder with the given files (paths relative to it); removed by `cleanup`. */
 export function tempApp(files: Record<string, string>): { dir: string; cleanup: () => void } {
@@ -45,6 +46,21 @@ let testBackend: (() => Promise<Backend>) | undefined;
  */
 export function useTestBackend(open: () => Promise<Backend>): void {
   testBackend = open;
+}
+
+/**
+ * A manual clock for a test that drives time (see ManualClock), starting at `start`; undefined when
+ * the tests run on another backend than the embedded one (`useTestBackend`): the cluster's times
+ * are PostgreSQL's and JetStream's, so there the test runs on real time and waits for the same
+ * signals. Advance it with {@link advance}, which does nothing on real time.
+ */
+export function testClock(start?: number): ManualClock | undefined {
+  return testBackend ? undefined : new ManualClock(start);
+}
+
+/** Moves a manual clock forward by `ms` (on real time, `clock` undefined: nothing; time passes by itself). */
+export async function advance(clock: ManualClock | undefined, ms: number): Promise<void> {
+  await clock?.advance(ms);
 }
 
 /** Starts Eddy in this process on a free port, quiet unless EDDY_TEST_LOG is set. */
