@@ -58,9 +58,31 @@ export function testClock(start?: number): ManualClock | undefined {
   return testBackend ? undefined : new ManualClock(start);
 }
 
-/** Moves a manual clock forward by `ms` (on real time, `clock` undefined: nothing; time passes by itself). */
-export async function advance(clock: ManualClock | undefined, ms: number): Promise<void> {
-  await clock?.advance(ms);
+/**
+ * Lets something the server scheduled `ms` from now come (a retry, a debounce, a batch window): on
+ * a manual clock, waits until its timer is armed, then advances by `ms`. On real time (`clock`
+ * undefined) nothing: it comes by itself, and the test waits for its effect as it would anyway.
+ */
+export async function advanceWhenArmed(clock: ManualClock | undefined, ms: number): Promise<void> {
+  if (!clock) return;
+  await clock.whenArmed(clock.now() + ms);
+  await clock.advance(ms);
+}
+
+/**
+ * {@link waitFor}, moving a manual clock `stepMs` forward before each look: for a test that needs
+ * time to pass but does not check exact times. On real time, plain waitFor.
+ */
+export async function advanceUntil<T>(
+  clock: ManualClock | undefined,
+  stepMs: number,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+): Promise<T> {
+  return waitFor(async () => {
+    await clock?.advance(stepMs);
+    return probe();
+  }, what);
 }
 
 /** Starts Eddy in this process on a free port, quiet unless EDDY_TEST_LOG is set. */
