@@ -1,9 +1,11 @@
 // The manual clock the timing tests drive the server with: timers fire in time order, each at its
 // own time, only when the test advances (or, when due now, at once), and a test can wait until the
 // server has armed the timer it is about to advance to.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { realClock } from "@eddy/server";
+import { createLogger, openEmbeddedBackend, realClock, startEddy } from "@eddy/server";
 import { ManualClock } from "@eddy/server/testing";
+import { tempApp } from "./helpers.js";
 
 describe("ManualClock", () => {
   it("fires due timers in time order, each at its own time, and those they arm on the way", async () => {
@@ -66,5 +68,23 @@ describe("ManualClock", () => {
     const now = realClock.now();
     expect(now).toBeGreaterThanOrEqual(before);
     expect(now).toBeLessThanOrEqual(Date.now());
+  });
+});
+
+describe("startEddy({ clock })", () => {
+  it("refuses a backend that keeps another clock: its lease ends would be read on the wrong one", async () => {
+    const app = tempApp({});
+    const backend = openEmbeddedBackend({ path: join(app.dir, "eddy.db") });
+    try {
+      const log = createLogger({ level: "silent" });
+      await expect(
+        startEddy({ dir: app.dir, port: 0, log, backend, clock: new ManualClock() }),
+      ).rejects.toThrow(
+        /the embedded backend keeps another clock than the engine's: open it with the same clock/,
+      );
+    } finally {
+      await backend.close();
+      app.cleanup();
+    }
   });
 });
