@@ -1,5 +1,7 @@
 import type { CloudEvent } from "eddy";
 import type { AppendEntry, Backend } from "./backends/types.js";
+import type { Clock, ClockTimer } from "./clock/clock.js";
+import { realClock } from "./clock/clock.js";
 import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
@@ -72,6 +74,11 @@ export interface EngineOptions {
   routePrefix?: string;
   /** Where async requests' callbacks may go (default: public addresses only). */
   callbackTargets?: CallbackTargets;
+  /**
+   * Where the engine reads the time and waits (dispatch, schedules, queues, retention); it must
+   * be the backend's own (`Backend.clock`). Default: the real clock.
+   */
+  clock?: Clock;
 }
 
 /** A deployed function version with its sandbox pool and delivery plan. */
@@ -110,7 +117,9 @@ export class Engine {
   readonly budgets: BudgetWatcher;
   /** Usage of attempts that keep no record (see {@link UsageMeter}). */
   readonly meter: UsageMeter;
-  readonly #retention: NodeJS.Timeout;
+  /** The clock of every time-based decision; the backend's. */
+  readonly clock: Clock;
+  readonly #retention: ClockTimer;
   /**
    * Function files of the app that did not bundle or load, with why: the folder at start, then each
    * `eddy dev` reload (a file loaded again is removed). `/readyz` fails while there are any.
@@ -133,6 +142,13 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.#options = options;
+    this.clock = options.clock ?? realClock;
+    const clock = this.clock;
+    if (clock !== (options.backend.clock ?? realClock)) {
+      throw new Error(
+        `the ${options.backend.name} backend keeps another clock than the engine's: open it with the same clock (embedded: openEmbeddedBackend({ clock })), or leave clock unset${options.backend.clock ? "" : ` (the ${options.backend.name} backend runs on real time only)`}`,
+      );
+    }
     this.#callbackTargets = options.callbackTargets ?? new CallbackTargets();
     this.#routes = RouteTable.empty(options.routePrefix ?? "");
     this.backend = options.backend;
@@ -174,10 +190,11 @@ export class Engine {
       this.observer,
       this.backpressure,
     );
-    this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries));
+    this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries), clock);
     this.scheduler = new Scheduler({
       kv: options.backend.kv,
       log: options.log,
+      clock,
       publish: async (event) => {
         const [r] = await this.ingestor.ingest([event]);
         if (r?.status === "rejected") throw new Error(r.refusal.detail);
@@ -196,7 +213,7 @@ export class Engine {
       },
     });
     const prune = () => {
-      const now = Date.now();
+      const now = clock.now();
       options.backend.records
         .prune({
           before: now - (options.retention?.recordsMs ?? 30 * DAY),
@@ -204,8 +221,7 @@ export class Engine {
         })
         .catch((err: unknown) => options.log.warn({ err }, "retention: pruning records failed"));
     };
-    this.#retention = setInterval(prune, 3_600_000);
-    this.#retention.unref();
+    this.#retention = clock.setInterval(prune, 3_600_000);
     setImmediate(prune);
     this.versions = new PinnedVersions({
       kv: options.backend.kv,
@@ -223,6 +239,7 @@ export class Engine {
         emitted: (entries, results) => this.ingestor.appended(entries, results),
         log: options.log,
         observer: this.observer,
+        clock,
       },
       (consumer, leased) => this.queues.enforceRedrive(consumer, leased),
     );
@@ -264,7 +281,7 @@ export class Engine {
         warm: undefined,
         pool,
         plan,
-        target: target(fn, plan, pool, this.log, this.#callbackTargets),
+        target: target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
       });
     }
     this.#functions = next;
@@ -316,7 +333,7 @@ export class Engine {
       "running pinned deliveries on a replaced version",
     );
     return {
-      target: target(fn, plan, pool, this.log, this.#callbackTargets),
+      target: target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
       abortAll: (reason) => pool.abortAll(reason),
       close: (force) => pool.close(force),
     };
@@ -533,7 +550,7 @@ export class Engine {
    */
   async close(graceMs = 30_000): Promise<void> {
     this.budgets.stop();
-    clearInterval(this.#retention);
+    this.clock.clearInterval(this.#retention);
     this.#unwatch?.();
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
@@ -561,6 +578,7 @@ function target(
   pool: SandboxPool,
   log: Logger,
   callbacks: CallbackTargets,
+  clock: Clock,
 ): DispatchTarget {
   const http = f.config.triggers.some((t) => t.kind === "http");
   const t: DispatchTarget = {
@@ -573,7 +591,7 @@ function target(
       ? (req, timeoutMs) => pool.invoke(withHttpRequest(req), timeoutMs)
       : (req, timeoutMs) => pool.invoke(req, timeoutMs),
   };
-  if (http) t.hooks = httpDispatchHooks(log, callbacks);
+  if (http) t.hooks = httpDispatchHooks(log, callbacks, clock);
   const { throttle, rateLimit } = f.config;
   if (throttle) t.throttle = new Throttle(throttle.limit, throttle.periodMs, throttle.burst);
   if (rateLimit) t.rateLimit = new RateLimit(rateLimit.limit, rateLimit.periodMs);

@@ -51,3 +51,5 @@ export * from "./errors/attempt.js";
 export * from "./errors/start.js";
 export { rowToInvocation } from "./backends/invocation-row.js";
 export type { InvocationRow } from "./backends/invocation-row.js";
+export { realClock } from "./clock/clock.js";
+export type { Clock, ClockTimer } from "./clock/clock.js";

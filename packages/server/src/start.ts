@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { RESERVED_PATHS } from "eddy";
 import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
+import type { Clock } from "./clock/clock.js";
 import { Deployer } from "./deploy/deployer.js";
 import { Engine } from "./engine.js";
 import { MAX_JSON_DEPTH } from "./events/nesting.js";
@@ -75,6 +76,14 @@ export interface EddyOptions {
   strict?: boolean;
   /** A backend other than the embedded one (cluster mode). */
   backend?: Backend;
+  /**
+   * Where the server reads the time and waits: due times, leases, backoff, flow control,
+   * schedules, the gateway's cache and rate limits, key expiry, the embedded store's expiry and
+   * dedup windows. Default: the real clock. Tests give a `ManualClock` (`@eddy/server/testing`)
+   * and advance it instead of sleeping. With `backend`, it must be the clock that backend was
+   * opened with (the cluster backend runs on real time only).
+   */
+  clock?: Clock;
   /** Export spans over OTLP/HTTP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT, if set). */
   otlpEndpoint?: string;
   /** Share of traces exported over OTLP, 0-1 (default: OTEL_TRACES_SAMPLER_ARG, else 1). */
@@ -178,11 +187,16 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   const bundleDir = join(dataDir, "bundles");
   const backend =
     options.backend ??
-    openEmbeddedBackend({ path: join(dataDir, "eddy.db"), durability: options.durability ?? "full" });
+    openEmbeddedBackend({
+      path: join(dataDir, "eddy.db"),
+      durability: options.durability ?? "full",
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
   const otlpEndpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const callbackTargets = new CallbackTargets({ allow: options.gateway?.callbackAllow ?? [] });
   const engine = new Engine({
     backend,
+    ...(options.clock ? { clock: options.clock } : {}),
     log,
     observability: {
       ...(otlpEndpoint ? { otlpEndpoint } : {}),
@@ -211,7 +225,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   let http: ReturnType<typeof createHttpServer> | undefined;
   let following: Deployer | undefined;
   try {
-    const keys = new KeyStore(backend.kv, backend);
+    const keys = new KeyStore(backend.kv, backend, engine.clock);
     const auth = credentials({
       ...(options.adminKey !== undefined ? { adminKey: options.adminKey } : {}),
       keys,

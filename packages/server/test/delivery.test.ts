@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import {
+  advanceWhenArmed,
+  fnSource,
+  invocations,
+  post,
+  startTestEddy,
+  tempApp,
+  testClock,
+  waitFor,
+} from "./helpers.js";
 
 const fast = `retries: { maxAttempts: 3, backoff: { initial: "50ms", factor: 2, max: "1s", jitter: "none" } }`;
 const app = tempApp({
@@ -49,9 +58,11 @@ const app = tempApp({
   ),
 });
 let eddy: RunningEddy;
+// Backoff is waited for on it (on the cluster, real time: see testClock).
+const clock = testClock();
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir);
+  eddy = await startTestEddy(app.dir, { clock });
 });
 afterAll(async () => {
   await eddy?.close();
@@ -63,9 +74,30 @@ async function send(type: string, id: string, data: unknown = {}) {
   expect(res.status).toBe(202);
 }
 
+/** Lets the retries of `eventId` in `fn` come, `delays` apart: each once the attempt before it is on record. */
+async function retries(fn: string, eventId: string, delays: number[]): Promise<void> {
+  for (const [i, ms] of delays.entries()) {
+    await waitFor(
+      async () => (await invocations(eddy.url, fn)).filter((x) => x.eventId === eventId).length > i,
+      `attempt ${i + 1} of ${eventId}`,
+    );
+    await advanceWhenArmed(clock, ms);
+  }
+}
+
+/** Start times of the attempts of `eventId`, from the first. */
+async function startOffsets(fn: string, eventId: string): Promise<number[]> {
+  const starts = (await invocations(eddy.url, fn))
+    .filter((x) => x.eventId === eventId)
+    .map((x) => x.startedAt)
+    .sort((a, b) => a - b);
+  return starts.map((t) => t - starts[0]!);
+}
+
 describe("retries and dead letters", () => {
   it("retries with backoff until success and records every attempt", async () => {
     await send("flaky", "f1");
+    await retries("flaky", "f1", [50, 100]);
     const list = await waitFor(async () => {
       const l = (await invocations(eddy.url, "flaky")).filter((i) => i.eventId === "f1");
       return l.some((i) => i.status === "succeeded") && l;
@@ -76,10 +108,13 @@ describe("retries and dead letters", () => {
       [3, "succeeded", "ack"],
     ]);
     expect(list[2]!.error?.message).toBe("attempt 1 failed");
+    // 50 ms, then twice that (factor 2, no jitter).
+    if (clock) expect(await startOffsets("flaky", "f1")).toEqual([0, 50, 150]);
   });
 
   it("dead-letters after maxAttempts with the last error", async () => {
     await send("fail", "a1");
+    await retries("always-fails", "a1", [50, 100]);
     const dead = await waitFor(
       async () => (await eddy.engine.backend.queue.listDead("always-fails", { limit: 10 }))[0],
       "dead letter",
@@ -107,15 +142,17 @@ describe("retries and dead letters", () => {
 
   it("waits as long as a RetryAfterError asks", async () => {
     await send("retryafter", "r1");
-    const list = await waitFor(async () => {
-      const l = await invocations(eddy.url, "retry-after");
-      return l.length === 2 && l;
-    }, "second attempt");
-    const [second, first] = list as unknown as [
-      { startedAt: number },
-      { startedAt: number; durationMs: number },
-    ];
-    expect(second.startedAt - first.startedAt).toBeGreaterThanOrEqual(290);
+    if (clock) {
+      await waitFor(async () => (await invocations(eddy.url, "retry-after")).length === 1, "first attempt");
+      // Not at the backoff (50 ms): nothing is due before the 300 ms asked for.
+      await clock.advance(299);
+      expect(await eddy.engine.backend.queue.counts("retry-after")).toMatchObject({ ready: 1, leased: 0 });
+      await advanceWhenArmed(clock, 1);
+    }
+    await waitFor(async () => (await invocations(eddy.url, "retry-after")).length === 2, "second attempt");
+    const [, second] = await startOffsets("retry-after", "r1");
+    if (clock) expect(second).toBe(300);
+    else expect(second).toBeGreaterThanOrEqual(290);
   });
 
   it("times out a hanging attempt and records FunctionTimeoutError", async () => {
@@ -141,11 +178,16 @@ describe("emitted events", () => {
 
   it("from a failed attempt are never published", async () => {
     await send("emit", "e2", { fail: true });
+    await retries("emitter", "e2", [50]);
     await waitFor(async () => {
       const l = await invocations(eddy.url, "downstream");
       return l.find((i) => (i.logs[0]?.fields as { from?: string } | undefined)?.from === "e2");
     }, "downstream run of the retry");
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing else is queued for downstream: no other run of e2's emits can come.
+    await waitFor(async () => {
+      const c = await eddy.engine.backend.queue.counts("downstream");
+      return c.ready === 0 && c.leased === 0;
+    }, "nothing left for downstream");
     const fromE2 = (await invocations(eddy.url, "downstream")).filter(
       (i) => (i.logs[0]?.fields as { from?: string } | undefined)?.from === "e2",
     );

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, invocations, post, startGate, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import {
+  advanceWhenArmed,
+  fnSource,
+  invocations,
+  post,
+  startGate,
+  startTestEddy,
+  tempApp,
+  testClock,
+  waitFor,
+} from "./helpers.js";
 import type { Gate, Invocation } from "./helpers.js";
 
 // Each function logs when it starts and ends, and what it got. An event with data.gate waits at
@@ -62,10 +72,13 @@ export default defineBatchFunction(
 let eddy: RunningEddy;
 let url: string;
 let gate: Gate;
+// Backoff, throttle, debounce and batch windows are waited for on it (on the cluster, real time:
+// see testClock). The handlers' own times (t0, t1) are real: a sandbox keeps its clock.
+const clock = testClock();
 
 beforeAll(async () => {
   gate = await startGate();
-  eddy = await startTestEddy(app.dir);
+  eddy = await startTestEddy(app.dir, { clock });
   url = eddy.url;
   expect(eddy.failures).toEqual([]);
 });
@@ -104,6 +117,12 @@ const ran = (list: Invocation[]) =>
     .filter((i) => i.status === "succeeded")
     .map((i) => i.logs[0]!.fields as unknown as Ran)
     .sort((a, b) => a.t0 - b.t0);
+/** Resolves once no delivery of `fn` is queued or leased: nothing more of it can run. */
+const drained = (fn: string) =>
+  waitFor(async () => {
+    const c = await eddy.engine.backend.queue.counts(fn);
+    return c.ready === 0 && c.leased === 0;
+  }, `nothing left queued for ${fn}`);
 
 describe("idempotency", () => {
   it("runs at most once successfully per key; later events with the key are skipped", async () => {
@@ -122,6 +141,11 @@ describe("idempotency", () => {
 
   it("a failed attempt does not use the key up", async () => {
     await send("idem", { orderId: "o-3", failFirst: true });
+    await waitFor(
+      async () => (await invocations(url, "once")).some((i) => i.status === "failed"),
+      "the first attempt to fail",
+    );
+    await advanceWhenArmed(clock, 50);
     await waitFor(
       async () =>
         ran(await invocations(url, "once")).some((r) => (r.data as { orderId: string }).orderId === "o-3"),
@@ -154,16 +178,23 @@ describe("flow control", () => {
   });
 
   it("throttle: the excess waits, starts are spread at the rate", async () => {
+    const succeeded = async () =>
+      (await invocations(url, "throttled")).filter((i) => i.status === "succeeded");
     await sendBatch(Array.from({ length: 6 }, () => ({ type: "throttle", data: {} })));
+    // 4 per second with no burst: one admission now, then one every 250 ms.
+    for (let n = 1; clock && n < 6; n++) {
+      await waitFor(async () => (await succeeded()).length === n, `throttled run ${n}`);
+      await advanceWhenArmed(clock, 250);
+    }
     const runs = await waitFor(async () => {
-      const r = (await invocations(url, "throttled")).filter((i) => i.status === "succeeded");
+      const r = await succeeded();
       return r.length === 6 && r;
     }, "six throttled runs");
-    // 4 per second with no burst: six admissions take at least 5 intervals of 250 ms. Measured
-    // when each attempt was admitted, not in the handler: the first one's cold start would
-    // shorten the span between the handlers' starts.
+    // Measured when each attempt was admitted, not in the handler: the first one's cold start
+    // would shorten the span between the handlers' starts.
     const starts = runs.map((r) => r.startedAt).sort((x, y) => x - y);
-    expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(5 * 250 - 30);
+    if (clock) expect(starts.map((t) => t - starts[0]!)).toEqual([0, 250, 500, 750, 1000, 1250]);
+    else expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(5 * 250 - 30);
   });
 
   it("rate limit: the excess is dropped and recorded as skipped", async () => {
@@ -183,17 +214,30 @@ describe("flow control", () => {
     await send("debounce", { k: "x", v: 2 });
     await send("debounce", { k: "y", v: 1 });
     await send("debounce", { k: "x", v: 3 });
+    if (clock) {
+      // Quiet for less than the period: nothing runs yet.
+      await clock.advance(299);
+      expect(await invocations(url, "debounced")).toEqual([]);
+      await advanceWhenArmed(clock, 1);
+    }
     const runs = await waitFor(async () => {
       const r = ran(await invocations(url, "debounced"));
       return r.length === 2 && r;
     }, "two debounced runs");
-    await new Promise((r) => setTimeout(r, 400));
+    await drained("debounced");
     expect(ran(await invocations(url, "debounced"))).toHaveLength(2);
     expect(runs.map((r) => `${r.data.k}${r.data.v}`).sort()).toEqual(["x3", "y1"]);
   });
 
   it("batching: up to maxSize events per run, the rest after the timeout", async () => {
     const ids = await sendBatch(Array.from({ length: 7 }, () => ({ type: "batch", data: {} })));
+    const ranIds = async () =>
+      (await invocations(url, "batched")).flatMap((i) => (i.logs[0]!.fields as { ids: string[] }).ids);
+    if (clock) {
+      // Two full batches at once; the seventh event waits out the batch window.
+      await waitFor(async () => (await ranIds()).length === 6, "two full batches");
+      await advanceWhenArmed(clock, 300);
+    }
     const batches = await waitFor(async () => {
       const l = (await invocations(url, "batched")).map((i) => (i.logs[0]!.fields as { ids: string[] }).ids);
       return l.flat().length === 7 && l;
@@ -226,7 +270,7 @@ describe("flow control", () => {
       const r = ran(await invocations(url, "cancellable"));
       return r.length >= 2 && r;
     }, "the uncancelled runs");
-    await new Promise((r) => setTimeout(r, 300));
+    await drained("cancellable");
     expect(ran(await invocations(url, "cancellable")).map((r) => r.data.orderId)).toEqual(["busy", "o-10"]);
     expect(runs[0]!.data.orderId).toBe("busy");
   });
@@ -242,7 +286,7 @@ describe("flow control", () => {
       const r = ran(await invocations(url, "cancellable"));
       return r.some((x) => x.data.orderId === "o-21");
     }, "the run that was not cancelled");
-    await new Promise((r) => setTimeout(r, 200));
+    await drained("cancellable");
     const orders = ran(await invocations(url, "cancellable")).map((r) => r.data.orderId);
     expect(orders).not.toContain("o-20");
   });

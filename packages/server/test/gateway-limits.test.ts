@@ -2,6 +2,7 @@
 // real HTTP with real sandboxes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
+import { ManualClock } from "@eddy/server/testing";
 import { startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 const fn = (name: string, route: string, body: string) => `import { defineFunction, on } from "eddy";
@@ -43,9 +44,11 @@ const app = tempApp({
   ),
 });
 let eddy: RunningEddy;
+// Cache lifetimes and rate-limit buckets are counted on it: the test moves time, it does not wait.
+const clock = new ManualClock();
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir, { gateway: { maxResponseBytes: 4096 } });
+  eddy = await startTestEddy(app.dir, { gateway: { maxResponseBytes: 4096 }, clock });
 });
 afterAll(async () => {
   await eddy?.close();
@@ -156,7 +159,10 @@ describe("response cache", () => {
     const dropped = await fetch(`${eddy.url}/v1/cache?function=cached&path=/cached/3`, { method: "DELETE" });
     expect(await json(dropped)).toEqual({ invalidated: 1 });
     expect((await get("/cached/3")).headers.get("x-cache")).toBe("MISS");
-    await new Promise((r) => setTimeout(r, 2100));
+    await clock.advance(1_999);
+    const old = await get("/cached/3");
+    expect([old.headers.get("x-cache"), old.headers.get("age")]).toEqual(["HIT", "1"]);
+    await clock.advance(1); // the TTL (2 s) is over
     expect((await get("/cached/3")).headers.get("x-cache")).toBe("MISS");
   });
 });
@@ -167,8 +173,13 @@ describe("rate limits", () => {
     expect((await fetch(`${eddy.url}/limited`)).status).toBe(200);
     const third = await fetch(`${eddy.url}/limited`);
     expect(third.status).toBe(429);
-    expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(29);
+    // 2 per minute: the next token comes in 30 s.
+    expect(third.headers.get("retry-after")).toBe("30");
     expect((await json(third)).code).toBe("EDDY_RATE_LIMITED");
+    await clock.advance(29_999);
+    expect((await fetch(`${eddy.url}/limited`)).status).toBe(429);
+    await clock.advance(1);
+    expect((await fetch(`${eddy.url}/limited`)).status).toBe(200);
   });
 });
 

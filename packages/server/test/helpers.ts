@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { bundleFunctions, createLogger, startEddy } from "@eddy/server";
 import type { Backend, EddyOptions, RunningEddy } from "@eddy/server";
+import { ManualClock } from "@eddy/server/testing";
 
 /** A temporary app folder with the given files (paths relative to it); removed by `cleanup`. */
 export function tempApp(files: Record<string, string>): { dir: string; cleanup: () => void } {
@@ -45,6 +46,43 @@ let testBackend: (() => Promise<Backend>) | undefined;
  */
 export function useTestBackend(open: () => Promise<Backend>): void {
   testBackend = open;
+}
+
+/**
+ * A manual clock for a test that drives time (see ManualClock), starting at `start`; undefined when
+ * the tests run on another backend than the embedded one (`useTestBackend`): the cluster's times
+ * are PostgreSQL's and JetStream's, so there the test runs on real time and waits for the same
+ * signals. Advance it with {@link advance}, which does nothing on real time.
+ */
+export function testClock(start?: number): ManualClock | undefined {
+  return testBackend ? undefined : new ManualClock(start);
+}
+
+/**
+ * Lets something the server scheduled `ms` from now come (a retry, a debounce, a batch window): on
+ * a manual clock, waits until its timer is armed, then advances by `ms`. On real time (`clock`
+ * undefined) nothing: it comes by itself, and the test waits for its effect as it would anyway.
+ */
+export async function advanceWhenArmed(clock: ManualClock | undefined, ms: number): Promise<void> {
+  if (!clock) return;
+  await clock.whenArmed(clock.now() + ms);
+  await clock.advance(ms);
+}
+
+/**
+ * {@link waitFor}, moving a manual clock `stepMs` forward before each look: for a test that needs
+ * time to pass but does not check exact times. On real time, plain waitFor.
+ */
+export async function advanceUntil<T>(
+  clock: ManualClock | undefined,
+  stepMs: number,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+): Promise<T> {
+  return waitFor(async () => {
+    await clock?.advance(stepMs);
+    return probe();
+  }, what);
 }
 
 /** Starts Eddy in this process on a free port, quiet unless EDDY_TEST_LOG is set. */

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import {
+  advanceUntil,
+  getJson,
+  invocations,
+  post,
+  startTestEddy,
+  tempApp,
+  testClock,
+  waitFor,
+} from "./helpers.js";
 
 const app = tempApp({
   // Consumes "work": logs each body; on a batch of up to 5, reports the items whose body says fail.
@@ -25,9 +34,12 @@ export default defineFunction(
 let eddy: RunningEddy;
 let url: string;
 const json = { "content-type": "application/json" };
+// Visibility timeouts, delays and long polls are counted on it (on the cluster, real time: see
+// testClock; there a test waits for the same signals instead).
+const clock = testClock();
 
 beforeAll(async () => {
-  eddy = await startTestEddy(app.dir);
+  eddy = await startTestEddy(app.dir, { clock });
   url = eddy.url;
   await fetch(`${url}/v1/queues/outbox`, { method: "PUT", headers: json, body: "{}" });
 });
@@ -58,8 +70,13 @@ describe("standard queues", () => {
     const [m] = await receive("jobs");
     expect(m).toMatchObject({ body: { n: 1 }, receiveCount: 1 });
     expect(await receive("jobs")).toEqual([]);
-    await new Promise((r) => setTimeout(r, 350));
-    const [again] = await receive("jobs");
+    await clock?.advance(299);
+    if (clock) expect(await receive("jobs")).toEqual([]);
+    await clock?.advance(1);
+    const [again] = await waitFor(async () => {
+      const got = await receive("jobs");
+      return got.length > 0 && got;
+    }, "the message to be visible again");
     expect(again).toMatchObject({ messageId: m!.messageId, receiveCount: 2 });
     // The first receipt no longer holds the message.
     expect((await del("jobs", m!.receiptHandle)).status).toBe(409);
@@ -84,34 +101,45 @@ describe("standard queues", () => {
   it("delays messages", async () => {
     await sendMsg("jobs", { body: { n: 3 }, delay: "200ms" });
     expect(await receive("jobs")).toEqual([]);
-    const got = await receive("jobs", { wait: "2s" });
+    const waiting = receive("jobs", { wait: "2s" });
+    // A long poll looks again every 250 ms for messages that become visible by time.
+    await clock?.whenArmed(clock.now() + 250);
+    await clock?.advance(250);
+    const got = await waiting;
     expect(got.map((m) => m.body.n)).toEqual([3]);
     await del("jobs", got[0]!.receiptHandle);
   });
 
   it("long-polls: a receive waiting for a message gets it when it is sent", async () => {
     const waiting = receive("jobs", { wait: "5s" });
-    await new Promise((r) => setTimeout(r, 100));
+    // The receive waits (its look-again timer is armed). Time stands still from here on, so only
+    // the send's wake-up can answer it: the timer never fires.
+    await clock?.whenArmed(clock.now() + 250);
     await sendMsg("jobs", { body: { n: 4 } });
-    const t0 = Date.now();
-    const got = await waiting;
+    const got = await Promise.race([
+      waiting,
+      waitFor<never>(() => undefined, "the long poll to be woken by the send", 5_000),
+    ]);
     expect(got.map((m) => m.body.n)).toEqual([4]);
-    expect(Date.now() - t0).toBeLessThan(1_000);
     await del("jobs", got[0]!.receiptHandle);
   });
 
   it("dead-letters a message received more than maxReceiveCount times", async () => {
     await put("flaky", { visibilityTimeout: "50ms", maxReceiveCount: 2 });
     await sendMsg("flaky", { body: { n: 5 } });
+    const dead = async () =>
+      (await getJson<{ deadLetters: { error: { name: string; code: string } }[] }>(`${url}/v1/dlq/queues/flaky`))
+        .deadLetters;
     expect(await receive("flaky")).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await receive("flaky")).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await receive("flaky")).toEqual([]);
-    const dl = await getJson<{ deadLetters: { error: { name: string; code: string } }[] }>(
-      `${url}/v1/dlq/queues/flaky`,
+    await clock?.advance(50);
+    await waitFor(async () => (await receive("flaky")).length === 1, "the second receive");
+    await clock?.advance(50);
+    // The third receive finds it over maxReceiveCount: dead-lettered instead of handed out.
+    await waitFor(
+      async () => (await receive("flaky")).length === 0 && (await dead()).length === 1,
+      "the dead letter",
     );
-    expect(dl.deadLetters.map((d) => [d.error.name, d.error.code])).toEqual([
+    expect((await dead()).map((d) => [d.error.name, d.error.code])).toEqual([
       ["MaxReceiveCountError", "EDDY_MAX_RECEIVE_COUNT"],
     ]);
   });
@@ -164,13 +192,19 @@ describe("queues and functions", () => {
     await sendMsg("work", {
       messages: [{ body: { n: 1 } }, { body: { n: 2, fail: true } }, { body: { n: 3 } }],
     });
-    const runs = await waitFor(async () => {
-      const l = (await invocations(url, "worker")).reverse();
-      const seen = l.flatMap((i) =>
-        (i.logs[0]?.fields as { bodies: { n: number }[] }).bodies.map((b) => b.n),
-      );
-      return seen.filter((n) => n === 2).length === 2 && l;
-    }, "the failed item to be retried once");
+    // The batch window (100 ms), the retry's backoff (50 ms), the window again.
+    const runs = await advanceUntil(
+      clock,
+      50,
+      async () => {
+        const l = (await invocations(url, "worker")).reverse();
+        const seen = l.flatMap((i) =>
+          (i.logs[0]?.fields as { bodies: { n: number }[] }).bodies.map((b) => b.n),
+        );
+        return seen.filter((n) => n === 2).length === 2 && l;
+      },
+      "the failed item to be retried once",
+    );
     const batches = runs.map((i) =>
       (i.logs[0]!.fields as { bodies: { n: number }[] }).bodies.map((b) => b.n),
     );

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Backend, KeyValue } from "../backends/types.js";
+import type { Clock } from "../clock/clock.js";
+import { realClock } from "../clock/clock.js";
 import type { Principal } from "./scopes.js";
 import { checkScopes } from "./scopes.js";
 import { InvalidRequestError, WriteConflictError } from "../errors/http.js";
@@ -47,10 +49,16 @@ export class KeyStore {
 
   readonly #peers: Pick<Backend, "broadcast" | "onBroadcast"> | undefined;
 
-  /** @param peers the backend's broadcast, to tell other nodes when keys change (cluster). */
-  constructor(kv: KeyValue, peers?: Pick<Backend, "broadcast" | "onBroadcast">) {
+  readonly #clock: Clock;
+
+  /**
+   * @param peers the backend's broadcast, to tell other nodes when keys change (cluster).
+   * @param clock where key expiry and this node's cache of the keys read the time.
+   */
+  constructor(kv: KeyValue, peers?: Pick<Backend, "broadcast" | "onBroadcast">, clock: Clock = realClock) {
     this.#kv = kv;
     this.#peers = peers;
+    this.#clock = clock;
     peers?.onBroadcast?.(KEYS_CHANGED, () => (this.#cache = undefined));
   }
 
@@ -73,7 +81,13 @@ export class KeyStore {
     const scopes = checkScopes(input.scopes);
     const id = randomBytes(6).toString("hex");
     const secret = randomBytes(32).toString("base64url");
-    const key: StoredKey = { id, name: input.name, scopes, createdAt: Date.now(), hash: sha256(secret) };
+    const key: StoredKey = {
+      id,
+      name: input.name,
+      scopes,
+      createdAt: this.#clock.now(),
+      hash: sha256(secret),
+    };
     if (input.expiresInMs !== undefined) key.expiresAt = key.createdAt + input.expiresInMs;
     await this.#update((doc) => (doc.keys[id] = key));
     return { key: view(key), token: `eddy_${id}_${secret}` };
@@ -107,22 +121,22 @@ export class KeyStore {
     const m = TOKEN.exec(token);
     if (!m) return undefined;
     let doc = await this.#load(false);
-    if (!doc.keys[m[1]!] && Date.now() - (this.#cache?.at ?? 0) > MISS_RELOAD_MS)
+    if (!doc.keys[m[1]!] && this.#clock.now() - (this.#cache?.at ?? 0) > MISS_RELOAD_MS)
       doc = await this.#load(true);
     const key = doc.keys[m[1]!];
-    if (!key || (key.expiresAt !== undefined && key.expiresAt <= Date.now())) return undefined;
+    if (!key || (key.expiresAt !== undefined && key.expiresAt <= this.#clock.now())) return undefined;
     const ok = timingSafeEqual(Buffer.from(sha256(m[2]!), "hex"), Buffer.from(key.hash, "hex"));
     return ok ? { id: `key:${key.id}`, scopes: new Set(key.scopes) } : undefined;
   }
 
   async #load(fresh: boolean): Promise<KeyDoc> {
     const c = this.#cache;
-    if (!fresh && c && Date.now() - c.at < CACHE_MS) return c.doc;
+    if (!fresh && c && this.#clock.now() - c.at < CACHE_MS) return c.doc;
     this.#loading ??= this.#kv
       .get(NS, DOC)
       .then((entry) => {
         const doc = (entry?.value as KeyDoc | undefined) ?? { keys: {} };
-        this.#cache = { doc, at: Date.now() };
+        this.#cache = { doc, at: this.#clock.now() };
         return doc;
       })
       .finally(() => (this.#loading = undefined));
@@ -135,7 +149,7 @@ export class KeyStore {
       const doc: KeyDoc = structuredClone((entry?.value as KeyDoc | undefined) ?? { keys: {} });
       change(doc);
       if ((await this.#kv.set(NS, DOC, doc, { ifVersion: entry?.version ?? 0 })) !== undefined) {
-        this.#cache = { doc, at: Date.now() };
+        this.#cache = { doc, at: this.#clock.now() };
         this.#peers?.broadcast?.(KEYS_CHANGED, {});
         return;
       }

@@ -15,6 +15,7 @@
  *   events the attempt emitted, so that a failed attempt never publishes and a successful one never
  *   loses its emits.
  */
+import type { Clock } from "../clock/clock.js";
 import type { CloudEvent } from "eddy";
 
 /**
@@ -415,6 +416,12 @@ export interface Backend {
   readonly queue: DeliveryQueue;
   readonly kv: KeyValue;
   readonly records: Records;
+  /**
+   * The clock the backend's times come from (lease ends, due times, expiry, dedup windows): the
+   * engine must run on the same one. Absent: the real clock, and no other (cluster: its times are
+   * PostgreSQL's and JetStream's).
+   */
+  readonly clock?: Clock;
   /**
    * Tells `listener` the consumers that got new deliveries appended by another process, or whose
    * deliveries became leasable in a way the engine does not see (cluster: a settle on any node that

@@ -210,7 +210,7 @@ export class Deployer {
             `${name} has no version ${version}; known: ${history.map((h) => h.version).join(", ")}`,
           );
         }
-        history.push({ ...target, deployedAt: Date.now(), via: "rollback" });
+        history.push({ ...target, deployedAt: this.#engine.clock.now(), via: "rollback" });
       } else {
         if (history.length < 2) {
           throw new NoPreviousVersionError(
@@ -264,7 +264,7 @@ export class Deployer {
       });
       const h = (state.history[f.name] ??= []);
       if (h.at(-1)?.version !== f.version) {
-        h.push({ version: f.version, file: f.file, deployedAt: Date.now(), via });
+        h.push({ version: f.version, file: f.file, deployedAt: this.#engine.clock.now(), via });
         if (h.length > HISTORY_LIMIT) h.splice(0, h.length - HISTORY_LIMIT);
       }
     }

@@ -11,6 +11,7 @@ import type {
   Settlement,
   TraceIds,
 } from "../backends/types.js";
+import type { Clock } from "../clock/clock.js";
 import { functionSource } from "../events/sources.js";
 import type { Logger } from "../observability/logger.js";
 import type { Observer } from "../observability/observer.js";
@@ -67,6 +68,8 @@ export interface DispatchDeps {
   observer?: Observer;
   /** Versions that pinned deliveries run on after a deploy replaced them. Without: the running one. */
   versions?: PinnedVersions;
+  /** Due times, lease ends, backoff, flow-control windows and record times come from it. */
+  clock: Clock;
 }
 
 /** What the scheduler learns from an attempt. */
@@ -117,13 +120,13 @@ async function runOn(
   free: () => void,
 ): Promise<AttemptReport> {
   const config = target.plan.config;
-  const now = Date.now();
+  const now = deps.clock.now();
   const first = batch[0]!;
   const live: LeasedDelivery[] = [];
   for (const d of batch) {
     if (config.retries.maxEventAgeMs !== undefined && now - d.createdAt > config.retries.maxEventAgeMs) {
       const error = errorInfo(new EventTooOldError(now - d.createdAt, config.retries.maxEventAgeMs));
-      const rec = skippedRecord(target, d, "maxEventAge", "dead", error);
+      const rec = skippedRecord(target, d, "maxEventAge", "dead", now, error);
       await settleUnrun(target, d, { kind: "dead", error }, rec, deps);
     } else live.push(d);
   }
@@ -139,7 +142,7 @@ async function runOn(
     claim = guard.claim;
   }
 
-  const startedAt = Date.now();
+  const startedAt = deps.clock.now();
   const invocationId = uuidv7();
   const timeoutMs = config.timeoutMs;
   const t0 = performance.now();
@@ -156,7 +159,8 @@ async function runOn(
       attempt: Math.max(...live.map((d) => d.attempt)),
       functionName: target.name,
       version: target.version,
-      deadline: startedAt + timeoutMs,
+      // The sandbox's own time and its timeout are real, whatever the server's clock.
+      deadline: Date.now() + timeoutMs,
     },
     emitSource: functionSource(target.name),
     emitIdPrefix: `${live[0]!.eventSeq}.${target.name}`,
@@ -195,7 +199,15 @@ async function runOn(
             error: errorInfo(new BatchItemFailedError()),
           }
         : result;
-    const { settlement, invocation } = decideOutcome(invocationId, d, config, target, itemResult, startedAt);
+    const { settlement, invocation } = decideOutcome(
+      invocationId,
+      d,
+      config,
+      target,
+      itemResult,
+      startedAt,
+      deps.clock.now(),
+    );
     if (deps.observer?.enabled !== false) invocation.trace = trace;
     if (result.coldStartMs !== undefined) invocation.coldStart = true;
     const kv: KvWrite[] = [];
@@ -243,7 +255,7 @@ async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchD
   const config = plan.config;
   if (target.rateLimit) {
     const key = (plan.rateLimitKey && evaluateKey(plan.rateLimitKey, d.event)) ?? "";
-    if (!target.rateLimit.admit(key)) {
+    if (!target.rateLimit.admit(key, deps.clock.now())) {
       const reason = `rateLimit (${config.rateLimit!.limit} per ${config.rateLimit!.periodMs} ms)`;
       await skip(target, d, deps, reason);
       return { kind: "settled", report: {} };
@@ -251,9 +263,9 @@ async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchD
   }
   if (target.throttle) {
     const key = (plan.throttleKey && evaluateKey(plan.throttleKey, d.event)) ?? "";
-    const waitMs = target.throttle.take(key);
+    const waitMs = target.throttle.take(key, deps.clock.now());
     if (waitMs > 0) {
-      const at = Date.now() + waitMs;
+      const at = deps.clock.now() + waitMs;
       await deps.queue.release([d], at);
       return { kind: "settled", report: { dueAgainAt: at } };
     }
@@ -268,6 +280,7 @@ async function guards(target: DispatchTarget, d: LeasedDelivery, deps: DispatchD
         d.id,
         d.leaseUntil,
         config.idempotency.windowMs,
+        deps.clock,
       );
       if (claim.kind === "done") {
         await skip(target, d, deps, `idempotencyKey ${JSON.stringify(key)} already succeeded`);
@@ -290,7 +303,13 @@ async function skip(
   deps: DispatchDeps,
   reason: string,
 ): Promise<void> {
-  await settleUnrun(target, d, { kind: "ack" }, skippedRecord(target, d, reason, "ack"), deps);
+  await settleUnrun(
+    target,
+    d,
+    { kind: "ack" },
+    skippedRecord(target, d, reason, "ack", deps.clock.now()),
+    deps,
+  );
 }
 
 /** Settles a delivery that did not run, with its record and what the target's hooks add. */

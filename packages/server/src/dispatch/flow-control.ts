@@ -15,8 +15,8 @@ export class Throttle {
     this.#capacity = Math.max(1, burst + 1);
   }
 
-  /** Takes a token for `key`: 0 when granted, else the ms to wait until one is available. */
-  take(key: string, now = Date.now()): number {
+  /** Takes a token for `key` at `now` (epoch ms): 0 when granted, else the ms to wait until one is available. */
+  take(key: string, now: number): number {
     const b = this.#buckets.get(key) ?? { tokens: this.#capacity, at: now };
     b.tokens = Math.min(this.#capacity, b.tokens + (now - b.at) * this.#rate);
     b.at = now;
@@ -40,8 +40,8 @@ export class RateLimit {
     this.#periodMs = periodMs;
   }
 
-  /** True if `key` may run now (and counts it). */
-  admit(key: string, now = Date.now()): boolean {
+  /** True if `key` may run at `now` (epoch ms), and counts it. */
+  admit(key: string, now: number): boolean {
     let w = this.#windows.get(key);
     if (!w || now - w.start >= this.#periodMs) {
       w = { start: now, count: 0 };

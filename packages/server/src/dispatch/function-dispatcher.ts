@@ -1,4 +1,5 @@
 import type { LeasedDelivery } from "../backends/types.js";
+import type { ClockTimer } from "../clock/clock.js";
 import type { AttemptReport, DispatchDeps, DispatchTarget } from "./attempt.js";
 import { runAttempt } from "./attempt.js";
 
@@ -34,7 +35,7 @@ export class FunctionDispatcher {
   #pumping = false;
   #again = false;
   #stopped = false;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: ClockTimer | undefined;
   #timerAt = Infinity;
   /** Moving average of attempt durations; undefined until the first attempt ends. */
   #avgMs: number | undefined;
@@ -75,7 +76,7 @@ export class FunctionDispatcher {
   /** Stops leasing, lets leased-ahead deliveries go, and waits for the attempts in flight. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#deps.clock.clearTimeout(this.#timer);
     const unstarted = this.#buffer.splice(0).flat();
     if (unstarted.length > 0) {
       await this.#deps.queue.release(unstarted).catch((err: unknown) => {
@@ -113,7 +114,7 @@ export class FunctionDispatcher {
       if (this.#buffer.length === 0 && this.#inFlight === 0) await this.#schedule();
     } catch (err) {
       this.#deps.log.error({ err, fn: this.#target.name }, "dispatcher failed to lease; retrying");
-      this.#arm(Date.now() + 1_000);
+      this.#arm(this.#deps.clock.now() + 1_000);
     } finally {
       this.#pumping = false;
     }
@@ -165,15 +166,18 @@ export class FunctionDispatcher {
     // A batch is taken when its oldest delivery has waited the batch window (or it is full).
     const batch = this.#target.plan.config.batch;
     if (next !== undefined && batch) next += batch.timeoutMs;
-    this.#arm(Math.min(next ?? Infinity, Date.now() + SAFETY_POLL_MS));
+    this.#arm(Math.min(next ?? Infinity, this.#deps.clock.now() + SAFETY_POLL_MS));
   }
 
   #arm(at: number): void {
-    if (this.#timer && this.#timerAt <= at && this.#timerAt > Date.now()) return;
-    clearTimeout(this.#timer);
+    const clock = this.#deps.clock;
+    if (this.#timer && this.#timerAt <= at && this.#timerAt > clock.now()) return;
+    clock.clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => ((this.#timerAt = Infinity), this.wake()), Math.max(0, at - Date.now()));
-    this.#timer.unref();
+    this.#timer = clock.setTimeout(
+      () => ((this.#timerAt = Infinity), this.wake()),
+      Math.max(0, at - clock.now()),
+    );
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { KeyValue, KvWrite } from "../backends/types.js";
+import type { Clock } from "../clock/clock.js";
 
 /** The outcome of claiming an idempotency key before an attempt. */
 export type Claim =
@@ -23,10 +24,11 @@ export async function claimIdempotencyKey(
   deliveryId: string,
   leaseUntil: number,
   windowMs: number,
+  clock: Clock,
 ): Promise<Claim> {
   const ns = `idempotency:${fn}`;
   const running: ClaimValue = { state: "running", delivery: deliveryId };
-  const ttlMs = Math.max(1, leaseUntil - Date.now());
+  const ttlMs = Math.max(1, leaseUntil - clock.now());
   for (let tries = 0; tries < 3; tries++) {
     const current = await kv.get(ns, key);
     if (current) {
@@ -34,7 +36,7 @@ export async function claimIdempotencyKey(
       if (v.state === "done") return { kind: "done" };
       // Our own claim from an attempt that crashed: take it over.
       if (v.delivery !== deliveryId)
-        return { kind: "busy", retryAt: current.expiresAt ?? Date.now() + 1_000 };
+        return { kind: "busy", retryAt: current.expiresAt ?? clock.now() + 1_000 };
     }
     const version = await kv.set(ns, key, running, { ttlMs, ifVersion: current?.version ?? 0 });
     if (version !== undefined) {
@@ -50,5 +52,5 @@ export async function claimIdempotencyKey(
       };
     }
   }
-  return { kind: "busy", retryAt: Date.now() + 100 };
+  return { kind: "busy", retryAt: clock.now() + 100 };
 }

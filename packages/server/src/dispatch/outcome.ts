@@ -17,7 +17,7 @@ export function decideOutcome(
   fn: { name: string; version: string },
   result: AttemptResult,
   startedAt: number,
-  now = Date.now(),
+  now: number,
 ): { settlement: Settlement; invocation: InvocationRecord } {
   let settlement: Settlement;
   if (result.ok) settlement = { kind: "ack" };
@@ -71,6 +71,7 @@ export function skippedRecord(
   d: LeasedDelivery,
   reason: string,
   outcome: InvocationRecord["outcome"],
+  startedAt: number,
   error?: ErrorInfo,
 ): InvocationRecord {
   const rec: InvocationRecord = {
@@ -85,7 +86,7 @@ export function skippedRecord(
     status: "skipped",
     skipReason: reason,
     outcome,
-    startedAt: Date.now(),
+    startedAt,
     durationMs: 0,
     logs: [],
   };

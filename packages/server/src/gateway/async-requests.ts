@@ -1,5 +1,6 @@
 import type { CloudEvent } from "eddy";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
+import type { Clock } from "../clock/clock.js";
 import type { SettleHooks } from "../dispatch/attempt.js";
 import { routeSource } from "../events/sources.js";
 import type { Logger } from "../observability/logger.js";
@@ -62,7 +63,7 @@ export function withHttpRequest(req: InvokeRequest): InvokeRequest {
 export function asyncRequest(
   fn: string,
   data: AsyncRequestData,
-  now = Date.now(),
+  now: number,
 ): { event: CloudEvent; status: RequestStatus } {
   const id = data.request.requestId;
   const event: CloudEvent = {
@@ -95,11 +96,11 @@ export function asyncRequest(
  * it succeeded or failed for good. The callback is best effort: three tries over about 6 s from
  * the node that settled, to targets `targets` allows; the status URL is the durable answer.
  */
-export function httpDispatchHooks(log: Logger, targets: CallbackTargets): SettleHooks {
+export function httpDispatchHooks(log: Logger, targets: CallbackTargets, clock: Clock): SettleHooks {
   const statuses = new Map<string, RequestStatus>();
   return {
     kv(d, settlement, invocation) {
-      const status = settledStatus(d, settlement, invocation);
+      const status = settledStatus(d, settlement, invocation, clock.now());
       if (!status) return [];
       if (status.callback && settlement.kind !== "retry") statuses.set(d.id, status);
       return [{ ns: REQUESTS_NS, key: status.id, value: status, ttlMs: STATUS_TTL_MS }];
@@ -116,6 +117,7 @@ function settledStatus(
   d: LeasedDelivery,
   settlement: Settlement,
   invocation: InvocationRecord,
+  now: number,
 ): RequestStatus | undefined {
   if (d.event.type !== HTTP_EVENT_TYPE) return undefined;
   const data = d.event.data as AsyncRequestData;
@@ -125,7 +127,7 @@ function settledStatus(
     status.status = "skipped";
     status.reason = invocation.skipReason ?? "skipped";
   }
-  status.updatedAt = Date.now();
+  status.updatedAt = now;
   status.attempts = d.attempt;
   status.invocationId = invocation.id;
   if (settlement.kind !== "ack") status.error = settlement.error;

@@ -58,7 +58,7 @@ export class ResponseCache {
     return key;
   }
 
-  get(key: string, now = Date.now()): CachedResponse | undefined {
+  get(key: string, now: number): CachedResponse | undefined {
     const e = this.#entries.get(key);
     if (!e) return undefined;
     this.#entries.delete(key);

@@ -161,7 +161,7 @@ export class Gateway {
         );
       const who =
         t.rateLimit.by === "key" && principal ? principal.id : clientAddress(req, this.#o.trustProxy);
-      const waitMs = buckets.take(who);
+      const waitMs = buckets.take(who, this.#engine.clock.now());
       if (waitMs > 0) {
         const seconds = Math.max(1, Math.ceil(waitMs / 1000));
         return fail(
@@ -192,10 +192,10 @@ export class Gateway {
       const cc = requestCacheControl(req.headers["cache-control"]);
       cacheKey = ResponseCache.key(route, req, path, query, principal?.id);
       store = cc.store && !head;
-      const hit = cc.lookup ? this.cache.get(cacheKey) : undefined;
+      const hit = cc.lookup ? this.cache.get(cacheKey, this.#engine.clock.now()) : undefined;
       this.#metrics?.cache(route.name, hit ? "hit" : "miss");
       if (hit) {
-        const age = Math.floor((Date.now() - hit.storedAt) / 1000);
+        const age = Math.floor((this.#engine.clock.now() - hit.storedAt) / 1000);
         return send(res, hit.status, [...hit.headers, ...out, "age", age, "x-cache", "HIT"], hit.body, head);
       }
     }
@@ -261,7 +261,7 @@ export class Gateway {
       const ttl = responseTtl(t.cache!.ttlMs, r.status, r.headers);
       if (ttl > 0) {
         const headers = functionHeaders(r.headers, []) as string[];
-        const now = Date.now();
+        const now = this.#engine.clock.now();
         this.cache.set(cacheKey, {
           fn: route.fn,
           path,
@@ -326,12 +326,16 @@ export class Gateway {
         );
       }
     }
-    const { event, status } = asyncRequest(route.fn, {
-      request: data,
-      public: t.public,
-      ...(t.scopes ? { scopes: t.scopes } : {}),
-      ...(typeof callback === "string" ? { callback } : {}),
-    });
+    const { event, status } = asyncRequest(
+      route.fn,
+      {
+        request: data,
+        public: t.public,
+        ...(t.scopes ? { scopes: t.scopes } : {}),
+        ...(typeof callback === "string" ? { callback } : {}),
+      },
+      this.#engine.clock.now(),
+    );
     // The status first: the URL answers as soon as the caller has it. A crash between the two
     // writes leaves a "pending" status that expires; the caller got no 202 and sends again.
     await this.#engine.backend.kv.set(REQUESTS_NS, status.id, status, { ttlMs: STATUS_TTL_MS });

@@ -21,8 +21,8 @@ export class TokenBuckets {
     this.#perMs = limit / periodMs;
   }
 
-  /** Takes a token for `key`: 0 when admitted, else how many ms until a token is there. */
-  take(key: string, now = performance.now()): number {
+  /** Takes a token for `key` at `now` (epoch ms): 0 when admitted, else how many ms until a token is there. */
+  take(key: string, now: number): number {
     let b = this.#buckets.get(key);
     if (b) {
       b.tokens = Math.min(this.#capacity, b.tokens + (now - b.at) * this.#perMs);

@@ -48,7 +48,8 @@ export async function invokeSync(
   },
 ): Promise<SyncOutcome> {
   const { timeoutMs, record, traceparent } = options;
-  const startedAt = Date.now();
+  const startedAt = engine.clock.now();
+  const t0 = performance.now(); // durations and the sandbox's deadline are real time, whatever the clock
   // The request's span: a child of the caller's (W3C traceparent), the parent of what it emits.
   let trace: TraceIds | undefined;
   let flags: string | undefined;
@@ -65,7 +66,7 @@ export async function invokeSync(
   const event: CloudEvent = { specversion: "1.0", id, source: routeSource(fn.name), type: HTTP_EVENT_TYPE };
   const req: InvokeRequest = {
     event,
-    info: { id, attempt: 1, functionName: fn.name, version: fn.version, deadline: startedAt + timeoutMs },
+    info: { id, attempt: 1, functionName: fn.name, version: fn.version, deadline: Date.now() + timeoutMs },
     emitSource: functionSource(fn.name),
     emitIdPrefix: `${id}.${fn.name}`,
     http,
@@ -103,7 +104,7 @@ export async function invokeSync(
   }
   // Every request is metered and counted, stored or not: a record's usage is read from it, the
   // others' is added up by the engine's meter.
-  const rec = syncRecord(fn, http, startedAt, final, outcome);
+  const rec = syncRecord(fn, http, startedAt, final?.durationMs ?? performance.now() - t0, final, outcome);
   if (trace) rec.trace = trace;
   const detail = final?.coldStartMs !== undefined ? { coldStartMs: final.coldStartMs } : {};
   if (record || outcome.kind !== "response") {
@@ -124,10 +125,10 @@ function syncRecord(
   fn: DeployedFunction,
   http: HttpRequestData,
   startedAt: number,
+  durationMs: number,
   result: AttemptResult | undefined,
   outcome: SyncOutcome,
 ): InvocationRecord {
-  const durationMs = result?.durationMs ?? Date.now() - startedAt;
   const rec: InvocationRecord = {
     id: http.requestId,
     fn: fn.name,

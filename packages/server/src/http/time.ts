@@ -3,9 +3,10 @@ import { InvalidRequestError } from "../errors/http.js";
 
 /**
  * Reads a point in time as users write it: a duration ago ("15m", "24h", "7d"), an ISO 8601
- * date, or epoch milliseconds. Undefined when it is none of these.
+ * date, or epoch milliseconds; "ago" counts back from `now` (the server's clock). Undefined when it
+ * is none of these.
  */
-export function parseTime(value: string, now = Date.now()): number | undefined {
+export function parseTime(value: string, now: number): number | undefined {
   if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(value.trim())) return now - parseDuration(value, "time");
   if (/^\d{10,}$/.test(value)) return Number(value);
   const t = Date.parse(value);

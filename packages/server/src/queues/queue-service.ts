@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { CloudEvent } from "eddy";
 import { uuidv7 } from "eddy";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
+import type { Clock } from "../clock/clock.js";
 import { queueConsumer, receiptHandle } from "../dispatch/delivery-plan.js";
 import { MAX_JSON_DEPTH, measureJson } from "../events/nesting.js";
 import { queueSource } from "../events/sources.js";
@@ -53,10 +54,16 @@ export class QueueService {
   #readAt = 0;
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopping = false;
+  readonly #clock: Clock;
 
-  constructor(backend: Backend, append: (entries: AppendEntry[]) => Promise<{ status: string }[]>) {
+  constructor(
+    backend: Backend,
+    append: (entries: AppendEntry[]) => Promise<{ status: string }[]>,
+    clock: Clock,
+  ) {
     this.#backend = backend;
     this.#append = append;
+    this.#clock = clock;
   }
 
   /** Creates a queue, or updates its attributes. */
@@ -70,7 +77,7 @@ export class QueueService {
       });
       if (v !== undefined) {
         this.#configs = all;
-        this.#readAt = Date.now();
+        this.#readAt = this.#clock.now();
         return config;
       }
     }
@@ -101,7 +108,7 @@ export class QueueService {
         undefined
       ) {
         this.#configs = all;
-        this.#readAt = Date.now();
+        this.#readAt = this.#clock.now();
         await this.purgeMessages(name);
         return true;
       }
@@ -153,7 +160,7 @@ export class QueueService {
   ): Promise<ReceivedMessage[]> {
     const config = await this.#require(name);
     const consumer = queueConsumer(name);
-    const deadline = Date.now() + (options.waitMs ?? 0);
+    const deadline = this.#clock.now() + (options.waitMs ?? 0);
     for (;;) {
       const leased = await this.#backend.queue.lease(
         consumer,
@@ -162,7 +169,7 @@ export class QueueService {
         config.fifo ? { ordered: true } : {},
       );
       const live = await this.enforceRedrive(consumer, leased);
-      if (live.length > 0 || Date.now() >= deadline || this.#stopping) return live.map(toMessage);
+      if (live.length > 0 || this.#clock.now() >= deadline || this.#stopping) return live.map(toMessage);
       await this.#wait(consumer, deadline);
     }
   }
@@ -181,7 +188,7 @@ export class QueueService {
   /** Makes a received message visible again after `timeoutMs` (0: now). */
   async changeVisibility(name: string, receiptHandle: string, timeoutMs: number): Promise<boolean> {
     await this.#require(name);
-    return this.#backend.queue.extend(parseReceipt(receiptHandle, name), Date.now() + timeoutMs);
+    return this.#backend.queue.extend(parseReceipt(receiptHandle, name), this.#clock.now() + timeoutMs);
   }
 
   /**
@@ -219,12 +226,12 @@ export class QueueService {
       const set = this.#waiters.get(consumer) ?? new Set();
       this.#waiters.set(consumer, set);
       const done = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         set.delete(done);
         resolve();
       };
       // Also wake for messages that become visible by time (delays, visibility timeouts).
-      const timer = setTimeout(done, Math.max(0, Math.min(deadline - Date.now(), 250)));
+      const timer = this.#clock.setTimeout(done, Math.max(0, Math.min(deadline - this.#clock.now(), 250)));
       set.add(done);
     });
   }
@@ -250,7 +257,7 @@ export class QueueService {
       id,
       source: queueSource(config.name),
       type: MESSAGE_TYPE,
-      time: new Date().toISOString(),
+      time: new Date(this.#clock.now()).toISOString(),
       data: m.body ?? null,
     };
     if (m.groupId !== undefined) event.groupid = m.groupId;
@@ -271,7 +278,7 @@ export class QueueService {
       deliveries: [
         {
           fn: queueConsumer(config.name),
-          ...(delayMs > 0 ? { dueAt: Date.now() + delayMs } : {}),
+          ...(delayMs > 0 ? { dueAt: this.#clock.now() + delayMs } : {}),
           ...(m.groupId !== undefined ? { groupKey: m.groupId } : {}),
         },
       ],
@@ -280,7 +287,7 @@ export class QueueService {
 
   async #require(name: string): Promise<QueueConfig> {
     let config = await this.get(name);
-    if (!config && Date.now() - this.#readAt > 50) {
+    if (!config && this.#clock.now() - this.#readAt > 50) {
       this.#configs = undefined; // created through another node since this one last looked?
       config = await this.get(name);
     }
@@ -293,10 +300,10 @@ export class QueueService {
   }
 
   async #all(): Promise<Record<string, QueueConfig>> {
-    if (!this.#configs || Date.now() - this.#readAt > REGISTRY_TTL_MS) {
+    if (!this.#configs || this.#clock.now() - this.#readAt > REGISTRY_TTL_MS) {
       const entry = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
       this.#configs = (entry?.value as Record<string, QueueConfig> | undefined) ?? {};
-      this.#readAt = Date.now();
+      this.#readAt = this.#clock.now();
     }
     return this.#configs;
   }

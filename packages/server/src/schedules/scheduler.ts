@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Cron } from "croner";
 import type { CloudEvent, ScheduleTrigger } from "eddy";
 import type { KeyValue } from "../backends/types.js";
+import type { Clock, ClockTimer } from "../clock/clock.js";
 import type { Logger } from "../observability/logger.js";
 import { scheduleSource } from "../events/sources.js";
 import { InvalidFunctionConfigError } from "eddy";
@@ -22,6 +23,8 @@ export interface SchedulerDeps {
   /** Publishes a tick (durably, deduplicated by source + id). */
   publish(event: CloudEvent): Promise<void>;
   log: Logger;
+  /** Ticks are computed from its time and waited for on its timers. */
+  clock: Clock;
 }
 
 const STATE_NS = "schedules";
@@ -43,9 +46,9 @@ export class Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #node = randomUUID();
   #specs: ScheduleSpec[] = [];
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, ClockTimer>();
   #leaderVersion: number | undefined;
-  #renew: NodeJS.Timeout | undefined;
+  #renew: ClockTimer | undefined;
   #stopped = false;
 
   constructor(deps: SchedulerDeps) {
@@ -67,12 +70,11 @@ export class Scheduler {
   /** Replaces the set of schedules (on deploy). */
   async set(specs: ScheduleSpec[]): Promise<void> {
     this.#specs = specs;
-    for (const t of this.#timers.values()) clearTimeout(t);
+    for (const t of this.#timers.values()) this.#deps.clock.clearTimeout(t);
     this.#timers.clear();
     if (specs.length === 0) return;
     if (this.#renew === undefined) {
-      this.#renew = setInterval(() => void this.#lead(), RENEW_MS);
-      this.#renew.unref();
+      this.#renew = this.#deps.clock.setInterval(() => void this.#lead(), RENEW_MS);
     }
     await this.#lead();
   }
@@ -80,8 +82,8 @@ export class Scheduler {
   /** Stops firing and gives the lease up so that another node takes over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#renew);
-    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#deps.clock.clearInterval(this.#renew);
+    for (const t of this.#timers.values()) this.#deps.clock.clearTimeout(t);
     this.#timers.clear();
     if (this.#leaderVersion !== undefined) {
       await this.#deps.kv
@@ -115,7 +117,7 @@ export class Scheduler {
         for (const spec of this.#specs) this.#arm(spec);
       }
       if (v === undefined) {
-        for (const t of this.#timers.values()) clearTimeout(t);
+        for (const t of this.#timers.values()) this.#deps.clock.clearTimeout(t);
         this.#timers.clear();
       }
     } catch (err) {
@@ -126,7 +128,7 @@ export class Scheduler {
   /** Applies the missed-ticks policy since the last tick this schedule fired. */
   async #catchUp(spec: ScheduleSpec): Promise<void> {
     const state = await this.#deps.kv.get(STATE_NS, stateKey(spec));
-    const now = new Date();
+    const now = new Date(this.#deps.clock.now());
     const [latest] = cron(spec.trigger).previousRuns(1, now);
     if (!state) {
       // First time this schedule runs: nothing was missed.
@@ -145,18 +147,18 @@ export class Scheduler {
 
   #arm(spec: ScheduleSpec): void {
     const key = stateKey(spec);
-    clearTimeout(this.#timers.get(key));
-    const next = cron(spec.trigger).nextRun(new Date());
+    const clock = this.#deps.clock;
+    clock.clearTimeout(this.#timers.get(key));
+    const next = cron(spec.trigger).nextRun(new Date(clock.now()));
     if (!next || this.#stopped) return;
-    const wait = next.getTime() - Date.now();
-    const timer = setTimeout(
+    const wait = next.getTime() - clock.now();
+    const timer = clock.setTimeout(
       () => {
         if (wait > MAX_TIMER_MS) return this.#arm(spec);
         void this.#fire(spec, next).finally(() => this.#arm(spec));
       },
       Math.min(Math.max(0, wait), MAX_TIMER_MS),
     );
-    timer.unref();
     this.#timers.set(key, timer);
   }
 

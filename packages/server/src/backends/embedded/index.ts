@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import type { Clock } from "../../clock/clock.js";
+import { realClock } from "../../clock/clock.js";
 import type { Backend } from "../types.js";
 import { GroupCommit } from "./group-commit.js";
 import { EmbeddedDeadLetters } from "./dead-letters.js";
@@ -28,6 +30,8 @@ export interface EmbeddedOptions {
    * share it: more throughput, more latency. Default 0 (commit on the next turn of the event loop).
    */
   commitWindowMs?: number;
+  /** Where lease ends, due times, expiry and dedup windows are read from. Default: the real clock. */
+  clock?: Clock;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -43,6 +47,7 @@ const SWEEP_INTERVAL_MS = 60_000;
  * const backend = openEmbeddedBackend({ path: ".eddy/eddy.db" });
  */
 export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
+  const clock = options.clock ?? realClock;
   mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path);
   try {
@@ -59,41 +64,41 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
     throw err;
   }
   db.prepare("UPDATE deliveries SET state = 0, due_at = ?, lease_token = NULL WHERE state = 1").run(
-    Date.now(),
+    clock.now(),
   );
 
   const wq = new GroupCommit(db, { maxBatch: options.maxBatch, windowMs: options.commitWindowMs });
-  const log = new EmbeddedLog(db, wq);
+  const log = new EmbeddedLog(db, wq, clock);
   const records = new EmbeddedRecords(db, wq);
-  const kv = new EmbeddedKeyValue(db, wq);
+  const kv = new EmbeddedKeyValue(db, wq, clock);
   const dead = new EmbeddedDeadLetters(db, log);
-  const queue = new EmbeddedQueue(db, wq, { log, records, kv, dead });
+  const queue = new EmbeddedQueue(db, wq, { log, records, kv, dead }, clock);
 
   const sweepDedup = db.prepare(
     "DELETE FROM dedup WHERE key IN (SELECT key FROM dedup WHERE expires_at <= ? LIMIT 10000)",
   );
   const sweepKv = db.prepare("DELETE FROM kv WHERE expires_at <= ?");
-  const sweeper = setInterval(() => {
+  const sweeper = clock.setInterval(() => {
     // Expired kv rows are kept a day so their versions outlive short TTLs (see EmbeddedKeyValue).
     void wq
       .run(() => {
-        const now = Date.now();
+        const now = clock.now();
         sweepDedup.run(now);
         sweepKv.run(now - 86_400_000);
       })
       .catch(() => undefined); // closed meanwhile: the next open sweeps
   }, SWEEP_INTERVAL_MS);
-  sweeper.unref();
 
   return {
     name: "embedded",
     joinsWrites: true,
+    clock,
     log,
     queue,
     kv,
     records,
     close() {
-      clearInterval(sweeper);
+      clock.clearInterval(sweeper);
       wq.close();
       db.close();
       return Promise.resolve();

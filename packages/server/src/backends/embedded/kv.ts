@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { Clock } from "../../clock/clock.js";
 import type { KeyValue, KvEntry, KvWrite } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
@@ -18,9 +19,11 @@ export class EmbeddedKeyValue implements KeyValue {
   readonly #get: Database.Statement;
   readonly #put: Database.Statement;
   readonly #delete: Database.Statement;
+  readonly #clock: Clock;
 
-  constructor(db: Database.Database, wq: GroupCommit) {
+  constructor(db: Database.Database, wq: GroupCommit, clock: Clock) {
     this.#wq = wq;
+    this.#clock = clock;
     this.#get = db.prepare("SELECT value, version, expires_at FROM kv WHERE ns = ? AND key = ?");
     this.#put = db.prepare(
       `INSERT INTO kv (ns, key, value, version, expires_at) VALUES (?, ?, ?, ?, ?)
@@ -32,7 +35,7 @@ export class EmbeddedKeyValue implements KeyValue {
 
   get(ns: string, key: string): Promise<KvEntry | undefined> {
     const row = this.#get.get(ns, key) as KvRow | undefined;
-    if (!row || isExpired(row, Date.now())) return Promise.resolve(undefined);
+    if (!row || isExpired(row, this.#clock.now())) return Promise.resolve(undefined);
     return Promise.resolve({
       value: JSON.parse(row.value) as unknown,
       version: row.version,
@@ -49,7 +52,7 @@ export class EmbeddedKeyValue implements KeyValue {
     const json = JSON.stringify(value);
     if (json === undefined) return Promise.reject(new TypeError("kv values must be JSON-serializable"));
     return this.#wq.run(() => {
-      const now = Date.now();
+      const now = this.#clock.now();
       const row = this.#get.get(ns, key) as KvRow | undefined;
       const live = row && !isExpired(row, now) ? row.version : 0;
       if (options.ifVersion !== undefined && options.ifVersion !== live) return undefined;
@@ -73,7 +76,7 @@ export class EmbeddedKeyValue implements KeyValue {
 
   delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {
     return this.#wq.run(() => {
-      const now = Date.now();
+      const now = this.#clock.now();
       const row = this.#get.get(ns, key) as KvRow | undefined;
       if (!row || isExpired(row, now)) return false;
       if (options.ifVersion !== undefined && options.ifVersion !== row.version) return false;

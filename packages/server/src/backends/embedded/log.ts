@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { Clock } from "../../clock/clock.js";
 import type { CloudEvent } from "eddy";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "../types.js";
 import { withTraceparent } from "../../observability/trace-context.js";
@@ -21,9 +22,11 @@ export class EmbeddedLog implements EventLog {
   readonly #byTrace: Database.Statement;
   readonly #traceOf: Database.Statement;
   readonly #traceByKey: Database.Statement;
+  readonly #clock: Clock;
 
-  constructor(db: Database.Database, wq: GroupCommit) {
+  constructor(db: Database.Database, wq: GroupCommit, clock: Clock) {
     this.#wq = wq;
+    this.#clock = clock;
     this.#insertEvent = db.prepare(
       `INSERT INTO events (id, source, type, received_at, body, trace_id, span_id, parent_span_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -60,7 +63,7 @@ export class EmbeddedLog implements EventLog {
   }
 
   append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
-    return this.#wq.run(() => this.appendSync(entries, Date.now(), options.dedupWindowMs));
+    return this.#wq.run(() => this.appendSync(entries, this.#clock.now(), options.dedupWindowMs));
   }
 
   /** The append itself; runs inside a group-commit transaction (also from `settle`, for emits). */

@@ -14,6 +14,7 @@ import type {
   QueueCounts,
   Settlement,
 } from "../types.js";
+import type { Clock } from "../../clock/clock.js";
 import type { EmbeddedDeadLetters } from "./dead-letters.js";
 import type { GroupCommit } from "./group-commit.js";
 import type { EmbeddedKeyValue } from "./kv.js";
@@ -43,14 +44,19 @@ export class EmbeddedQueue implements DeliveryQueue {
   readonly #dead: EmbeddedDeadLetters;
   readonly #s: Record<string, Database.Statement>;
   #tokens = 0;
-  readonly #tokenPrefix = `${process.pid.toString(36)}.${Date.now().toString(36)}.`;
+  readonly #tokenPrefix: string;
+  readonly #clock: Clock;
 
   constructor(
     db: Database.Database,
     wq: GroupCommit,
     parts: { log: EmbeddedLog; records: EmbeddedRecords; kv: EmbeddedKeyValue; dead: EmbeddedDeadLetters },
+    clock: Clock,
   ) {
     this.#wq = wq;
+    this.#clock = clock;
+    // Unique per open: a lease token of a previous process never matches (real time, not the clock's).
+    this.#tokenPrefix = `${process.pid.toString(36)}.${Date.now().toString(36)}.`;
     this.#log = parts.log;
     this.#records = parts.records;
     this.#kv = parts.kv;
@@ -143,7 +149,7 @@ export class EmbeddedQueue implements DeliveryQueue {
 
   lease(fn: string, max: number, leaseMs: number, options: LeaseOptions = {}): Promise<LeasedDelivery[]> {
     return this.#wq.run(() => {
-      const now = Date.now();
+      const now = this.#clock.now();
       const token = this.#token();
       const leaseUntil = now + leaseMs;
       let rows: LeasedRow[];
@@ -227,7 +233,7 @@ export class EmbeddedQueue implements DeliveryQueue {
 
   leaseBatch(fn: string, maxSize: number, leaseMs: number, windowMs: number): Promise<LeasedDelivery[]> {
     return this.#wq.run(() => {
-      const now = Date.now();
+      const now = this.#clock.now();
       // An expired batch lease makes its deliveries due again (their due_at is the lease end).
       this.#s.unleaseExpiredBatch!.run(fn, now);
       const ready = this.#s.readyBatch!.get(fn, now, maxSize, now - windowMs) as
@@ -254,7 +260,7 @@ export class EmbeddedQueue implements DeliveryQueue {
     extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
   ): Promise<{ settled: boolean; emitted: AppendResult[] }> {
     return this.#wq.run(() => {
-      const now = Date.now();
+      const now = this.#clock.now();
       const id = Number(lease.id);
       let changes: number;
       if (settlement.kind === "ack") changes = this.#s.ack!.run(id, lease.leaseToken).changes;
@@ -282,7 +288,7 @@ export class EmbeddedQueue implements DeliveryQueue {
 
   release(leases: LeasedDelivery[], dueAt?: number): Promise<void> {
     return this.#wq.run(() => {
-      const at = dueAt ?? Date.now();
+      const at = dueAt ?? this.#clock.now();
       for (const l of leases) this.#s.release!.run(at, Number(l.id), l.leaseToken);
     });
   }
@@ -312,7 +318,7 @@ export class EmbeddedQueue implements DeliveryQueue {
   }
 
   redrive(fn: string, filter: DeadFilter): Promise<number> {
-    return this.#wq.run(() => this.#dead.redrive(fn, filter, Date.now()));
+    return this.#wq.run(() => this.#dead.redrive(fn, filter, this.#clock.now()));
   }
 
   purge(fn: string, filter: DeadFilter): Promise<number> {
@@ -329,7 +335,7 @@ export class EmbeddedQueue implements DeliveryQueue {
     overdueMs?: number;
     limit: number;
   }): Promise<DeliveryInfo[]> {
-    return Promise.resolve(this.#dead.inspect(query, Date.now()));
+    return Promise.resolve(this.#dead.inspect(query, this.#clock.now()));
   }
 
   #token(): string {

@@ -51,7 +51,7 @@ export const logRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
         reply,
         bad(`level must be debug, info, warn or error, got ${JSON.stringify(q.level)}`),
       );
-    const since = q.since === undefined ? undefined : parseTime(q.since);
+    const since = q.since === undefined ? undefined : parseTime(q.since, engine.clock.now());
     if (q.since !== undefined && since === undefined) {
       return sendProblem(reply, bad('since is a time: "15m" (ago), an ISO 8601 date, or epoch ms'));
     }

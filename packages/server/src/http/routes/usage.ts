@@ -13,7 +13,7 @@ export const usageRoutes: FastifyPluginAsync<{ engine: Engine; pricing: Pricing 
   app.get<{ Querystring: { since?: string; until?: string; function?: string } }>(
     "/v1/usage",
     async (req, reply) => {
-      const now = Date.now();
+      const now = engine.clock.now();
       const since = parseTime(req.query.since ?? "30d", now);
       const until = req.query.until === undefined ? now : parseTime(req.query.until, now);
       if (since === undefined || until === undefined) {
