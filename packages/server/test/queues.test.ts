@@ -128,8 +128,11 @@ describe("standard queues", () => {
     await put("flaky", { visibilityTimeout: "50ms", maxReceiveCount: 2 });
     await sendMsg("flaky", { body: { n: 5 } });
     const dead = async () =>
-      (await getJson<{ deadLetters: { error: { name: string; code: string } }[] }>(`${url}/v1/dlq/queues/flaky`))
-        .deadLetters;
+      (
+        await getJson<{ deadLetters: { error: { name: string; code: string } }[] }>(
+          `${url}/v1/dlq/queues/flaky`,
+        )
+      ).deadLetters;
     expect(await receive("flaky")).toHaveLength(1);
     await clock?.advance(50);
     await waitFor(async () => (await receive("flaky")).length === 1, "the second receive");
