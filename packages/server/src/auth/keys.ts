@@ -1,16 +1,11 @@
+import type { ApiKeyView } from "eddy";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Backend, KeyValue } from "../backends/types.js";
 import type { Principal } from "./scopes.js";
 import { checkScopes } from "./scopes.js";
 
 /** An API key as listed: never its secret, nor the secret's hash. */
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: number;
-  expiresAt?: number;
-}
+export type { ApiKeyView };
 
 interface StoredKey extends ApiKeyView {
   /** SHA-256 of the secret, hex. */

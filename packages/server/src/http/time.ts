@@ -1,4 +1,4 @@
-import { parseDuration } from "eddy";
+import { parseDuration } from "eddy/internal";
 
 /**
  * Reads a point in time as users write it: a duration ago ("15m", "24h", "7d"), an ISO 8601

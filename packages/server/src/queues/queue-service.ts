@@ -1,6 +1,7 @@
+import type { ReceivedMessageView } from "eddy";
 import { createHash } from "node:crypto";
 import type { CloudEvent } from "eddy";
-import { uuidv7 } from "eddy";
+import { uuidv7 } from "eddy/internal";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
 import { queueConsumer, receiptHandle } from "../dispatch/delivery-plan.js";
 import { MAX_JSON_DEPTH, measureJson } from "../events/nesting.js";
@@ -10,15 +11,7 @@ import type { QueueAttributes, QueueConfig } from "./queue-config.js";
 import { QueueConfigError, resolveQueueConfig } from "./queue-config.js";
 
 /** A message as a queue consumer receives it. */
-export interface ReceivedMessage {
-  messageId: string;
-  body: unknown;
-  /** Give it back to delete the message or change its visibility. */
-  receiptHandle: string;
-  receiveCount: number;
-  groupId?: string;
-  sentAt: number;
-}
+export type ReceivedMessage = ReceivedMessageView;
 
 /** A message to send. */
 export interface OutgoingMessage {
