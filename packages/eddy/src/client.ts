@@ -1,75 +1,38 @@
 import type { CloudEvent, EventInput } from "./cloudevents.js";
 import { EddyError } from "./errors.js";
 import { uuidv7 } from "./ids.js";
+import type {
+  DeadLetterDetail,
+  DeadLetterSelection,
+  DeadLettersParams,
+  DeadLettersResponse,
+  DeployChange,
+  DeployRequest,
+  DeployResponse,
+  FunctionInfo,
+  FunctionsResponse,
+  Invocation,
+  InvocationsResponse,
+  OutgoingMessageBody,
+  Problem,
+  PurgeResponse,
+  ReceiveParams,
+  ReceiveResponse,
+  ReceivedMessageView,
+  RedriveResponse,
+  RollbackRequest,
+  SendMessagesResponse,
+  SendResponse,
+  SendResult,
+} from "./wire/index.js";
 
-/** An RFC 9457 problem document, as every Eddy HTTP error is. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  errors?: { path: string; message: string }[];
-  [member: string]: unknown;
+/** Dead-letter calls name a function, or with `queue: true` a queue. */
+export interface QueueOption {
+  queue?: boolean;
 }
 
-/** Outcome of one event of a send. */
-export interface SendResult {
-  /** Position in the batch. */
-  index: number;
-  id?: string;
-  source?: string;
-  /**
-   * "accepted": durably stored now; "duplicate": the same source+id was already accepted within the
-   * dedup window (nothing new stored, nothing runs twice); "rejected": not stored, see `problem`.
-   */
-  status: "accepted" | "duplicate" | "rejected";
-  /**
-   * Accepted events: how many functions it was routed to (their triggers match it); 0 means
-   * nothing runs it. Duplicates: 0 (nothing new was routed).
-   */
-  routed?: number;
-  problem?: Problem;
-}
-
-/** Which dead letters an action applies to. */
-export interface DeadLetterSelection {
-  ids?: string[];
-  eventType?: string;
-  errorName?: string;
-  deadAfter?: number | string;
-  deadBefore?: number | string;
-  all?: boolean;
-}
-
-/** A dead letter as the API shows it. */
-export interface DeadLetterView {
-  id: string;
-  fn: string;
-  event: CloudEvent;
-  attempts: number;
-  redrives: number;
-  createdAt: number;
-  deadAt: number;
-  error: { name: string; message: string; code?: string; stack?: string };
-  /** Only from {@link EddyClient.deadLetter}: the invocation record of every attempt, oldest first. */
-  history?: {
-    attempt: number;
-    status: string;
-    startedAt: number;
-    error?: { name: string; message: string };
-  }[];
-}
-
-/** A received queue message. */
-export interface ReceivedMessageView {
-  messageId: string;
-  body: unknown;
-  receiptHandle: string;
-  receiveCount: number;
-  groupId?: string;
-  sentAt: number;
-}
+/** Options of {@link EddyClient.deadLetters}. */
+export type DeadLetterListOptions = DeadLettersParams & QueueOption;
 
 function dlqPath(name: string, queue?: boolean): string {
   return `/v1/dlq/${queue ? "queues" : "functions"}/${encodeURIComponent(name)}`;
@@ -88,16 +51,6 @@ export class EddyRequestError extends EddyError {
     this.status = status;
     this.problem = problem;
   }
-}
-
-/** What a deploy or a rollback did to one function. */
-export interface DeployChange {
-  name: string;
-  change: "added" | "updated" | "unchanged" | "removed";
-  /** The version running now (undefined once removed). */
-  version?: string;
-  /** The version that ran before (undefined when added). */
-  previous?: string;
 }
 
 /** Options of {@link EddyClient}. */
@@ -140,98 +93,72 @@ export class EddyClient {
   async send(events: EventInput | EventInput[]): Promise<SendResult[]> {
     const batch = Array.isArray(events);
     const list = (batch ? events : [events]).map((e) => this.#complete(e));
-    const body = await this.#request("POST", "/v1/events", batch ? list : list[0], {
+    const body = await this.#request<SendResponse>("POST", "/v1/events", batch ? list : list[0], {
       "content-type": batch ? "application/cloudevents-batch+json" : "application/cloudevents+json",
     });
-    return (body as { results: SendResult[] }).results;
+    return body.results;
   }
 
   /** Lists the loaded functions. */
-  async functions(): Promise<unknown[]> {
-    return ((await this.#request("GET", "/v1/functions")) as { functions: unknown[] }).functions;
+  async functions(): Promise<FunctionInfo[]> {
+    return (await this.#request<FunctionsResponse>("GET", "/v1/functions")).functions;
   }
 
   /** Lists recent invocations of a function, newest first. */
-  async invocations(functionName: string, limit = 50): Promise<unknown[]> {
+  async invocations(functionName: string, limit = 50): Promise<Invocation[]> {
     const q = new URLSearchParams({ function: functionName, limit: String(limit) });
-    return ((await this.#request("GET", `/v1/invocations?${q}`)) as { invocations: unknown[] }).invocations;
+    return (await this.#request<InvocationsResponse>("GET", `/v1/invocations?${q}`)).invocations;
   }
 
   /** Dead letters of a function (or, with `{ queue: true }`, of a queue), oldest first. */
-  async deadLetters(
-    name: string,
-    options: { queue?: boolean; limit?: number; after?: string; eventType?: string; errorName?: string } = {},
-  ): Promise<{ deadLetters: DeadLetterView[]; next?: string }> {
+  async deadLetters(name: string, options: DeadLetterListOptions = {}): Promise<DeadLettersResponse> {
     const q = new URLSearchParams();
     for (const k of ["limit", "after", "eventType", "errorName"] as const) {
       if (options[k] !== undefined) q.set(k, String(options[k]));
     }
-    return (await this.#request("GET", `${dlqPath(name, options.queue)}?${q}`)) as {
-      deadLetters: DeadLetterView[];
-      next?: string;
-    };
+    return this.#request<DeadLettersResponse>("GET", `${dlqPath(name, options.queue)}?${q}`);
   }
 
   /** One dead letter with the record of every attempt. */
-  async deadLetter(name: string, id: string, options: { queue?: boolean } = {}): Promise<DeadLetterView> {
-    return (await this.#request(
+  async deadLetter(name: string, id: string, options: QueueOption = {}): Promise<DeadLetterDetail> {
+    return this.#request<DeadLetterDetail>(
       "GET",
       `${dlqPath(name, options.queue)}/${encodeURIComponent(id)}`,
-    )) as DeadLetterView;
+    );
   }
 
   /** Puts dead letters back in the queue: by `ids`, by a filter, or `all: true`. */
-  async redrive(
-    name: string,
-    selection: DeadLetterSelection,
-    options: { queue?: boolean } = {},
-  ): Promise<number> {
-    const r = (await this.#request("POST", `${dlqPath(name, options.queue)}/redrive`, selection)) as {
-      redriven: number;
-    };
-    return r.redriven;
+  async redrive(name: string, selection: DeadLetterSelection, options: QueueOption = {}): Promise<number> {
+    const path = `${dlqPath(name, options.queue)}/redrive`;
+    return (await this.#request<RedriveResponse>("POST", path, selection)).redriven;
   }
 
   /** Deletes dead letters for good: by `ids`, by a filter, or `all: true`. */
-  async purge(
-    name: string,
-    selection: DeadLetterSelection,
-    options: { queue?: boolean } = {},
-  ): Promise<number> {
-    return (
-      (await this.#request("POST", `${dlqPath(name, options.queue)}/purge`, selection)) as { purged: number }
-    ).purged;
+  async purge(name: string, selection: DeadLetterSelection, options: QueueOption = {}): Promise<number> {
+    const path = `${dlqPath(name, options.queue)}/purge`;
+    return (await this.#request<PurgeResponse>("POST", path, selection)).purged;
   }
 
   /** Sends a message to a queue; resolves its id once it is durable. */
   async sendMessage(
     queue: string,
     body: unknown,
-    options: { groupId?: string; dedupId?: string; delay?: string | number } = {},
+    options: Omit<OutgoingMessageBody, "body"> = {},
   ): Promise<string> {
-    const r = (await this.#request("POST", `/v1/queues/${encodeURIComponent(queue)}/messages`, {
-      body,
-      ...options,
-    })) as {
-      results: { messageId: string }[];
-    };
-    return r.results[0]!.messageId;
+    const message: OutgoingMessageBody = { body, ...options };
+    const path = `/v1/queues/${encodeURIComponent(queue)}/messages`;
+    return (await this.#request<SendMessagesResponse>("POST", path, message)).results[0]!.messageId;
   }
 
   /** Receives up to `max` messages, waiting up to `wait` for one (long polling). */
-  async receiveMessages(
-    queue: string,
-    options: { max?: number; wait?: string | number; visibilityTimeout?: string | number } = {},
-  ): Promise<ReceivedMessageView[]> {
-    const r = (await this.#request("POST", `/v1/queues/${encodeURIComponent(queue)}/receive`, options)) as {
-      messages: ReceivedMessageView[];
-    };
-    return r.messages;
+  async receiveMessages(queue: string, options: ReceiveParams = {}): Promise<ReceivedMessageView[]> {
+    const path = `/v1/queues/${encodeURIComponent(queue)}/receive`;
+    return (await this.#request<ReceiveResponse>("POST", path, options)).messages;
   }
 
   /** Deletes a received message (acknowledges it). */
   async deleteMessage(queue: string, receiptHandle: string): Promise<void> {
-    await this.#request(
+    await this.#request<undefined>(
       "DELETE",
       `/v1/queues/${encodeURIComponent(queue)}/messages/${encodeURIComponent(receiptHandle)}`,
     );
@@ -242,26 +169,31 @@ export class EddyClient {
    * nothing changes (the error's `problem.errors` names each module that failed). Needs the admin
    * key as `apiKey`. `eddy deploy` bundles and calls this.
    */
-  async deploy(functions: { file: string; code: string }[]): Promise<DeployChange[]> {
-    return ((await this.#request("POST", "/v1/deploy", { functions })) as { functions: DeployChange[] })
-      .functions;
+  async deploy(functions: DeployRequest["functions"]): Promise<DeployChange[]> {
+    const body: DeployRequest = { functions };
+    return (await this.#request<DeployResponse>("POST", "/v1/deploy", body)).functions;
   }
 
   /** Rolls a function back to its previous version, or to `version`. Needs the admin key as `apiKey`. */
   async rollback(name: string, version?: string): Promise<DeployChange> {
-    const body = version === undefined ? {} : { version };
-    return (await this.#request(
-      "POST",
-      `/v1/functions/${encodeURIComponent(name)}/rollback`,
-      body,
-    )) as DeployChange;
+    const body: RollbackRequest = version === undefined ? {} : { version };
+    return this.#request<DeployChange>("POST", `/v1/functions/${encodeURIComponent(name)}/rollback`, body);
   }
 
   #complete(e: EventInput): CloudEvent {
     return { ...e, specversion: "1.0", id: e.id ?? uuidv7(), source: e.source ?? this.#source };
   }
 
-  async #request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  /**
+   * One call of the API. `T` is the wire type the route answers with (the server's routes are
+   * typed with the same one, see ./wire), so this is the one place a parsed body is trusted to be it.
+   */
+  async #request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const h: Record<string, string> = { accept: "application/json", ...headers };
     if (this.#apiKey) h.authorization = `Bearer ${this.#apiKey}`;
     if (body !== undefined && !h["content-type"]) h["content-type"] = "application/json";
@@ -270,7 +202,7 @@ export class EddyClient {
       headers: h,
       body: body === undefined ? null : JSON.stringify(body),
     });
-    if (res.status === 204) return undefined;
+    if (res.status === 204) return undefined as T;
     const text = await res.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!res.ok) {
@@ -280,6 +212,6 @@ export class EddyClient {
         `${method} ${path}: HTTP ${res.status}`,
       );
     }
-    return parsed;
+    return parsed as T;
   }
 }

@@ -1,17 +1,43 @@
 /**
  * The Eddy SDK: what function code and producers import. No Node-only or server dependencies, so
- * it is safe to bundle into sandboxes and browsers.
+ * it is safe to bundle into sandboxes and browsers. Every export is listed in docs/sdk.md (a test
+ * checks both ways); helpers shared with the server and the CLI are in `eddy/internal`.
  */
-export * from "./aws.js";
-export * from "./cloudevents.js";
-export * from "./client.js";
-export * from "./duration.js";
+export type * from "./aws.js";
+export type { CloudEvent, CloudEventAttributes, EventInput, EventProblem } from "./cloudevents.js";
+export { validateCloudEvent } from "./cloudevents.js";
+export { EddyClient, EddyRequestError } from "./client.js";
+export type { DeadLetterListOptions, EddyClientOptions, QueueOption } from "./client.js";
+export type { Duration } from "./duration.js";
 export * from "./errors.js";
-export * from "./function.js";
-export * from "./ids.js";
+export { defineBatchFunction, defineFunction } from "./function.js";
+export type {
+  BackoffPolicy,
+  BatchHandler,
+  BatchResult,
+  EddyFunction,
+  FunctionConfig,
+  FunctionContext,
+  FunctionLogger,
+  Handler,
+  InvocationInfo,
+  RateLimitConfig,
+  ResolvedFunctionConfig,
+  RetryPolicy,
+  SendOptions,
+  ThrottleConfig,
+} from "./function.js";
 export type { HttpContext, HttpFunctionConfig, HttpHandler } from "./http-function.js";
-export * from "./http-trigger.js";
-export * from "./kv.js";
+export type { HttpCors, HttpMethod, HttpTrigger, HttpTriggerOptions, JsonSchema } from "./http-trigger.js";
+export type * from "./kv.js";
 export * from "./patterns/index.js";
-export { checkResolvedConfig } from "./resolved-config.js";
-export * from "./triggers.js";
+export { on } from "./triggers.js";
+export type {
+  EventTrigger,
+  QueueTrigger,
+  QueueTriggerOptions,
+  ScheduleTrigger,
+  ScheduleTriggerOptions,
+  Trigger,
+} from "./triggers.js";
+export type * from "./wire/index.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isRfc3339, validateCloudEvent } from "eddy";
+import { validateCloudEvent } from "eddy";
+import { isRfc3339 } from "eddy/internal";
 
 const valid = { specversion: "1.0", id: "1", source: "/s", type: "t" };
 const paths = (v: unknown) => validateCloudEvent(v).map((p) => p.path);

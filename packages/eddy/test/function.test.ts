@@ -3,14 +3,13 @@ import {
   defineFunction,
   InvalidFunctionConfigError,
   InvalidPatternError,
-  isEddyFunction,
   isNonRetriableError,
   isRetryAfterError,
   NonRetriableError,
   on,
-  parseDuration,
   RetryAfterError,
 } from "eddy";
+import { isEddyFunction, parseDuration } from "eddy/internal";
 
 describe("defineFunction", () => {
   it("fills in the defaults", () => {
@@ -178,7 +177,7 @@ describe("on.http", () => {
 
 describe("uuidv7", () => {
   it("is a version 7 UUID, sorted by time, and unique", async () => {
-    const { uuidv7 } = await import("eddy");
+    const { uuidv7 } = await import("eddy/internal");
     const ids = Array.from({ length: 1000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
     for (const id of ids)
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -1,7 +1,8 @@
 // validatePattern: every rejection names the path from the root and what was expected.
 import { describe, expect, it } from "vitest";
 import { InvalidPatternError } from "../src/errors.js";
-import { PATTERN_LIMITS, validatePattern } from "../src/patterns/index.js";
+import { validatePattern } from "../src/patterns/index.js";
+import { PATTERN_LIMITS } from "../src/patterns/limits.js";
 
 /** Validates `pattern` and returns the error it throws (failing the test if none). */
 function rejection(pattern: unknown): InvalidPatternError {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FunctionConfig, ResolvedFunctionConfig } from "eddy";
-import { checkResolvedConfig, InvalidFunctionConfigError, on, resolveFunctionConfig } from "eddy";
+import { InvalidFunctionConfigError, on } from "eddy";
+import { checkResolvedConfig, resolveFunctionConfig } from "eddy/internal";
 
 // Configurations as users write them: every option, so that each one resolves back to itself.
 const valid: FunctionConfig[] = [

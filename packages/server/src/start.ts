@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import { RESERVED_PATHS } from "eddy";
+import { RESERVED_PATHS } from "eddy/internal";
 import { openEmbeddedBackend } from "./backends/embedded/index.js";
 import type { Backend } from "./backends/types.js";
 import type { Clock } from "./clock/clock.js";

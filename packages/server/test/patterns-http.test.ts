@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PATTERN_LIMITS } from "eddy";
+import { PATTERN_LIMITS } from "eddy/internal";
 import type { RunningEddy } from "@eddy/server";
 import { bundleFunctions } from "@eddy/server";
 import { post, startTestEddy, tempApp } from "./helpers.js";

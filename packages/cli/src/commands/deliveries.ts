@@ -1,18 +1,7 @@
 import type { Command } from "commander";
+import type { DeliveriesResponse, DeliveryView } from "eddy";
 import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError } from "../options.js";
 import { RequestRefusedError } from "../errors.js";
-
-interface Delivery {
-  id: string;
-  fn: string;
-  state: string;
-  attempt: number;
-  eventId: string;
-  eventType: string;
-  dueAt: number;
-  node?: string;
-  nodeLost?: boolean;
-}
 
 /**
  * `eddy deliveries`: the work in progress (leased, until when, on which node) or, with
@@ -44,7 +33,9 @@ export function registerDeliveriesCommand(program: Command): void {
           const res = await fetch(`${o.url.replace(/\/+$/, "")}/v1/deliveries?${q}`, {
             headers: authHeaders(o.key),
           });
-          const body = (await res.json().catch(() => ({}))) as { deliveries?: Delivery[]; detail?: string };
+          const body = (await res.json().catch(() => ({}))) as Partial<DeliveriesResponse> & {
+            detail?: string;
+          };
           if (!res.ok || !body.deliveries)
             throw new RequestRefusedError(`refused (${res.status}): ${body.detail ?? ""}`);
           if (body.deliveries.length === 0) console.log(`no ${state} deliveries`);
@@ -55,7 +46,7 @@ export function registerDeliveriesCommand(program: Command): void {
 }
 
 /** id, function, state, attempt, event type, event id, lease end or due time, and the node. */
-function line(d: Delivery): string {
+function line(d: DeliveryView): string {
   const node = d.node === undefined ? "" : `${d.node}${d.nodeLost ? " (lost: being taken over)" : ""}`;
   const at = new Date(d.dueAt).toISOString();
   return [d.id, d.fn, d.state, `attempt ${d.attempt}`, d.eventType, d.eventId, at, node].join("\t").trimEnd();

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EddyClient } from "eddy";
-import type { DeadLetterSelection } from "eddy";
+import type { DeadLetterCounts, DeadLetterSelection } from "eddy";
 import { DEFAULT_KEY, DEFAULT_URL, explainRequestError, getApi } from "../options.js";
 import { deployedFunction } from "./functions.js";
 import { FunctionNotDeployedError, UsageError } from "../errors.js";
@@ -94,13 +94,8 @@ export function registerDlqCommand(program: Command): void {
   }
 }
 
-interface DeadCounts {
-  functions: Record<string, number>;
-  queues: Record<string, number>;
-}
-
-function deadCounts(o: Common): Promise<DeadCounts> {
-  return getApi<DeadCounts>(o.url, o.key, "/v1/dlq");
+function deadCounts(o: Common): Promise<DeadLetterCounts> {
+  return getApi<DeadLetterCounts>(o.url, o.key, "/v1/dlq");
 }
 
 /**

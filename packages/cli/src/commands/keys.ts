@@ -1,18 +1,11 @@
 import type { Command } from "commander";
+import type { CreatedKey, KeysResponse } from "eddy";
 import { authHeaders, DEFAULT_URL, explainRequestError } from "../options.js";
 import { RequestRefusedError, UsageError } from "../errors.js";
 
 interface KeyOptions {
   url: string;
   adminKey?: string;
-}
-
-interface KeyView {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: number;
-  expiresAt?: number;
 }
 
 /** `eddy keys create NAME --scope S…`, `eddy keys ls`, `eddy keys revoke ID`: API keys of a running server. */
@@ -30,7 +23,7 @@ export function registerKeyCommands(program: Command): void {
     )
     .option("--expires-in <duration>", 'e.g. "90d"; default: never')
     .action(async (name: string, o: KeyOptions & { scope: string[]; expiresIn?: string }) => {
-      const made = await call<{ key: KeyView; token: string }>(o, "POST", "/v1/keys", {
+      const made = await call<CreatedKey>(o, "POST", "/v1/keys", {
         name,
         scopes: o.scope,
         ...(o.expiresIn ? { expiresIn: o.expiresIn } : {}),
@@ -42,7 +35,7 @@ export function registerKeyCommands(program: Command): void {
     });
 
   common(keys.command("ls").description("list keys (never their secrets)")).action(async (o: KeyOptions) => {
-    const { keys: list } = await call<{ keys: KeyView[] }>(o, "GET", "/v1/keys");
+    const { keys: list } = await call<KeysResponse>(o, "GET", "/v1/keys");
     if (list.length === 0) process.stdout.write("no keys\n");
     for (const k of list) {
       const expires = k.expiresAt ? ` expires ${new Date(k.expiresAt).toISOString()}` : "";

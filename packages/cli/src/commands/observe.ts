@@ -1,30 +1,8 @@
 import type { Command } from "commander";
+import type { FunctionLogLine, LogsResponse, TraceNode, TraceView, UsageLine, UsageResponse } from "eddy";
 import { authHeaders, DEFAULT_KEY, DEFAULT_URL, explainRequestError, getApi, refusal } from "../options.js";
 import { deployedFunction } from "./functions.js";
 import { FunctionNotDeployedError, UsageError } from "../errors.js";
-
-interface LogLine {
-  time: number;
-  level: string;
-  msg: string;
-  fields?: Record<string, unknown>;
-  fn: string;
-  attempt: number;
-}
-
-interface TraceNode {
-  kind: string;
-  name: string;
-  id: string;
-  start: number;
-  durationMs: number;
-  status?: string;
-  attempt?: number;
-  outcome?: string;
-  coldStart?: boolean;
-  error?: string;
-  children: TraceNode[];
-}
 
 /** `eddy logs`, `eddy trace`, `eddy usage`: looking at what ran. */
 export function registerObserveCommands(program: Command): void {
@@ -46,7 +24,7 @@ export function registerObserveCommands(program: Command): void {
         if (o.level) q.set("level", o.level);
         await explainRequestError(o.url, async () => {
           if (!o.follow) {
-            const { lines } = await getApi<{ lines: LogLine[] }>(o.url, o.key, `/v1/logs?${q}`);
+            const { lines } = await getApi<LogsResponse>(o.url, o.key, `/v1/logs?${q}`);
             // A name that is not deployed and has no lines is a typo, not a quiet function.
             if (lines.length === 0 && fn !== undefined && !(await deployedFunction(o.url, o.key, fn))) {
               throw new FunctionNotDeployedError(
@@ -74,7 +52,7 @@ export function registerObserveCommands(program: Command): void {
               const message = buffer.slice(0, at);
               buffer = buffer.slice(at + 2);
               for (const line of message.split("\n"))
-                if (line.startsWith("data: ")) print(JSON.parse(line.slice(6)) as LogLine);
+                if (line.startsWith("data: ")) print(JSON.parse(line.slice(6)) as FunctionLogLine);
             }
           }
         });
@@ -90,11 +68,7 @@ export function registerObserveCommands(program: Command): void {
     .action(async (eventId: string, o: { url: string; source?: string; key?: string }) => {
       await explainRequestError(o.url, async () => {
         const q = new URLSearchParams({ eventId, ...(o.source ? { source: o.source } : {}) });
-        const view = await getApi<{ traceId: string; durationMs: number; roots: TraceNode[] }>(
-          o.url,
-          o.key,
-          `/v1/traces?${q}`,
-        );
+        const view = await getApi<TraceView>(o.url, o.key, `/v1/traces?${q}`);
         process.stdout.write(`trace ${view.traceId}  ${view.durationMs.toFixed(1)} ms\n`);
         const t0 = Math.min(...view.roots.map((r) => r.start));
         const walk = (n: TraceNode, prefix: string, last: boolean) => {
@@ -125,18 +99,12 @@ export function registerObserveCommands(program: Command): void {
       const q = new URLSearchParams({ since: o.since });
       if (o.until) q.set("until", o.until);
       await explainRequestError(o.url, async () => {
-        const u = await getApi<{
-          since: string;
-          until: string;
-          pricing: { currency: string };
-          total: Row;
-          functions: Row[];
-        }>(o.url, o.key, `/v1/usage?${q}`);
+        const u = await getApi<UsageResponse>(o.url, o.key, `/v1/usage?${q}`);
         process.stdout.write(`usage ${u.since} → ${u.until}\n`);
         process.stdout.write(
           `${"function".padEnd(24)}${"invocations".padStart(12)}${"GB-s".padStart(14)}${`cost ${u.pricing.currency}`.padStart(16)}\n`,
         );
-        const row = (r: Row, name: string) =>
+        const row = (r: UsageLine, name: string) =>
           process.stdout.write(
             `${name.padEnd(24)}${String(r.invocations).padStart(12)}${r.gbSeconds.toFixed(6).padStart(14)}${r.cost.toFixed(8).padStart(16)}\n`,
           );
@@ -146,14 +114,7 @@ export function registerObserveCommands(program: Command): void {
     });
 }
 
-interface Row {
-  fn: string;
-  invocations: number;
-  gbSeconds: number;
-  cost: number;
-}
-
-function print(l: LogLine): void {
+function print(l: FunctionLogLine): void {
   const fields = l.fields && Object.keys(l.fields).length ? " " + JSON.stringify(l.fields) : "";
   process.stdout.write(
     `${new Date(l.time).toISOString()} ${l.level.toUpperCase().padEnd(5)} [${l.fn}#${l.attempt}] ${l.msg}${fields}\n`,

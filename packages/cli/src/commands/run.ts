@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import type { JwtOptions, ProcessSandboxMode, ReloadReport, RunningEddy } from "@eddy/server";
 import { createLogger, DEFAULTS, startEddy, watchFunctions } from "@eddy/server";
-import { parseDuration } from "eddy";
+import { parseDuration } from "eddy/internal";
 import type { BackendChoice } from "../backend.js";
 import { openBackend } from "../backend.js";
 import { integer } from "../options.js";

@@ -1,5 +1,6 @@
 /**
- * EventBridge event patterns over CloudEvents: types, validation and matching.
+ * EventBridge event patterns over CloudEvents: types, validation and matching. Exactly what `eddy`
+ * exports of patterns (the limits and the complexity measure are in `eddy/internal`).
  *
  * @example
  * import { compilePattern } from "eddy";
@@ -27,6 +28,5 @@ export type {
   SuffixMatcher,
   WildcardMatcher,
 } from "./types.js";
-export { PATTERN_LIMITS } from "./limits.js";
-export { patternComplexity, validatePattern } from "./validate.js";
+export { validatePattern } from "./validate.js";
 export { compilePattern, matchesPattern, type PatternMatcher } from "./match.js";

@@ -1,3 +1,4 @@
+import type { ApiKeyView } from "eddy";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Backend, KeyValue } from "../backends/types.js";
 import type { Clock } from "../clock/clock.js";
@@ -7,13 +8,7 @@ import { checkScopes } from "./scopes.js";
 import { InvalidRequestError, WriteConflictError } from "../errors/http.js";
 
 /** An API key as listed: never its secret, nor the secret's hash. */
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: number;
-  expiresAt?: number;
-}
+export type { ApiKeyView };
 
 interface StoredKey extends ApiKeyView {
   /** SHA-256 of the secret, hex. */

@@ -16,7 +16,16 @@
  *   loses its emits.
  */
 import type { Clock } from "../clock/clock.js";
-import type { CloudEvent } from "eddy";
+import type {
+  CloudEvent,
+  DeadLetterView,
+  DeliveryCounts,
+  DeliveryView,
+  ErrorView,
+  Invocation,
+  LogLine,
+  TraceIds,
+} from "eddy";
 
 /**
  * One delivery to enqueue with an event. `fn` is the consumer: a function name, or `queue:<name>`
@@ -69,11 +78,7 @@ export interface StoredEvent {
 }
 
 /** Where an event or an attempt sits in its trace (W3C trace context ids, lower-case hex). */
-export interface TraceIds {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-}
+export type { TraceIds };
 
 /** The append-only event log. */
 export interface EventLog {
@@ -134,61 +139,16 @@ export interface KvWrite {
 }
 
 /** A serialized error, as recorded on invocations and dead letters. */
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  code?: string;
-  stack?: string;
-}
+export type ErrorInfo = ErrorView;
 
 /** One line a function logged with `ctx.log`. */
-export interface LogLine {
-  level: "debug" | "info" | "warn" | "error";
-  time: number;
-  msg: string;
-  fields?: Record<string, unknown>;
-}
+export type { LogLine };
 
-/** The record of one attempt. */
-export interface InvocationRecord {
-  id: string;
-  fn: string;
-  version: string;
-  deliveryId: string;
-  eventId: string;
-  eventSource: string;
-  eventType: string;
-  attempt: number;
-  /** "skipped": not run, see `skipReason` (an idempotency key already succeeded, a rate limit). */
-  status: "succeeded" | "failed" | "skipped";
-  skipReason?: string;
-  /**
-   * For a batch attempt: every delivery and event it carried (deliveryId/eventId are the first's),
-   * and which ones the handler reported as failed (batchItemFailures).
-   */
-  batch?: { deliveryId: string; eventId: string; failed?: boolean }[];
-  /** What the engine did next: done, retry later, or park in the dead-letter queue. */
-  outcome: "ack" | "retry" | "dead";
-  startedAt: number;
-  durationMs: number;
-  error?: ErrorInfo;
-  logs: LogLine[];
-  /** True when log lines were dropped to keep the record bounded. */
-  logsTruncated?: boolean;
-  /** The attempt's span: its parent is the span of the event that triggered it. */
-  trace?: TraceIds;
-  /** The attempt started a sandbox (a cold start). */
-  coldStart?: boolean;
-  /** Metering: the function's memory and the billed duration (duration rounded up to 1 ms). */
-  memoryMb?: number;
-  billedMs?: number;
-  /**
-   * What the handler returned, as JSON (an HTTP function's response: status, headers, body). At
-   * most {@link MAX_RESULT_BYTES} of JSON: a larger result is left out and `resultTruncated` set.
-   */
-  result?: unknown;
-  resultTruncated?: boolean;
-}
+/**
+ * The record of one attempt, as the API shows it (`result` is at most {@link MAX_RESULT_BYTES} of
+ * JSON: a larger one is left out and `resultTruncated` set).
+ */
+export type InvocationRecord = Invocation;
 
 /** Largest `result` kept on an invocation record, in bytes of JSON. */
 export const MAX_RESULT_BYTES = 256 * 1024;
@@ -198,16 +158,7 @@ export type Settlement =
   { kind: "ack" } | { kind: "retry"; dueAt: number; error: ErrorInfo } | { kind: "dead"; error: ErrorInfo };
 
 /** A delivery parked in a function's dead-letter queue. */
-export interface DeadLetter {
-  id: string;
-  fn: string;
-  event: CloudEvent;
-  attempts: number;
-  redrives: number;
-  createdAt: number;
-  deadAt: number;
-  error: ErrorInfo;
-}
+export type DeadLetter = DeadLetterView;
 
 /** Which dead letters an operation applies to; every given field must match, none given: all. */
 export interface DeadFilter {
@@ -225,32 +176,15 @@ export interface DeadQuery extends DeadFilter {
   afterId?: string;
 }
 
-/** A delivery as the admin view shows it. */
-export interface DeliveryInfo {
-  id: string;
-  fn: string;
-  state: "ready" | "leased";
-  attempt: number;
-  eventId: string;
-  eventType: string;
-  createdAt: number;
-  /** Ready: when it is due. Leased: when the lease ends. */
-  dueAt: number;
-  /** Leased: the node that holds the lease, on a backend of several nodes (cluster). */
-  node?: string;
-  /**
-   * Leased by a node that stopped beating: its lease is taken over by a live node within the
-   * backend's dead-node time (cluster: `deadAfterMs`), or it ends.
-   */
-  nodeLost?: boolean;
-}
+/**
+ * A delivery as the admin view shows it. `node`: the node that holds a lease, on a backend of
+ * several nodes (cluster); `nodeLost`: that node stopped beating, and its lease is taken over by a
+ * live node within the backend's dead-node time (cluster: `deadAfterMs`), or it ends.
+ */
+export type DeliveryInfo = DeliveryView;
 
 /** Per-function delivery counts. */
-export interface QueueCounts {
-  ready: number;
-  leased: number;
-  dead: number;
-}
+export type QueueCounts = DeliveryCounts;
 
 /** The delivery queue: one entry per (event, function). */
 export interface DeliveryQueue {

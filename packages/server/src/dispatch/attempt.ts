@@ -1,5 +1,5 @@
 import type { CloudEvent } from "eddy";
-import { uuidv7 } from "eddy";
+import { uuidv7 } from "eddy/internal";
 import type {
   AppendEntry,
   AppendResult,

@@ -1,5 +1,5 @@
 import type { ResolvedFunctionConfig } from "eddy";
-import { uuidv7 } from "eddy";
+import { uuidv7 } from "eddy/internal";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
 import { MAX_RESULT_BYTES } from "../backends/types.js";
 import type { AttemptResult } from "../runtime/protocol.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { ResolvedFunctionConfig } from "eddy";
-import { checkResolvedConfig } from "eddy";
+import { checkResolvedConfig } from "eddy/internal";
 import type { BlankPool } from "../runtime/blank-pool.js";
 import type { SandboxKind } from "../runtime/channel.js";
 import type { Bundle } from "../runtime/bundler.js";

@@ -1,4 +1,4 @@
-import type { CloudEvent } from "eddy";
+import type { AsyncRequestStatus, CloudEvent, HttpResponseView } from "eddy";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
 import type { Clock } from "../clock/clock.js";
 import type { SettleHooks } from "../dispatch/attempt.js";
@@ -137,8 +137,8 @@ function settledStatus(
 }
 
 /** The document `GET /v1/invocations/ID` answers for a request id (and a callback receives). */
-export function statusDocument(status: RequestStatus) {
-  const doc: Record<string, unknown> = {
+export function statusDocument(status: RequestStatus): AsyncRequestStatus {
+  const doc: AsyncRequestStatus = {
     id: status.id,
     function: status.fn,
     route: status.route,
@@ -157,7 +157,7 @@ export function statusDocument(status: RequestStatus) {
 }
 
 /** A stored response as JSON readers want it: headers as an object, a JSON body parsed. */
-function renderResponse(r: HttpResponseData) {
+function renderResponse(r: HttpResponseData): HttpResponseView {
   const headers = Object.fromEntries(r.headers);
   let body: unknown = r.body;
   if (r.body !== undefined && r.bodyEncoding === undefined && /json/i.test(headers["content-type"] ?? "")) {

@@ -1,3 +1,4 @@
+import type { AsyncRequestStatus } from "eddy";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Logger } from "../observability/logger.js";
@@ -16,7 +17,7 @@ const TIMEOUT_MS = 5_000;
  */
 export async function sendCallback(
   url: string,
-  doc: Record<string, unknown>,
+  doc: AsyncRequestStatus,
   targets: CallbackTargets,
   log: Logger,
 ): Promise<void> {

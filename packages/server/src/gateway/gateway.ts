@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { RESERVED_PATHS, uuidv7 } from "eddy";
+import { RESERVED_PATHS, uuidv7 } from "eddy/internal";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Principal } from "../auth/scopes.js";
 import { hasScope, SCOPES } from "../auth/scopes.js";

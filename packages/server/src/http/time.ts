@@ -1,4 +1,4 @@
-import { parseDuration } from "eddy";
+import { parseDuration } from "eddy/internal";
 import { InvalidRequestError } from "../errors/http.js";
 
 /**

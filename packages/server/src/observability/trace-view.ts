@@ -1,37 +1,8 @@
+import type { TraceNode, TraceView } from "eddy";
 import type { InvocationRecord, StoredEvent, TraceIds } from "../backends/types.js";
 
-/** One node of a trace: an event (its ingest) or an attempt, with what it caused. */
-export interface TraceNode {
-  kind: "event" | "invocation";
-  spanId: string;
-  parentSpanId?: string;
-  /** Event type, or function name. */
-  name: string;
-  /** Epoch ms. */
-  start: number;
-  durationMs: number;
-  /** Event: its id. Invocation: its id. */
-  id: string;
-  /** Invocation: succeeded | failed | skipped, with attempt and outcome. */
-  status?: string;
-  attempt?: number;
-  outcome?: string;
-  coldStart?: boolean;
-  error?: string;
-  /** Event: id and source. */
-  source?: string;
-  children: TraceNode[];
-}
-
-/** A whole trace as the built-in view returns it. */
-export interface TraceView {
-  traceId: string;
-  /** From the first event's acceptance to the end of the last attempt. */
-  durationMs: number;
-  events: number;
-  invocations: number;
-  roots: TraceNode[];
-}
+/** A trace as the built-in view returns it, and its nodes (the API's types). */
+export type { TraceNode, TraceView };
 
 /**
  * Builds the tree of a trace from the stored events (each with its ingest span) and the

@@ -1,28 +1,9 @@
-import { checkQueueName, parseDuration } from "eddy";
+import type { QueueAttributes, QueueConfig } from "eddy";
+import { checkQueueName, parseDuration } from "eddy/internal";
 import { InvalidQueueError } from "../errors/http.js";
 
-/** A queue's settings (SQS's attributes, in Eddy's units). */
-export interface QueueConfig {
-  name: string;
-  /** Names ending in `.fifo`: in order per message group, one in flight per group. */
-  fifo: boolean;
-  /** How long a received message stays invisible to others. Default 30 s. */
-  visibilityTimeoutMs: number;
-  /** Default delay of new messages. Default 0. */
-  delayMs: number;
-  /** Redrive policy: a message received this many times goes to the dead-letter queue. Default 10. */
-  maxReceiveCount: number;
-  /** FIFO only: deduplicate by the SHA-256 of the body when a message has no dedup id. */
-  contentBasedDeduplication: boolean;
-}
-
-/** What a user may set when creating or updating a queue. */
-export interface QueueAttributes {
-  visibilityTimeout?: number | string;
-  delay?: number | string;
-  maxReceiveCount?: number;
-  contentBasedDeduplication?: boolean;
-}
+/** A queue's settings, and what a user may set (the API's types: see eddy's wire/queues.ts). */
+export type { QueueAttributes, QueueConfig };
 
 /** The bad attribute of a queue definition, with what is expected; `errors[0].path` names it. */
 function invalid(path: string, message: string): InvalidQueueError {

@@ -1,6 +1,7 @@
+import type { ReceivedMessageView } from "eddy";
 import { createHash } from "node:crypto";
 import type { CloudEvent } from "eddy";
-import { uuidv7 } from "eddy";
+import { uuidv7 } from "eddy/internal";
 import type { AppendEntry, Backend, LeasedDelivery } from "../backends/types.js";
 import type { Clock } from "../clock/clock.js";
 import { queueConsumer, receiptHandle } from "../dispatch/delivery-plan.js";
@@ -13,15 +14,7 @@ import { InvalidMessageError, InvalidReceiptError, QueueNotFoundError } from "..
 import { errorInfo, MaxReceiveCountError } from "../errors/attempt.js";
 
 /** A message as a queue consumer receives it. */
-export interface ReceivedMessage {
-  messageId: string;
-  body: unknown;
-  /** Give it back to delete the message or change its visibility. */
-  receiptHandle: string;
-  receiveCount: number;
-  groupId?: string;
-  sentAt: number;
-}
+export type ReceivedMessage = ReceivedMessageView;
 
 /** A message to send. */
 export interface OutgoingMessage {

@@ -1,3 +1,4 @@
+import type { BlankSandboxView } from "eddy";
 import type { SandboxKind } from "./channel.js";
 import { processHostPath } from "./host-bundle.js";
 import type { ProcessHost } from "./process-channel.js";
@@ -32,17 +33,8 @@ export interface TakenSandbox {
   prewarmed: boolean;
 }
 
-/** The state of one kind and heap size, for the API. */
-export interface BlankPoolState {
-  kind: SandboxKind;
-  memoryMb: number;
-  ready: number;
-  starting: number;
-  target: number;
-  taken: number;
-  /** Takes that found none ready and had to start one. */
-  missed: number;
-}
+/** The state of one kind and heap size: the API shows it as is. */
+export type BlankPoolState = BlankSandboxView;
 
 interface Entry {
   kind: SandboxKind;

@@ -1,3 +1,4 @@
+import type { ColdStartStats, PoolView } from "eddy";
 import { readFileSync } from "node:fs";
 import type { BlankPool } from "./blank-pool.js";
 import type { SandboxKind } from "./channel.js";
@@ -30,30 +31,9 @@ export interface PoolOptions {
   onError?: (err: unknown) => void;
 }
 
-/** Cold starts of a function: counted and timed. */
-export interface ColdStartStats {
-  count: number;
-  /** Of the last cold start: waiting for a sandbox + loading the module, in ms. */
-  lastMs: number | undefined;
-  meanMs: number | undefined;
-  /** Mean time to get a sandbox (about 0 with a pre-started blank one). */
-  meanSandboxMs: number | undefined;
-  /** Mean time to import and evaluate the module inside the sandbox. */
-  meanInitMs: number | undefined;
-  /** Cold starts that found no pre-started sandbox and had to start one. */
-  withoutPrewarm: number;
-}
-
-/** A snapshot of a pool, for the API. */
-export interface PoolState {
-  kind: SandboxKind;
-  warm: number;
-  busy: number;
-  starting: number;
-  min: number;
-  max: number;
-  coldStarts: ColdStartStats;
-}
+/** Cold starts of a function (counted and timed), and a snapshot of a pool: the API shows them as is. */
+export type { ColdStartStats };
+export type PoolState = PoolView;
 
 interface Idle {
   sandbox: Sandbox;

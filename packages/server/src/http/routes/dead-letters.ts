@@ -1,24 +1,25 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type {
+  DeadLetterCounts,
+  DeadLetterDetail,
+  DeadLetterSelection,
+  DeadLettersParams,
+  DeadLettersResponse,
+  PurgeResponse,
+  RedriveResponse,
+} from "eddy";
+import type { Query, Unchecked } from "eddy/internal";
 import type { DeadFilter } from "../../backends/types.js";
 import { queueConsumer } from "../../dispatch/delivery-plan.js";
 import type { Engine } from "../../engine.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
-interface ListQuery {
-  limit?: string;
-  after?: string;
-  eventType?: string;
-  errorName?: string;
-}
+type ListQuery = Query<DeadLettersParams>;
+type SelectBody = Unchecked<DeadLetterSelection>;
+type Changed = RedriveResponse | PurgeResponse;
 
-interface SelectBody {
-  ids?: unknown;
-  eventType?: unknown;
-  errorName?: unknown;
-  deadAfter?: unknown;
-  deadBefore?: unknown;
-  all?: unknown;
-}
+type DetailRoute = { Params: { name: string; id: string }; Reply: Answer<DeadLetterDetail> };
 
 const KINDS = { functions: (n: string) => n, queues: queueConsumer } as const;
 
@@ -29,7 +30,7 @@ const KINDS = { functions: (n: string) => n, queues: queueConsumer } as const;
 export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   const queue = engine.backend.queue;
 
-  app.get("/v1/dlq", async () => {
+  app.get<{ Reply: DeadLetterCounts }>("/v1/dlq", async () => {
     const counts = await queue.deadCounts();
     const functions: Record<string, number> = {};
     const queues: Record<string, number> = {};
@@ -41,7 +42,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
   });
 
   for (const [kind, consumerOf] of Object.entries(KINDS)) {
-    app.get<{ Params: { name: string }; Querystring: ListQuery }>(
+    app.get<{ Params: { name: string }; Querystring: ListQuery; Reply: Answer<DeadLettersResponse> }>(
       `/v1/dlq/${kind}/:name`,
       async (req, reply) => {
         const q = req.query;
@@ -62,7 +63,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
       },
     );
 
-    app.get<{ Params: { name: string; id: string } }>(`/v1/dlq/${kind}/:name/:id`, async (req, reply) => {
+    app.get<DetailRoute>(`/v1/dlq/${kind}/:name/:id`, async (req, reply) => {
       const dead = await queue.getDead(consumerOf(req.params.name), req.params.id);
       if (!dead) {
         return sendProblem(
@@ -81,7 +82,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
     });
 
     for (const action of ["redrive", "purge"] as const) {
-      app.post<{ Params: { name: string }; Body: SelectBody }>(
+      app.post<{ Params: { name: string }; Body: SelectBody; Reply: Answer<Changed> }>(
         `/v1/dlq/${kind}/:name/${action}`,
         async (req, reply) => {
           const filter = parseSelection(req.body, reply);
@@ -99,7 +100,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
 };
 
 /** Reads which dead letters an action applies to; an empty selection must say `all: true`. */
-function parseSelection(body: SelectBody | undefined, reply: FastifyReply): DeadFilter | undefined {
+function parseSelection(body: SelectBody, reply: FastifyReply): DeadFilter | undefined {
   const b = body ?? {};
   const f: DeadFilter = {};
   if (b.ids !== undefined) {

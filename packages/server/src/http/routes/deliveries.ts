@@ -1,13 +1,16 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { DeliveriesParams, DeliveriesResponse } from "eddy";
+import type { Query } from "eddy/internal";
 import type { Engine } from "../../engine.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
 /**
  * `GET /v1/deliveries?state=leased|overdue`: the admin view of work in progress, so that nothing
  * can sit stuck unseen — what is leased (and until when), and what is due but not running.
  */
 export const deliveryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  app.get<{ Querystring: { state?: string; function?: string; overdueMs?: string; limit?: string } }>(
+  app.get<{ Querystring: Query<DeliveriesParams>; Reply: Answer<DeliveriesResponse> }>(
     "/v1/deliveries",
     async (req, reply) => {
       const q = req.query;

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { Deployer, UploadedBundle } from "../../deploy/deployer.js";
+import type { DeployChange, DeployRequest, DeployResponse, RollbackRequest } from "eddy";
+import type { Unchecked } from "eddy/internal";
+import type { Deployer } from "../../deploy/deployer.js";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { requireScope } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
 /** Largest deploy upload: every bundle of an app. */
 const MAX_DEPLOY_BYTES = 64 * 1024 * 1024;
@@ -17,7 +20,7 @@ export const deployRoutes: FastifyPluginAsync<{ deployer: Deployer; auth: Authen
 ) => {
   const preHandler = requireScope(auth, "admin");
 
-  app.post<{ Body: { functions?: UploadedBundle[] } }>(
+  app.post<{ Body: Unchecked<DeployRequest>; Reply: Answer<DeployResponse> }>(
     "/v1/deploy",
     { preHandler, bodyLimit: MAX_DEPLOY_BYTES },
     async (req, reply) => {
@@ -42,7 +45,7 @@ export const deployRoutes: FastifyPluginAsync<{ deployer: Deployer; auth: Authen
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { version?: unknown } | undefined }>(
+  app.post<{ Params: { name: string }; Body: Unchecked<RollbackRequest>; Reply: Answer<DeployChange> }>(
     "/v1/functions/:name/rollback",
     { preHandler },
     async (req, reply) => {

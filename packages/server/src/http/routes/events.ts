@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { SendResponse, SendResult } from "eddy";
 import type { Engine } from "../../engine.js";
 import { isPressure } from "../../events/backpressure.js";
 import type { Refusal } from "../../events/envelope.js";
@@ -6,6 +7,7 @@ import { decodeEvents } from "../../events/http-binding.js";
 import type { IngestResult } from "../../events/ingest.js";
 import type { ProblemDocument } from "../problem.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
 /**
  * `POST /v1/events`: the CloudEvents HTTP binding. Answers 202 only after the accepted events are
@@ -17,7 +19,7 @@ export const eventRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  app.post("/v1/events", async (req, reply) => {
+  app.post<{ Reply: Answer<SendResponse> }>("/v1/events", async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const decoded = decodeEvents({ headers: req.headers, body });
     if ("status" in decoded) return sendProblem(reply, fromRefusal(decoded));
@@ -71,7 +73,7 @@ export const eventRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
   });
 };
 
-function toItem(r: IngestResult, index: number) {
+function toItem(r: IngestResult, index: number): SendResult {
   if (r.status === "rejected") {
     return { index, id: r.id, source: r.source, status: r.status, problem: fromRefusal(r.refusal) };
   }

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { FunctionDetail, FunctionInfo, FunctionsResponse, RuntimeResponse } from "eddy";
 import type { Deployer } from "../../deploy/deployer.js";
 import type { Engine, FunctionView } from "../../engine.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
+
+type GetRoute = { Params: { name: string }; Reply: Answer<FunctionDetail> };
 
 /**
  * `GET /v1/functions` and `GET /v1/functions/:name` (what is deployed, with queue, pool and cold
@@ -11,7 +15,7 @@ export const functionRoutes: FastifyPluginAsync<{ engine: Engine; deployer: Depl
   app,
   { engine, deployer },
 ) => {
-  const view = async (f: FunctionView) => ({
+  const view = async (f: FunctionView): Promise<FunctionInfo> => ({
     name: f.name,
     file: f.file,
     version: f.version,
@@ -29,9 +33,11 @@ export const functionRoutes: FastifyPluginAsync<{ engine: Engine; deployer: Depl
     deliveries: await engine.backend.queue.counts(f.name),
   });
 
-  app.get("/v1/functions", async () => ({ functions: await Promise.all(engine.functions().map(view)) }));
+  app.get<{ Reply: FunctionsResponse }>("/v1/functions", async () => ({
+    functions: await Promise.all(engine.functions().map(view)),
+  }));
 
-  app.get<{ Params: { name: string } }>("/v1/functions/:name", async (req, reply) => {
+  app.get<GetRoute>("/v1/functions/:name", async (req, reply) => {
     const f = engine.function(req.params.name);
     if (!f)
       return sendProblem(
@@ -45,5 +51,5 @@ export const functionRoutes: FastifyPluginAsync<{ engine: Engine; deployer: Depl
     return { ...(await view(f)), versions: versions.reverse() };
   });
 
-  app.get("/v1/runtime", async () => ({ blankSandboxes: engine.blanks.state() }));
+  app.get<{ Reply: RuntimeResponse }>("/v1/runtime", async () => ({ blankSandboxes: engine.blanks.state() }));
 };

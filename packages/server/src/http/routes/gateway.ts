@@ -1,7 +1,17 @@
 import type { FastifyPluginAsync } from "fastify";
+import type {
+  CacheInvalidateParams,
+  CacheInvalidateResponse,
+  CacheStats,
+  OpenApiDocument,
+  RoutesResponse,
+} from "eddy";
+import type { Query } from "eddy/internal";
 import type { Engine } from "../../engine.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import { openApiDocument } from "../../gateway/openapi.js";
+
+type InvalidateRoute = { Querystring: Query<CacheInvalidateParams>; Reply: CacheInvalidateResponse };
 
 /**
  * The gateway's admin side: `GET /v1/routes` (every route and its function), `GET /v1/openapi.json`
@@ -12,7 +22,7 @@ export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gatewa
   app,
   { engine, gateway },
 ) => {
-  app.get("/v1/routes", async () => ({
+  app.get<{ Reply: RoutesResponse }>("/v1/routes", async () => ({
     prefix: engine.routes.prefix,
     routes: engine.routes.routes().map(({ fn, name, trigger: { kind: _kind, ...options } }) => ({
       function: fn,
@@ -21,14 +31,14 @@ export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gatewa
     })),
   }));
 
-  app.get("/v1/openapi.json", async (req) => {
+  app.get<{ Reply: OpenApiDocument }>("/v1/openapi.json", async (req) => {
     const host = req.headers.host ?? "127.0.0.1";
     return openApiDocument(engine.routes, `${req.protocol}://${host}`);
   });
 
-  app.get("/v1/cache", async () => gateway.cache.stats());
+  app.get<{ Reply: CacheStats }>("/v1/cache", async () => gateway.cache.stats());
 
-  app.delete<{ Querystring: { function?: string; path?: string } }>("/v1/cache", async (req) => ({
+  app.delete<InvalidateRoute>("/v1/cache", async (req) => ({
     invalidated: gateway.invalidate(req.query.function, req.query.path),
   }));
 };

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { AsyncRequestStatus, Invocation, InvocationsParams, InvocationsResponse } from "eddy";
+import type { Query } from "eddy/internal";
 import type { Authenticator } from "../../auth/authenticator.js";
 import { hasScope, SCOPES } from "../../auth/scopes.js";
 import type { Engine } from "../../engine.js";
@@ -7,13 +9,10 @@ import { REQUESTS_NS, statusDocument } from "../../gateway/async-requests.js";
 import type { AuthMode } from "../auth.js";
 import { checkScope, principalOf } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
-interface ListQuery {
-  function?: string;
-  status?: string;
-  limit?: string;
-  before?: string;
-}
+type ListRoute = { Querystring: Query<InvocationsParams>; Reply: Answer<InvocationsResponse> };
+type GetRoute = { Params: { id: string }; Reply: Answer<Invocation | AsyncRequestStatus> };
 
 /**
  * `GET /v1/invocations?function=NAME` and `GET /v1/invocations/:id`: the record of every attempt.
@@ -26,7 +25,7 @@ export const invocationRoutes: FastifyPluginAsync<{
   auth: Authenticator;
   authMode: AuthMode;
 }> = async (app, { engine, auth, authMode }) => {
-  app.get<{ Querystring: ListQuery }>("/v1/invocations", async (req, reply) => {
+  app.get<ListRoute>("/v1/invocations", async (req, reply) => {
     const q = req.query;
     const limit = q.limit === undefined ? 50 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
@@ -57,7 +56,7 @@ export const invocationRoutes: FastifyPluginAsync<{
     return { invocations };
   });
 
-  app.get<{ Params: { id: string } }>("/v1/invocations/:id", async (req, reply) => {
+  app.get<GetRoute>("/v1/invocations/:id", async (req, reply) => {
     const rec = await engine.backend.records.getInvocation(req.params.id);
     if (rec) {
       const refused = authMode === "all" ? await checkScope(auth, req.headers, SCOPES.admin) : undefined;

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { CreatedKey, CreateKeyRequest, KeysResponse } from "eddy";
+import type { Unchecked } from "eddy/internal";
 import type { Authenticator } from "../../auth/authenticator.js";
 import type { KeyStore } from "../../auth/keys.js";
 import { SCOPES } from "../../auth/scopes.js";
 import { requireScope } from "../auth.js";
 import { problem, sendProblem } from "../problem.js";
 import { durationParam } from "../time.js";
+import type { Answer } from "../reply.js";
 
 /**
  * API keys: `POST /v1/keys` `{ name, scopes, expiresIn? }` answers the token once (201);
@@ -16,7 +19,7 @@ export const keyRoutes: FastifyPluginAsync<{ keys: KeyStore; auth: Authenticator
 ) => {
   const preHandler = requireScope(auth, SCOPES.admin);
 
-  app.post<{ Body: { name?: unknown; scopes?: unknown; expiresIn?: unknown } | undefined }>(
+  app.post<{ Body: Unchecked<CreateKeyRequest>; Reply: Answer<CreatedKey> }>(
     "/v1/keys",
     { preHandler },
     async (req, reply) => {
@@ -31,7 +34,7 @@ export const keyRoutes: FastifyPluginAsync<{ keys: KeyStore; auth: Authenticator
     },
   );
 
-  app.get("/v1/keys", { preHandler }, async () => ({ keys: await keys.list() }));
+  app.get<{ Reply: KeysResponse }>("/v1/keys", { preHandler }, async () => ({ keys: await keys.list() }));
 
   app.delete<{ Params: { id: string } }>("/v1/keys/:id", { preHandler }, async (req, reply) => {
     if (await keys.revoke(req.params.id)) return reply.code(204).send();

@@ -1,25 +1,17 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { FunctionLogLine, InvocationLogs, LogsParams, LogsResponse } from "eddy";
+import type { Query } from "eddy/internal";
 import type { InvocationRecord, LogLine } from "../../backends/types.js";
 import type { Engine } from "../../engine.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 import { parseTime } from "../time.js";
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
-/** A function's log line, with where it came from. */
-interface Line extends LogLine {
-  fn: string;
-  invocationId: string;
-  attempt: number;
-}
-
-interface LogsQuery {
-  function?: string;
-  level?: string;
-  since?: string;
-  limit?: string;
-  follow?: string;
-}
+type Line = FunctionLogLine;
+type RecordLogsRoute = { Params: { id: string }; Reply: Answer<InvocationLogs> };
+type LogsRoute = { Querystring: Query<LogsParams>; Reply: Answer<LogsResponse> };
 
 /**
  * Functions' logs: `GET /v1/invocations/:id/logs`, and `GET /v1/logs?function=&level=&since=`,
@@ -27,7 +19,7 @@ interface LogsQuery {
  * `since`). Following is fed by this node's attempts.
  */
 export const logRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  app.get<{ Params: { id: string } }>("/v1/invocations/:id/logs", async (req, reply) => {
+  app.get<RecordLogsRoute>("/v1/invocations/:id/logs", async (req, reply) => {
     const rec = await engine.backend.records.getInvocation(req.params.id);
     if (!rec)
       return sendProblem(
@@ -43,7 +35,7 @@ export const logRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
     };
   });
 
-  app.get<{ Querystring: LogsQuery }>("/v1/logs", async (req, reply) => {
+  app.get<LogsRoute>("/v1/logs", async (req, reply) => {
     const q = req.query;
     const min = q.level === undefined ? 0 : LEVELS[q.level as keyof typeof LEVELS];
     if (min === undefined)

@@ -1,9 +1,14 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { ReadyResponse, TraceLookupParams, TraceView } from "eddy";
+import type { Query } from "eddy/internal";
 import type { Engine } from "../../engine.js";
 import { buildTraceView } from "../../observability/trace-view.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
 const MAX_TRACE_ITEMS = 10_000;
+
+type TraceRoute = { Params: { traceId: string }; Reply: Answer<TraceView> };
 
 /** `/metrics` (Prometheus), `/readyz`, and the built-in trace view under `/v1/traces`. */
 export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
@@ -12,7 +17,7 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
     return reply.type(engine.observer.metrics.contentType).send(text);
   });
 
-  app.get("/readyz", async (_req, reply) => {
+  app.get<{ Reply: Answer<ReadyResponse> }>("/readyz", async (_req, reply) => {
     const checks: Record<string, string> = {};
     try {
       await engine.backend.kv.get("eddy", "readyz");
@@ -44,7 +49,7 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
     );
   });
 
-  app.get<{ Params: { traceId: string } }>("/v1/traces/:traceId", async (req, reply) => {
+  app.get<TraceRoute>("/v1/traces/:traceId", async (req, reply) => {
     const traceId = req.params.traceId.toLowerCase();
     if (!/^[0-9a-f]{32}$/.test(traceId)) {
       return sendProblem(
@@ -65,7 +70,7 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
     return buildTraceView(traceId, events, invocations);
   });
 
-  app.get<{ Querystring: { eventId?: string; source?: string } }>("/v1/traces", async (req, reply) => {
+  app.get<{ Querystring: Query<TraceLookupParams> }>("/v1/traces", async (req, reply) => {
     if (!req.query.eventId) {
       return sendProblem(
         reply,

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsync } from "fastify";
-import { matchesPattern, patternComplexity } from "eddy";
+import type { PatternTestRequest, PatternTestResponse } from "eddy";
+import { matchesPattern } from "eddy";
+import { patternComplexity } from "eddy/internal";
+import type { Unchecked } from "eddy/internal";
 import type { EventPattern } from "eddy";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
 /**
  * What one dry run may cost: the pattern's complexity times the event's values, about 10 ms of
@@ -12,10 +16,12 @@ export const DRY_RUN_BUDGET = 1_000_000;
 /** Deepest event a dry run takes (matching recurses once per level). */
 export const DRY_RUN_MAX_DEPTH = 128;
 
+type TestRoute = { Body: Unchecked<PatternTestRequest>; Reply: Answer<PatternTestResponse> };
+
 /** `POST /v1/patterns/test` `{ pattern, event }` → `{ matches }`: try a pattern without deploying it. */
 export const patternRoutes: FastifyPluginAsync = async (app) => {
-  app.post("/v1/patterns/test", async (req, reply) => {
-    const body = req.body as { pattern?: unknown; event?: unknown } | undefined;
+  app.post<TestRoute>("/v1/patterns/test", async (req, reply) => {
+    const body = req.body;
     if (typeof body !== "object" || body === null || body.pattern === undefined || body.event === undefined) {
       return sendProblem(
         reply,

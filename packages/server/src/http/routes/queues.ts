@@ -1,4 +1,15 @@
 import type { FastifyPluginAsync } from "fastify";
+import type {
+  ChangeVisibilityRequest,
+  OutgoingMessageBody,
+  PurgeResponse,
+  QueuesResponse,
+  QueueView,
+  ReceiveParams,
+  ReceiveResponse,
+  SendMessagesResponse,
+} from "eddy";
+import type { Unchecked } from "eddy/internal";
 import { queueConsumer } from "../../dispatch/delivery-plan.js";
 import type { Engine } from "../../engine.js";
 import type { QueueAttributes } from "../../queues/queue-config.js";
@@ -6,29 +17,29 @@ import type { OutgoingMessage } from "../../queues/queue-service.js";
 import { InvalidMessageError, InvalidRequestError } from "../../errors/http.js";
 import { problem, sendProblem } from "../problem.js";
 import { durationParam } from "../time.js";
+import type { Answer } from "../reply.js";
 
-interface MessageBody {
-  body?: unknown;
-  groupId?: unknown;
-  dedupId?: unknown;
-  delay?: unknown;
-}
+type MessageBody = NonNullable<Unchecked<OutgoingMessageBody>>;
+type SendBody = (MessageBody & { messages?: unknown }) | undefined;
 
 const MAX_WAIT_MS = 20_000;
+
+type QueueRoute = { Params: { name: string }; Reply: Answer<QueueView> };
+type PurgeRoute = { Params: { name: string }; Reply: PurgeResponse };
 
 /** SQS-like queues: create, send, long-poll receive, delete, change visibility, purge. */
 export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   const queues = engine.queues;
-  const withCounts = async (name: string) => ({
+  const withCounts = async (name: string): Promise<QueueView> => ({
     ...(await queues.get(name))!,
     messages: await engine.backend.queue.counts(queueConsumer(name)),
   });
 
-  app.get("/v1/queues", async () => ({
+  app.get<{ Reply: QueuesResponse }>("/v1/queues", async () => ({
     queues: await Promise.all((await queues.list()).map((q) => withCounts(q.name))),
   }));
 
-  app.put<{ Params: { name: string }; Body: QueueAttributes | undefined }>(
+  app.put<{ Params: { name: string }; Body: QueueAttributes | undefined; Reply: QueueView }>(
     "/v1/queues/:name",
     async (req) => {
       await queues.define(req.params.name, req.body ?? {});
@@ -36,7 +47,7 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     },
   );
 
-  app.get<{ Params: { name: string } }>("/v1/queues/:name", async (req, reply) => {
+  app.get<QueueRoute>("/v1/queues/:name", async (req, reply) => {
     if (!(await queues.get(req.params.name))) return sendProblem(reply, notFound(req.params.name));
     return withCounts(req.params.name);
   });
@@ -46,11 +57,11 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { name: string } }>("/v1/queues/:name/purge", async (req) => ({
+  app.post<PurgeRoute>("/v1/queues/:name/purge", async (req) => ({
     purged: await queues.purgeMessages(req.params.name),
   }));
 
-  app.post<{ Params: { name: string }; Body: (MessageBody & { messages?: unknown }) | undefined }>(
+  app.post<{ Params: { name: string }; Body: SendBody; Reply: Answer<SendMessagesResponse> }>(
     "/v1/queues/:name/messages",
     async (req, reply) => {
       const b = req.body ?? {};
@@ -63,7 +74,8 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
 
   app.post<{
     Params: { name: string };
-    Body: { max?: unknown; visibilityTimeout?: unknown; wait?: unknown } | undefined;
+    Body: Unchecked<ReceiveParams>;
+    Reply: Answer<ReceiveResponse>;
   }>("/v1/queues/:name/receive", async (req) => {
     const b = req.body ?? {};
     const max = b.max === undefined ? 1 : Number(b.max);
@@ -89,7 +101,7 @@ export const queueRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
     },
   );
 
-  app.post<{ Params: { name: string; receipt: string }; Body: { timeout?: unknown } | undefined }>(
+  app.post<{ Params: { name: string; receipt: string }; Body: Unchecked<ChangeVisibilityRequest> }>(
     "/v1/queues/:name/messages/:receipt/visibility",
     async (req, reply) => {
       const timeoutMs = durationParam(req.body?.timeout ?? 0, "timeout");

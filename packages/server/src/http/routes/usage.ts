@@ -1,16 +1,19 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { UsageParams, UsageResponse } from "eddy";
+import type { Query } from "eddy/internal";
 import type { Engine } from "../../engine.js";
 import { priced } from "../../observability/usage.js";
 import type { Pricing } from "../../observability/usage.js";
 import { parseTime } from "../time.js";
 import { problem, sendProblem } from "../problem.js";
+import type { Answer } from "../reply.js";
 
 /** `GET /v1/usage?since=&until=`: invocations, GB-seconds and cost per function and in total. */
 export const usageRoutes: FastifyPluginAsync<{ engine: Engine; pricing: Pricing }> = async (
   app,
   { engine, pricing },
 ) => {
-  app.get<{ Querystring: { since?: string; until?: string; function?: string } }>(
+  app.get<{ Querystring: Query<UsageParams>; Reply: Answer<UsageResponse> }>(
     "/v1/usage",
     async (req, reply) => {
       const now = engine.clock.now();

@@ -14,7 +14,9 @@ import type {
 } from "eddy";
 import { AsyncLocalStorage } from "node:async_hooks";
 import * as sdk from "eddy";
-import { parseDuration, validateCloudEvent } from "eddy";
+import * as sdkInternal from "eddy/internal";
+import { validateCloudEvent } from "eddy";
+import { parseDuration } from "eddy/internal";
 import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
 import { SDK_GLOBAL } from "../protocol.js";
 import { checkReturned } from "../returned.js";
@@ -43,8 +45,10 @@ export type Host = ((msg: ToSandbox) => void) & { running(): number };
 
 /** Handles engine messages; `send` posts replies back. */
 export function createHost(send: (msg: FromSandbox) => void): Host {
-  // Bundles take the SDK from here instead of carrying a copy (see bundler.ts).
-  (globalThis as Record<symbol, unknown>)[Symbol.for(SDK_GLOBAL)] = sdk;
+  // Bundles take the SDK from here instead of carrying a copy (see bundler.ts). A bundle checks
+  // that every name its SDK exported is here, and bundles made before `eddy/internal` split off
+  // (stored versions, an older `eddy deploy`) listed the internal helpers too: keep them findable.
+  (globalThis as Record<symbol, unknown>)[Symbol.for(SDK_GLOBAL)] = Object.freeze({ ...sdkInternal, ...sdk });
   let fn: LoadedModule | undefined;
   let env: Record<string, string> = {};
   let redact = (text: string) => text;

@@ -8,7 +8,8 @@ import type {
   Handler,
   ResolvedFunctionConfig,
 } from "eddy";
-import { InvalidFunctionConfigError, isEddyFunction, resolveFunctionConfig } from "eddy";
+import { InvalidFunctionConfigError } from "eddy";
+import { isEddyFunction, resolveFunctionConfig } from "eddy/internal";
 import type { HttpRequestData, HttpResponseData, LoadRequest, QueueMessageInfo } from "../protocol.js";
 import { functionName } from "../protocol.js";
 import { lambdaEnvironment, regionEnvironment, runAwsHandler, toEventBridgeEvent } from "./aws.js";
