@@ -1,5 +1,6 @@
 import type pg from "pg";
-import type { KeyValue, KvEntry, KvWrite } from "@eddy/server";
+import type { KeyValue, KvEntry, KvListQuery, KvWrite } from "@eddy/server";
+import { MAX_KV_LIST } from "@eddy/server";
 
 const LIVE = "(kv.expires_at IS NULL OR kv.expires_at > now_ms())";
 const EXPIRES = "CASE WHEN $4::bigint IS NULL THEN NULL ELSE now_ms() + $4::bigint END";
@@ -30,6 +31,29 @@ export class ClusterKeyValue implements KeyValue {
       version: row.version,
       expiresAt: row.expires_at ?? undefined,
     };
+  }
+
+  /** Byte order (`COLLATE "C"`, index kv_bytes), whatever the database's collation. */
+  async list(ns: string, query: KvListQuery): Promise<(KvEntry & { key: string })[]> {
+    const prefix = query.prefix ?? "";
+    const { rows } = await this.#pool.query<{
+      key: string;
+      value: string;
+      version: number;
+      expires_at: number | null;
+    }>(
+      `SELECT key, value, version, expires_at FROM kv
+       WHERE ns = $1 AND key COLLATE "C" >= $2 AND starts_with(key, $2)
+         AND ($3::text IS NULL OR key COLLATE "C" > $3) AND ${LIVE}
+       ORDER BY key COLLATE "C" LIMIT $4`,
+      [ns, prefix, query.after ?? null, Math.max(0, Math.min(query.limit, MAX_KV_LIST))],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      value: JSON.parse(r.value) as unknown,
+      version: r.version,
+      expiresAt: r.expires_at ?? undefined,
+    }));
   }
 
   async set(

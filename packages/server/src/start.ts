@@ -209,7 +209,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   });
   let http: ReturnType<typeof createHttpServer> | undefined;
   try {
-    const keys = new KeyStore(backend.kv, backend);
+    const keys = new KeyStore(backend.kv, backend.capabilities.broadcast);
     const auth = credentials({
       ...(options.adminKey !== undefined ? { adminKey: options.adminKey } : {}),
       keys,

@@ -81,7 +81,7 @@ describe("retries and dead letters", () => {
   it("dead-letters after maxAttempts with the last error", async () => {
     await send("fail", "a1");
     const dead = await waitFor(
-      async () => (await eddy.engine.backend.queue.listDead("always-fails", { limit: 10 }))[0],
+      async () => (await eddy.engine.backend.deadLetters.list("always-fails", { limit: 10 }))[0],
       "dead letter",
     );
     expect(dead.attempts).toBe(3);
@@ -94,7 +94,7 @@ describe("retries and dead letters", () => {
   it("sends a NonRetriableError straight to the dead-letter queue", async () => {
     await send("nonretriable", "n1");
     const dead = await waitFor(
-      async () => (await eddy.engine.backend.queue.listDead("non-retriable", { limit: 10 }))[0],
+      async () => (await eddy.engine.backend.deadLetters.list("non-retriable", { limit: 10 }))[0],
       "dead letter",
     );
     expect(dead.attempts).toBe(1);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Backend, KeyValue } from "../backends/types.js";
+import type { Broadcast, KeyValue } from "../backends/types.js";
 import type { Principal } from "./scopes.js";
 import { checkScopes } from "./scopes.js";
 
@@ -44,13 +44,13 @@ export class KeyStore {
   #cache: { doc: KeyDoc; at: number } | undefined;
   #loading: Promise<KeyDoc> | undefined;
 
-  readonly #peers: Pick<Backend, "broadcast" | "onBroadcast"> | undefined;
+  readonly #peers: Broadcast | undefined;
 
   /** @param peers the backend's broadcast, to tell other nodes when keys change (cluster). */
-  constructor(kv: KeyValue, peers?: Pick<Backend, "broadcast" | "onBroadcast">) {
+  constructor(kv: KeyValue, peers?: Broadcast) {
     this.#kv = kv;
     this.#peers = peers;
-    peers?.onBroadcast?.(KEYS_CHANGED, () => (this.#cache = undefined));
+    peers?.listen(KEYS_CHANGED, () => (this.#cache = undefined));
   }
 
   /**
@@ -133,7 +133,7 @@ export class KeyStore {
       change(doc);
       if ((await this.#kv.set(NS, DOC, doc, { ifVersion: entry?.version ?? 0 })) !== undefined) {
         this.#cache = { doc, at: Date.now() };
-        this.#peers?.broadcast?.(KEYS_CHANGED, {});
+        this.#peers?.send(KEYS_CHANGED, {});
         return;
       }
     }

@@ -252,7 +252,7 @@ export class Deployer {
    * built or received them.
    */
   async #share(functions: LoadedFunction[]): Promise<void> {
-    const store = this.#engine.backend.bundles;
+    const store = this.#engine.backend.capabilities.bundles;
     if (!store || functions.length === 0) return;
     const names = functions.map((f) => basename(f.bundlePath));
     const stored = await store.has(names);
@@ -279,7 +279,7 @@ export class Deployer {
         const path = join(this.#bundleDir, name);
         if (!existsSync(path)) {
           // Deployed through another node: from the shared store, if the backend has one.
-          const code = await this.#engine.backend.bundles?.get(name);
+          const code = await this.#engine.backend.capabilities.bundles?.get(name);
           if (!code)
             throw new DeployError(
               "EDDY_DEPLOY_FAILED",

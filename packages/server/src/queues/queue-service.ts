@@ -118,7 +118,7 @@ export class QueueService {
   /** Drops every message of a queue, visible or not, and its dead letters. */
   async purgeMessages(name: string): Promise<number> {
     const consumer = queueConsumer(name);
-    let n = await this.#backend.queue.purge(consumer, {});
+    let n = await this.#backend.deadLetters.purge(consumer, {});
     for (;;) {
       const batch = await this.#backend.queue.lease(consumer, 500, 60_000);
       if (batch.length === 0) return n;

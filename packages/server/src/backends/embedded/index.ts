@@ -8,6 +8,7 @@ import { EmbeddedKeyValue } from "./kv.js";
 import { EmbeddedLog } from "./log.js";
 import { EmbeddedQueue } from "./queue.js";
 import { EmbeddedRecords } from "./records.js";
+import { EmbeddedTraces } from "./traces.js";
 import { migrate } from "./schema.js";
 
 /** Options of the embedded (SQLite) backend. */
@@ -68,8 +69,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
   const log = new EmbeddedLog(db, wq);
   const records = new EmbeddedRecords(db, wq);
   const kv = new EmbeddedKeyValue(db, wq);
-  const dead = new EmbeddedDeadLetters(db, log);
-  const queue = new EmbeddedQueue(db, wq, { log, records, kv, dead });
+  const queue = new EmbeddedQueue(db, wq, { log, records, kv });
 
   const sweepDedup = db.prepare(
     "DELETE FROM dedup WHERE key IN (SELECT key FROM dedup WHERE expires_at <= ? LIMIT 10000)",
@@ -89,11 +89,13 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
 
   return {
     name: "embedded",
-    joinsWrites: true,
     log,
     queue,
+    deadLetters: new EmbeddedDeadLetters(db, wq, log),
     kv,
     records,
+    traces: new EmbeddedTraces(db),
+    capabilities: { joinsWrites: true },
     close() {
       clearInterval(sweeper);
       wq.close();

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { KeyValue, KvEntry, KvWrite } from "../types.js";
+import type { KeyValue, KvEntry, KvListQuery, KvWrite } from "../types.js";
+import { MAX_KV_LIST } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
 interface KvRow {
@@ -18,6 +19,7 @@ export class EmbeddedKeyValue implements KeyValue {
   readonly #get: Database.Statement;
   readonly #put: Database.Statement;
   readonly #delete: Database.Statement;
+  readonly #list: Database.Statement;
 
   constructor(db: Database.Database, wq: GroupCommit) {
     this.#wq = wq;
@@ -28,6 +30,14 @@ export class EmbeddedKeyValue implements KeyValue {
     );
     // A delete expires the entry instead of removing it, so that its version keeps counting.
     this.#delete = db.prepare("UPDATE kv SET expires_at = ? WHERE ns = ? AND key = ?");
+    // SQLite compares text by its UTF-8 bytes: the order the interface promises. The range starts
+    // at the prefix (or after the last page), so the primary key's index finds the first row.
+    this.#list = db.prepare(
+      `SELECT key, value, version, expires_at FROM kv
+       WHERE ns = @ns AND key >= @prefix AND substr(key, 1, length(@prefix)) = @prefix
+         AND (@after IS NULL OR key > @after) AND (expires_at IS NULL OR expires_at > @now)
+       ORDER BY key LIMIT @limit`,
+    );
   }
 
   get(ns: string, key: string): Promise<KvEntry | undefined> {
@@ -38,6 +48,24 @@ export class EmbeddedKeyValue implements KeyValue {
       version: row.version,
       expiresAt: row.expires_at ?? undefined,
     });
+  }
+
+  list(ns: string, query: KvListQuery): Promise<(KvEntry & { key: string })[]> {
+    const rows = this.#list.all({
+      ns,
+      prefix: query.prefix ?? "",
+      after: query.after ?? null,
+      now: Date.now(),
+      limit: Math.max(0, Math.min(query.limit, MAX_KV_LIST)),
+    }) as (KvRow & { key: string })[];
+    return Promise.resolve(
+      rows.map((r) => ({
+        key: r.key,
+        value: JSON.parse(r.value) as unknown,
+        version: r.version,
+        expiresAt: r.expires_at ?? undefined,
+      })),
+    );
   }
 
   set(
