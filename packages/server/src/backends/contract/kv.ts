@@ -59,6 +59,64 @@ export function describeKeyValueContract({ it, create, restart }: ContractContex
       expect((await b.kv.get("ns", "k"))?.value).toEqual({ deep: [1, 2] });
     });
 
+    it("writes a batch all or nothing, by its compares", async () => {
+      const b = await create();
+      await b.kv.set("batch", "a", 1);
+      await b.kv.set("batch", "gone", 1);
+      expect(
+        await b.kv.batch([
+          { ns: "batch", key: "a", value: 2, ifVersion: 1 },
+          { ns: "batch", key: "new", value: "n", ifVersion: 0 },
+          { ns: "batch", key: "gone", value: undefined },
+          { ns: "batch", key: "never-was", value: undefined },
+        ]),
+      ).toEqual([2, 1, 0, 0]);
+      expect((await b.kv.get("batch", "a"))?.value).toBe(2);
+      expect((await b.kv.get("batch", "new"))?.version).toBe(1);
+      expect(await b.kv.get("batch", "gone")).toBeUndefined();
+      // One failed compare (a is at version 2 now) writes nothing at all.
+      expect(
+        await b.kv.batch([
+          { ns: "batch", key: "new", value: "m" },
+          { ns: "batch", key: "a", value: 3, ifVersion: 1 },
+        ]),
+      ).toBeUndefined();
+      expect((await b.kv.get("batch", "new"))?.value).toBe("n");
+      expect((await b.kv.get("batch", "a"))?.value).toBe(2);
+      expect(
+        await b.kv.batch([{ ns: "batch", key: "gone", value: undefined, ifVersion: 1 }]),
+      ).toBeUndefined();
+      await expect(
+        b.kv.batch([
+          { ns: "batch", key: "x", value: 1 },
+          { ns: "batch", key: "x", value: 2 },
+        ]),
+      ).rejects.toThrow(/twice/);
+    });
+
+    it("lets one of many concurrent batches over the same keys win", async () => {
+      const b = await create();
+      const wins = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          b.kv.batch([
+            // In opposite key orders, so that a backend locking rows as given would deadlock.
+            ...(i % 2 === 0 ? ["x", "y"] : ["y", "x"]).map((key) => ({
+              ns: "race",
+              key,
+              value: i,
+              ifVersion: 0,
+            })),
+          ]),
+        ),
+      );
+      expect(wins.filter((w) => w !== undefined)).toEqual([[1, 1]]);
+      const winner = wins.findIndex((w) => w !== undefined);
+      expect([(await b.kv.get("race", "x"))?.value, (await b.kv.get("race", "y"))?.value]).toEqual([
+        winner,
+        winner,
+      ]);
+    });
+
     it("lists a namespace in byte order, by prefix, live entries only", async () => {
       const b = await create();
       // Byte order: upper case before lower case, "/" before letters, multi-byte characters last.

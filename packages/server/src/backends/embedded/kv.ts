@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { KeyValue, KvEntry, KvListQuery, KvWrite } from "../types.js";
+import type { KeyValue, KvBatchWrite, KvEntry, KvListQuery, KvWrite } from "../types.js";
+import { checkKvBatch } from "../kv-batch.js";
 import { MAX_KV_LIST } from "../types.js";
 import type { GroupCommit } from "./group-commit.js";
 
@@ -88,15 +89,38 @@ export class EmbeddedKeyValue implements KeyValue {
     });
   }
 
-  /** An unconditional set or delete; runs inside a group-commit transaction (from `settle`). */
-  writeSync(w: KvWrite, now: number): void {
+  batch(writes: KvBatchWrite[]): Promise<number[] | undefined> {
+    try {
+      checkKvBatch(writes);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    // One writer: nothing else runs between the compares and the writes.
+    return this.#wq.run(() => {
+      const now = Date.now();
+      for (const w of writes) {
+        if (w.ifVersion === undefined) continue;
+        const row = this.#get.get(w.ns, w.key) as KvRow | undefined;
+        if ((row && !isExpired(row, now) ? row.version : 0) !== w.ifVersion) return undefined;
+      }
+      return writes.map((w) => this.writeSync(w, now));
+    });
+  }
+
+  /**
+   * An unconditional set or delete; runs inside a group-commit transaction (from `settle`, `batch`).
+   * Returns the new version (0 after a delete).
+   */
+  writeSync(w: KvWrite, now: number): number {
     const row = this.#get.get(w.ns, w.key) as KvRow | undefined;
     if (w.value === undefined) {
-      if (row) this.#delete.run(now, w.ns, w.key);
-      return;
+      if (row && !isExpired(row, now)) this.#delete.run(now, w.ns, w.key);
+      return 0;
     }
     const expires = w.ttlMs !== undefined ? now + w.ttlMs : null;
-    this.#put.run(w.ns, w.key, JSON.stringify(w.value), (row?.version ?? 0) + 1, expires);
+    const version = (row?.version ?? 0) + 1;
+    this.#put.run(w.ns, w.key, JSON.stringify(w.value), version, expires);
+    return version;
   }
 
   delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {

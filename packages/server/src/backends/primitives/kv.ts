@@ -16,6 +16,15 @@ export interface KvWrite {
   ttlMs?: number;
 }
 
+/** One write of {@link KeyValue.batch}: a set, or (value undefined) a delete, with an optional compare. */
+export interface KvBatchWrite extends KvWrite {
+  /** Only if the current version equals it (0: only if absent). */
+  ifVersion?: number;
+}
+
+/** Largest number of writes in one {@link KeyValue.batch}. */
+export const MAX_KV_BATCH = 1_000;
+
 /** Which keys of a namespace {@link KeyValue.list} reads. */
 export interface KvListQuery {
   /** Only keys that start with this. Default: every key. */
@@ -44,6 +53,12 @@ export interface KeyValue {
   ): Promise<number | undefined>;
   /** Deletes; with `ifVersion`, only if the version matches. Resolves whether something was deleted. */
   delete(ns: string, key: string, options?: { ifVersion?: number }): Promise<boolean>;
+  /**
+   * Writes all of `writes` or none, atomically. Resolves the new version of each key in order (0
+   * for a delete), or undefined, writing nothing, when any compare failed. A delete of an absent
+   * key is no failure unless it has an `ifVersion`. At most {@link MAX_KV_BATCH} writes, each key once.
+   */
+  batch(writes: KvBatchWrite[]): Promise<number[] | undefined>;
   /**
    * The live entries of `ns` whose keys match `query`, in ascending order of the keys' UTF-8 bytes
    * (the same order on every backend). A page of fewer than `min(limit, MAX_KV_LIST)` entries is the last one; the next page
