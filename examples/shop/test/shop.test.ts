@@ -68,7 +68,7 @@ it("an order without items is dead-lettered at once by reserve-stock", async () 
   while (Date.now() < deadline && (await eddy.engine.backend.queue.counts("reserve-stock")).dead === 0) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  const [dead] = await eddy.engine.backend.queue.listDead("reserve-stock", { limit: 10 });
+  const [dead] = await eddy.engine.backend.deadLetters.list("reserve-stock", { limit: 10 });
   expect(dead!.error).toMatchObject({ name: "NonRetriableError", message: "order o-2 has no items" });
   expect(dead!.attempts).toBe(1);
 });

@@ -7,6 +7,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import type { Backend } from "@eddy/server";
+import { ClusterDeadLetterAdmin } from "./admin.js";
+import { NatsBroadcast } from "./broadcast.js";
 import { EddyError } from "eddy";
 import { ClusterBundles } from "./bundles.js";
 import { connectNats, connectPostgres } from "./connect.js";
@@ -28,6 +30,7 @@ import { StreamLane } from "./stream-lane.js";
 import { ensureStreams, FunctionConsumers } from "./streams.js";
 import type { TableNotify } from "./table-lane.js";
 import { TableLane } from "./table-lane.js";
+import { ClusterTraces } from "./traces.js";
 
 export * from "./errors.js";
 export type { ClusterOptions } from "./options.js";
@@ -121,8 +124,6 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
       }
     },
   });
-  // Broadcasts (cache invalidations, revoked keys): core NATS, one subject per topic.
-  const broadcastSubject = (topic: string) => `${o.wakeSubject}.broadcast.${topic}`;
   const scheduled = new ScheduledDeliveries(pool, js, o, (fns) => announce(fns));
   const log = new ClusterLog(js, jsm, pool, o, { scheduled, table }, announce);
   const writer = new SettleWriter(pool);
@@ -164,7 +165,13 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     table,
     dead,
     settleDeps: { pool, log, notify: notifyTable, ack: tableAcks(pool) },
-    inspectDeps: { jsm, options: o, consumers, peers, heartbeat },
+  });
+  const deadLetters = new ClusterDeadLetterAdmin(dead, table, {
+    jsm,
+    options: o,
+    consumers,
+    peers,
+    heartbeat,
   });
   const records = new ClusterRecords(pool, writer);
 
@@ -191,28 +198,19 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     name: "cluster",
     log,
     queue,
+    deadLetters,
     kv,
     records,
-    bundles: new ClusterBundles(pool),
-    onDeliveries(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    broadcast(topic, message) {
-      nc.publish(broadcastSubject(topic), JSON.stringify({ n: o.nodeId, m: message }));
-    },
-    onBroadcast(topic, listener) {
-      const sub = nc.subscribe(broadcastSubject(topic), {
-        callback: (_err, msg) => {
-          try {
-            const { n, m } = msg.json<{ n: string; m: unknown }>();
-            if (n !== o.nodeId) listener(m);
-          } catch {
-            // not ours; ignore
-          }
+    traces: new ClusterTraces(pool, log),
+    capabilities: {
+      bundles: new ClusterBundles(pool),
+      wakeups: {
+        onDeliveries(listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
         },
-      });
-      return () => sub.unsubscribe();
+      },
+      broadcast: new NatsBroadcast(nc, o),
     },
     close: () =>
       (closed ??= (async () => {

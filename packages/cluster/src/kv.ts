@@ -1,5 +1,7 @@
 import type pg from "pg";
-import type { KeyValue, KvEntry, KvWrite } from "@eddy/server";
+import type { KeyValue, KvBatchWrite, KvEntry, KvListQuery, KvWrite } from "@eddy/server";
+import { checkKvBatch, MAX_KV_LIST } from "@eddy/server";
+import { inTransaction } from "./transaction.js";
 
 const LIVE = "(kv.expires_at IS NULL OR kv.expires_at > now_ms())";
 const EXPIRES = "CASE WHEN $4::bigint IS NULL THEN NULL ELSE now_ms() + $4::bigint END";
@@ -32,6 +34,59 @@ export class ClusterKeyValue implements KeyValue {
     };
   }
 
+  /**
+   * One transaction. The rows are locked in key order, so that two batches over the same keys
+   * wait for each other instead of deadlocking.
+   */
+  async batch(writes: KvBatchWrite[]): Promise<number[] | undefined> {
+    checkKvBatch(writes);
+    const order = writes.map((_, i) => i);
+    order.sort((i, j) => cmp(writes[i]!.ns, writes[j]!.ns) || cmp(writes[i]!.key, writes[j]!.key));
+    try {
+      return await inTransaction(this.#pool, async (client) => {
+        const versions = new Array<number>(writes.length).fill(0);
+        for (const i of order) {
+          const w = writes[i]!;
+          if (w.value === undefined) {
+            const deleted = await deleteWith(client, w.ns, w.key, { ifVersion: w.ifVersion });
+            if (!deleted && w.ifVersion !== undefined) throw COMPARE_FAILED;
+          } else {
+            const v = await setWith(client, w.ns, w.key, w.value, { ttlMs: w.ttlMs, ifVersion: w.ifVersion });
+            if (v === undefined) throw COMPARE_FAILED;
+            versions[i] = v;
+          }
+        }
+        return versions;
+      });
+    } catch (err) {
+      if (err === COMPARE_FAILED) return undefined;
+      throw err;
+    }
+  }
+
+  /** Byte order (`COLLATE "C"`, index kv_bytes), whatever the database's collation. */
+  async list(ns: string, query: KvListQuery): Promise<(KvEntry & { key: string })[]> {
+    const prefix = query.prefix ?? "";
+    const { rows } = await this.#pool.query<{
+      key: string;
+      value: string;
+      version: number;
+      expires_at: number | null;
+    }>(
+      `SELECT key, value, version, expires_at FROM kv
+       WHERE ns = $1 AND key COLLATE "C" >= $2 AND starts_with(key, $2)
+         AND ($3::text IS NULL OR key COLLATE "C" > $3) AND ${LIVE}
+       ORDER BY key COLLATE "C" LIMIT $4`,
+      [ns, prefix, query.after ?? null, Math.max(0, Math.min(query.limit, MAX_KV_LIST))],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      value: JSON.parse(r.value) as unknown,
+      version: r.version,
+      expiresAt: r.expires_at ?? undefined,
+    }));
+  }
+
   async set(
     ns: string,
     key: string,
@@ -44,6 +99,13 @@ export class ClusterKeyValue implements KeyValue {
   async delete(ns: string, key: string, options: { ifVersion?: number } = {}): Promise<boolean> {
     return deleteWith(this.#pool, ns, key, options);
   }
+}
+
+/** Thrown inside a batch's transaction to roll it back. */
+const COMPARE_FAILED = new Error("kv batch: a compare failed");
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What runs a statement: the pool, or the client of a transaction. */

@@ -3,7 +3,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type pg from "pg";
 import type { CloudEvent } from "eddy";
 import { withTraceparent } from "@eddy/server";
-import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, TraceIds } from "@eddy/server";
+import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent } from "@eddy/server";
 import { coalesceAppends } from "./coalesce.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
@@ -191,34 +191,11 @@ export class ClusterLog implements EventLog {
     const from = Math.max(after + 1, state.first_seq);
     const to = Math.min(state.last_seq, from + limit - 1);
     const seqs = Array.from({ length: Math.max(0, to - from + 1) }, (_, k) => from + k);
-    return (await this.#bySeq(seqs)).filter((e): e is StoredEvent => e !== undefined);
-  }
-
-  async byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]> {
-    const { rows } = await this.#pool.query<{ seq: number; span_id: string; parent_span_id: string | null }>(
-      "SELECT seq, span_id, parent_span_id FROM event_traces WHERE trace_id = $1 ORDER BY seq LIMIT $2",
-      [traceId, limit],
-    );
-    const events = await this.#bySeq(rows.map((r) => r.seq));
-    return rows.flatMap((r, k) => {
-      const e = events[k];
-      if (!e) return [];
-      const trace: TraceIds = { traceId, spanId: r.span_id };
-      if (r.parent_span_id) trace.parentSpanId = r.parent_span_id;
-      return [{ ...e, trace }];
-    });
-  }
-
-  async traceOf(eventId: string): Promise<string | undefined> {
-    const { rows } = await this.#pool.query<{ trace_id: string }>(
-      "SELECT trace_id FROM event_traces WHERE event_id = $1 ORDER BY seq LIMIT 1",
-      [eventId],
-    );
-    return rows[0]?.trace_id;
+    return (await this.bySeq(seqs)).filter((e): e is StoredEvent => e !== undefined);
   }
 
   /** Events by log sequence (undefined where the log no longer has one). */
-  async #bySeq(seqs: number[]): Promise<(StoredEvent | undefined)[]> {
+  async bySeq(seqs: number[]): Promise<(StoredEvent | undefined)[]> {
     const msgs = await Promise.all(
       seqs.map((seq) => this.#jsm.streams.getMessage(this.#o.logStream, { seq }).catch(() => null)),
     );
@@ -255,6 +232,7 @@ function tableDelivery(
   return t;
 }
 
-function hash(key: string): string {
+/** A dedup key as stored: hashed, since keys hold a NUL (PostgreSQL text cannot) and may be long. */
+export function hash(key: string): string {
   return createHash("sha256").update(key).digest("base64url");
 }

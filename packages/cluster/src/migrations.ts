@@ -240,6 +240,10 @@ const MIGRATIONS: string[] = [
     leases jsonb NOT NULL DEFAULT '[]'
   );
   `,
+  // Key-value reads by prefix, in byte order (KeyValue.list): the same order as the embedded store's.
+  `
+  CREATE INDEX kv_bytes ON kv (ns, key COLLATE "C");
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

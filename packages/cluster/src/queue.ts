@@ -1,21 +1,13 @@
 import type {
-  AppendEntry,
-  AppendResult,
-  DeadFilter,
-  DeadLetter,
-  DeadQuery,
-  DeliveryInfo,
-  DeliveryQueue,
-  InvocationRecord,
-  KvWrite,
+  LeaseCore,
   LeasedDelivery,
   LeaseOptions,
   QueueCounts,
+  SettleResult,
   Settlement,
+  SettleWrites,
 } from "@eddy/server";
 import type { ClusterDeadLetters } from "./dead-letters.js";
-import type { InspectQuery, StreamInspectDeps } from "./stream-inspect.js";
-import { inspectStream } from "./stream-inspect.js";
 import type { StreamLane } from "./stream-lane.js";
 import type { TableLane } from "./table-lane.js";
 import { isTableToken } from "./table-rows.js";
@@ -28,7 +20,6 @@ export interface QueueParts {
   table: TableLane;
   dead: ClusterDeadLetters;
   settleDeps: TableSettleDeps;
-  inspectDeps: StreamInspectDeps;
 }
 
 /**
@@ -42,7 +33,7 @@ export interface QueueParts {
  * and limits hold over every delivery of the consumer. A plain lease takes from the table first
  * (if it may hold something), then from the stream.
  */
-export class ClusterQueue implements DeliveryQueue {
+export class ClusterQueue implements LeaseCore {
   readonly #p: QueueParts;
 
   constructor(parts: QueueParts) {
@@ -79,11 +70,7 @@ export class ClusterQueue implements DeliveryQueue {
     return this.#p.stream.absorb(fn, leaseMs, (list) => this.#p.table.add(list));
   }
 
-  settle(
-    lease: LeasedDelivery,
-    settlement: Settlement,
-    extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
-  ): Promise<{ settled: boolean; emitted: AppendResult[] }> {
+  settle(lease: LeasedDelivery, settlement: Settlement, extra: SettleWrites): Promise<SettleResult> {
     return isTableToken(lease.leaseToken)
       ? settleTableLease(this.#p.settleDeps, lease, settlement, extra)
       : this.#p.stream.settle(lease, settlement, extra);
@@ -122,35 +109,6 @@ export class ClusterQueue implements DeliveryQueue {
       this.#p.dead.count(fn),
     ]);
     return { ready: stream.ready + table.ready, leased: stream.leased + table.leased, dead };
-  }
-
-  listDead(fn: string, query: DeadQuery): Promise<DeadLetter[]> {
-    return this.#p.dead.list(fn, query);
-  }
-
-  getDead(fn: string, id: string): Promise<DeadLetter | undefined> {
-    return this.#p.dead.get(fn, id);
-  }
-
-  redrive(fn: string, filter: DeadFilter): Promise<number> {
-    return this.#p.dead.redrive(fn, filter);
-  }
-
-  purge(fn: string, filter: DeadFilter): Promise<number> {
-    return this.#p.dead.purge(fn, filter);
-  }
-
-  deadCounts(): Promise<Record<string, number>> {
-    return this.#p.dead.counts();
-  }
-
-  /** Both lanes' deliveries, merged oldest first (by due time, or lease end). */
-  async inspect(query: InspectQuery): Promise<DeliveryInfo[]> {
-    const [stream, table] = await Promise.all([
-      inspectStream(this.#p.inspectDeps, query),
-      this.#p.table.inspect(query),
-    ]);
-    return [...stream, ...table].sort((a, b) => a.dueAt - b.dueAt).slice(0, query.limit);
   }
 
   /** Stops timers (closing the backend). */

@@ -1,5 +1,5 @@
 import type { JetStreamManager, MsgRequest } from "@nats-io/jetstream";
-import type { DeliveryInfo } from "@eddy/server";
+import type { DeliveryInfo, DeliveryInspectQuery } from "@eddy/server";
 import type { Heartbeat } from "./heartbeat.js";
 import type { WorkMessage } from "./log.js";
 import type { ResolvedClusterOptions } from "./options.js";
@@ -16,14 +16,6 @@ export interface StreamInspectDeps {
   heartbeat: Pick<Heartbeat, "rows">;
 }
 
-/** The admin view's query (DeliveryQueue.inspect). */
-export interface InspectQuery {
-  state: "leased" | "overdue";
-  fn?: string;
-  overdueMs?: number;
-  limit: number;
-}
-
 // Messages read per admin request at most, over all functions: the view is for people, not a scan.
 const SCAN_BUDGET = 5_000;
 
@@ -35,7 +27,10 @@ const SCAN_BUDGET = 5_000;
  * node knows it, else when the delivery was due or made) more than `overdueMs` ago. A lease of a
  * node that died shows up there too once it is that old: it is work that should be running.
  */
-export async function inspectStream(deps: StreamInspectDeps, q: InspectQuery): Promise<DeliveryInfo[]> {
+export async function inspectStream(
+  deps: StreamInspectDeps,
+  q: DeliveryInspectQuery,
+): Promise<DeliveryInfo[]> {
   const now = Date.now();
   const [reports, beats] = await Promise.all([deps.peers.gather(q.fn), deps.heartbeat.rows()]);
   // Nodes that did not answer (dead, or slow) show the leases of their last heartbeat.

@@ -1,14 +1,12 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type {
-  AppendEntry,
-  AppendResult,
-  InvocationRecord,
   KeyValue,
-  KvWrite,
   LeasedDelivery,
   QueueCounts,
+  SettleResult,
   Settlement,
+  SettleWrites,
 } from "@eddy/server";
 import type { TokenData } from "./lease-token.js";
 import { decodeToken, encodeToken } from "./lease-token.js";
@@ -160,11 +158,7 @@ export class StreamLane {
    * emits first (both idempotent: emitted ids are stable across attempts), then the invocation
    * record and any dead letter in one PostgreSQL statement, then the ack or negative ack.
    */
-  async settle(
-    lease: LeasedDelivery,
-    settlement: Settlement,
-    extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
-  ): Promise<{ settled: boolean; emitted: AppendResult[] }> {
+  async settle(lease: LeasedDelivery, settlement: Settlement, extra: SettleWrites): Promise<SettleResult> {
     const held = this.#claim(lease.leaseToken);
     if (!held) {
       // The attempt happened whether or not the lease still holds: keep its record.

@@ -1,12 +1,11 @@
 import type pg from "pg";
 import type {
-  AppendEntry,
   AppendResult,
   EventLog,
-  InvocationRecord,
-  KvWrite,
   LeasedDelivery,
+  SettleResult,
   Settlement,
+  SettleWrites,
 } from "@eddy/server";
 import { joinWhileRunning } from "./coalesce.js";
 import { applyKvWrite } from "./kv.js";
@@ -75,8 +74,8 @@ export async function settleTableLease(
   deps: TableSettleDeps,
   lease: LeasedDelivery,
   settlement: Settlement,
-  extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
-): Promise<{ settled: boolean; emitted: AppendResult[] }> {
+  extra: SettleWrites,
+): Promise<SettleResult> {
   const args: unknown[] = [
     lease.id,
     lease.leaseToken,

@@ -6,8 +6,15 @@ import { dropPrefix, NATS_URL, POSTGRES_URL, requireServices, uniquePrefix } fro
 
 const prefixes = new WeakMap<Backend, string>();
 const created: string[] = [];
+let nodes = 0;
 const open = (prefix: string) =>
-  openClusterBackend({ nats: NATS_URL, postgres: POSTGRES_URL, prefix, poolSize: 4 });
+  openClusterBackend({
+    nats: NATS_URL,
+    postgres: POSTGRES_URL,
+    prefix,
+    poolSize: 4,
+    nodeId: `node-${++nodes}`,
+  });
 
 beforeAll(requireServices);
 afterAll(async () => {
@@ -15,6 +22,7 @@ afterAll(async () => {
 });
 
 describeBackendContract("cluster", {
+  capabilities: ["wakeups", "bundles", "broadcast"],
   async create() {
     const prefix = uniquePrefix("contract");
     created.push(prefix);
@@ -28,5 +36,11 @@ describeBackendContract("cluster", {
     const reopened = await open(prefix);
     prefixes.set(reopened, prefix);
     return reopened;
+  },
+  async peer(b) {
+    const prefix = prefixes.get(b)!;
+    const other = await open(prefix);
+    prefixes.set(other, prefix);
+    return other;
   },
 });

@@ -244,7 +244,7 @@ export class Engine {
       (consumer, leased) => this.queues.enforceRedrive(consumer, leased),
     );
     // Cluster mode: deliveries appended on other nodes wake this node's dispatchers and queues too.
-    this.#unwatch = options.backend.onDeliveries?.((consumers) => {
+    this.#unwatch = options.backend.capabilities.wakeups?.onDeliveries((consumers) => {
       this.dispatcher.wake(consumers);
       this.queues.notify(consumers);
     });

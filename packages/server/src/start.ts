@@ -225,7 +225,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
   let http: ReturnType<typeof createHttpServer> | undefined;
   let following: Deployer | undefined;
   try {
-    const keys = new KeyStore(backend.kv, backend, engine.clock);
+    const keys = new KeyStore(backend.kv, backend.capabilities.broadcast, engine.clock);
     const auth = credentials({
       ...(options.adminKey !== undefined ? { adminKey: options.adminKey } : {}),
       keys,

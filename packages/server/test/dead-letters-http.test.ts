@@ -168,7 +168,7 @@ describe("dead-letter queue over HTTP", () => {
       await advanceWhenArmed(clock, 100);
     }
     const [d] = await waitFor(async () => {
-      const l = await eddy.engine.backend.queue.listDead("aged", { limit: 1 });
+      const l = await eddy.engine.backend.deadLetters.list("aged", { limit: 1 });
       return l.length === 1 && l;
     }, "aged dead letter");
     expect(d!.error).toMatchObject({ name: "EventTooOldError", code: "EDDY_EVENT_TOO_OLD" });

@@ -116,7 +116,7 @@ describe("retries and dead letters", () => {
     await send("fail", "a1");
     await retries("always-fails", "a1", [50, 100]);
     const dead = await waitFor(
-      async () => (await eddy.engine.backend.queue.listDead("always-fails", { limit: 10 }))[0],
+      async () => (await eddy.engine.backend.deadLetters.list("always-fails", { limit: 10 }))[0],
       "dead letter",
     );
     expect(dead.attempts).toBe(3);
@@ -129,7 +129,7 @@ describe("retries and dead letters", () => {
   it("sends a NonRetriableError straight to the dead-letter queue", async () => {
     await send("nonretriable", "n1");
     const dead = await waitFor(
-      async () => (await eddy.engine.backend.queue.listDead("non-retriable", { limit: 10 }))[0],
+      async () => (await eddy.engine.backend.deadLetters.list("non-retriable", { limit: 10 }))[0],
       "dead letter",
     );
     expect(dead.attempts).toBe(1);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { createLogger, openEmbeddedBackend } from "@eddy/server";
+import type { Broadcast } from "../src/backends/types.js";
 import { DeployStateStore } from "../src/deploy/state.js";
 import { DEPLOYED, DeploySync } from "../src/deploy/sync.js";
 import { waitFor } from "./helpers.js";
@@ -27,10 +28,10 @@ async function deployElsewhere(): Promise<void> {
   await other.write(state);
 }
 
-function follower(bus: { onBroadcast: (topic: string, l: (m: unknown) => void) => () => void }) {
+function follower(bus: Broadcast) {
   let reconciled = 0;
   const sync = new DeploySync({
-    backend: bus,
+    broadcast: bus,
     store: new DeployStateStore(backend.kv),
     reconcile: () => Promise.resolve(void reconciled++),
     log,
@@ -40,7 +41,7 @@ function follower(bus: { onBroadcast: (topic: string, l: (m: unknown) => void) =
 }
 
 it("follows a change it did not hear of at its next poll of the revision", async () => {
-  const lossy = { onBroadcast: () => () => undefined };
+  const lossy = { send: () => undefined, listen: () => () => undefined };
   const f = follower(lossy);
   f.sync.start();
   // At start it looks once, whatever the revision.
@@ -52,8 +53,9 @@ it("follows a change it did not hear of at its next poll of the revision", async
 
 it("follows a broadcast at once, and stops listening when closed", async () => {
   const listeners = new Map<string, (m: unknown) => void>();
-  const bus = {
-    onBroadcast: (topic: string, l: (m: unknown) => void) => {
+  const bus: Broadcast = {
+    send: () => undefined,
+    listen: (topic, l) => {
       listeners.set(topic, l);
       return () => listeners.delete(topic);
     },

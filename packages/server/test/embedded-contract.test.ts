@@ -12,6 +12,8 @@ let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describeBackendContract("embedded", {
+  // One process per file (exclusive lock): nothing to tell other processes, so no peer().
+  capabilities: ["joinsWrites"],
   create() {
     const path = join(dir, `db-${++n}.sqlite`);
     const b = openEmbeddedBackend({ path });

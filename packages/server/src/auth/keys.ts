@@ -1,6 +1,6 @@
 import type { ApiKeyView } from "eddy";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Backend, KeyValue } from "../backends/types.js";
+import type { Broadcast, KeyValue } from "../backends/types.js";
 import type { Clock } from "../clock/clock.js";
 import { realClock } from "../clock/clock.js";
 import type { Principal } from "./scopes.js";
@@ -42,7 +42,7 @@ export class KeyStore {
   #cache: { doc: KeyDoc; at: number } | undefined;
   #loading: Promise<KeyDoc> | undefined;
 
-  readonly #peers: Pick<Backend, "broadcast" | "onBroadcast"> | undefined;
+  readonly #peers: Broadcast | undefined;
 
   readonly #clock: Clock;
 
@@ -50,11 +50,11 @@ export class KeyStore {
    * @param peers the backend's broadcast, to tell other nodes when keys change (cluster).
    * @param clock where key expiry and this node's cache of the keys read the time.
    */
-  constructor(kv: KeyValue, peers?: Pick<Backend, "broadcast" | "onBroadcast">, clock: Clock = realClock) {
+  constructor(kv: KeyValue, peers?: Broadcast, clock: Clock = realClock) {
     this.#kv = kv;
     this.#peers = peers;
     this.#clock = clock;
-    peers?.onBroadcast?.(KEYS_CHANGED, () => (this.#cache = undefined));
+    peers?.listen(KEYS_CHANGED, () => (this.#cache = undefined));
   }
 
   /**
@@ -145,7 +145,7 @@ export class KeyStore {
       change(doc);
       if ((await this.#kv.set(NS, DOC, doc, { ifVersion: entry?.version ?? 0 })) !== undefined) {
         this.#cache = { doc, at: this.#clock.now() };
-        this.#peers?.broadcast?.(KEYS_CHANGED, {});
+        this.#peers?.send(KEYS_CHANGED, {});
         return;
       }
     }

@@ -63,10 +63,10 @@ export class Deployer {
 
   constructor(engine: Engine, bundleDir: string) {
     this.#engine = engine;
-    this.#store = new DeployStateStore(engine.backend.kv);
+    this.#store = new DeployStateStore(engine.backend.kv, engine.clock);
     this.#bundleDir = bundleDir;
     this.#sync = new DeploySync({
-      backend: engine.backend,
+      broadcast: engine.backend.capabilities.broadcast,
       store: this.#store,
       reconcile: () => this.reconcile(),
       log: engine.log,
@@ -287,7 +287,7 @@ export class Deployer {
    * built or received them.
    */
   async #share(functions: LoadedFunction[]): Promise<void> {
-    const store = this.#engine.backend.bundles;
+    const store = this.#engine.backend.capabilities.bundles;
     if (!store || functions.length === 0) return;
     const names = functions.map((f) => basename(f.bundlePath));
     const stored = await store.has(names);
@@ -314,7 +314,7 @@ export class Deployer {
         const path = join(this.#bundleDir, name);
         if (!existsSync(path)) {
           // Deployed through another node: from the shared store, if the backend has one.
-          const code = await this.#engine.backend.bundles?.get(name);
+          const code = await this.#engine.backend.capabilities.bundles?.get(name);
           if (!code)
             throw new DeployFailedError(
               `the bundle of ${w.name} ${w.version} is gone from ${this.#bundleDir}`,

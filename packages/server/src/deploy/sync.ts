@@ -1,4 +1,4 @@
-import type { Backend } from "../backends/types.js";
+import type { Broadcast } from "../backends/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { DeployStateStore } from "./state.js";
 
@@ -20,7 +20,7 @@ export const DEPLOY_POLL_MS = 5_000;
  * (embedded): there is nothing to keep in step.
  */
 export class DeploySync {
-  readonly #backend: Pick<Backend, "broadcast" | "onBroadcast">;
+  readonly #broadcast: Broadcast | undefined;
   readonly #store: DeployStateStore;
   readonly #reconcile: () => Promise<void>;
   readonly #log: Logger;
@@ -33,13 +33,14 @@ export class DeploySync {
   #closed = false;
 
   constructor(options: {
-    backend: Pick<Backend, "broadcast" | "onBroadcast">;
+    /** The backend's broadcast capability; absent: one process only, nothing to follow. */
+    broadcast: Broadcast | undefined;
     store: DeployStateStore;
     reconcile: () => Promise<void>;
     log: Logger;
     pollMs?: number;
   }) {
-    this.#backend = options.backend;
+    this.#broadcast = options.broadcast;
     this.#store = options.store;
     this.#reconcile = options.reconcile;
     this.#log = options.log;
@@ -48,8 +49,8 @@ export class DeploySync {
 
   /** Starts following other processes' deploys (once this process applied its own at start). */
   start(): void {
-    if (!this.#backend.onBroadcast || this.#closed || this.#unsubscribe) return;
-    this.#unsubscribe = this.#backend.onBroadcast(DEPLOYED, () => this.#follow());
+    if (!this.#broadcast || this.#closed || this.#unsubscribe) return;
+    this.#unsubscribe = this.#broadcast.listen(DEPLOYED, () => this.#follow());
     this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
     this.#timer.unref();
     // A deploy elsewhere while this process started may have been missed: look once now.
@@ -59,7 +60,7 @@ export class DeploySync {
   /** Tells the other processes that this one changed the deployment state. */
   announce(): void {
     try {
-      this.#backend.broadcast?.(DEPLOYED, {});
+      this.#broadcast?.send(DEPLOYED, {});
     } catch (err) {
       // Best effort: the others see the new revision at their next poll.
       this.#log.warn({ err }, "could not announce a deploy; other nodes follow within their poll");

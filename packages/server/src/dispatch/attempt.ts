@@ -3,7 +3,7 @@ import { uuidv7 } from "eddy/internal";
 import type {
   AppendEntry,
   AppendResult,
-  DeliveryQueue,
+  LeaseCore,
   InvocationRecord,
   KeyValue,
   KvWrite,
@@ -57,7 +57,7 @@ export interface SettleHooks {
 
 /** What running attempts needs from the rest of the engine. */
 export interface DispatchDeps {
-  queue: DeliveryQueue;
+  queue: LeaseCore;
   kv: KeyValue;
   dedupWindowMs: number;
   /** Validates and routes emitted events and queue sends (throws on an invalid one). */

@@ -1,5 +1,5 @@
 import { statfs } from "node:fs/promises";
-import type { DeliveryQueue, NewDelivery } from "../backends/types.js";
+import type { LeaseCore, NewDelivery } from "../backends/types.js";
 import type { Refusal } from "./envelope.js";
 
 /** When ingest refuses events rather than accept more than the store can keep or run. */
@@ -24,7 +24,7 @@ export interface BackpressureOptions {
 
 /** What backpressure reads: the backlogs, and a small write that tells whether the store writes again. */
 export interface PressureSource {
-  queue: DeliveryQueue;
+  queue: LeaseCore;
   /** Resolves once a small write is durable; `/readyz` tries it while a failed write is reported. */
   probe(): Promise<unknown>;
 }
@@ -71,7 +71,7 @@ interface Sample {
  * and an accepted one is as durable as ever.
  */
 export class Backpressure {
-  readonly #queue: DeliveryQueue;
+  readonly #queue: LeaseCore;
   readonly #probe: () => Promise<unknown>;
   readonly #perFn: number;
   readonly #total: number;

@@ -1,5 +1,5 @@
 import type { CloudEvent } from "eddy";
-import type { AppendEntry, AppendResult, DeliveryQueue, EventLog } from "../backends/types.js";
+import type { AppendEntry, AppendResult, Backend, EventLog, LeaseCore } from "../backends/types.js";
 import type { Observer } from "../observability/observer.js";
 import { stampTrace } from "../observability/trace-context.js";
 import type { Cancellation, Router } from "../router/router.js";
@@ -25,7 +25,7 @@ export interface IngestOptions extends EventLimits {
  */
 export class Ingestor {
   readonly #log: EventLog;
-  readonly #queue: DeliveryQueue;
+  readonly #queue: LeaseCore;
   readonly #router: Router;
   readonly #options: IngestOptions;
   readonly #onAppended: (consumers: Iterable<string>) => void;
@@ -39,7 +39,7 @@ export class Ingestor {
    * @param pressure refuses what the store cannot keep or run (see backpressure.ts).
    */
   constructor(
-    backend: { log: EventLog; queue: DeliveryQueue; joinsWrites?: boolean },
+    backend: Pick<Backend, "log" | "queue" | "capabilities">,
     router: Router,
     options: IngestOptions,
     onAppended: (consumers: Iterable<string>) => void,
@@ -53,7 +53,7 @@ export class Ingestor {
     this.#router = router;
     this.#options = options;
     this.#onAppended = onAppended;
-    this.#joinsWrites = backend.joinsWrites === true;
+    this.#joinsWrites = backend.capabilities.joinsWrites === true;
   }
 
   get options(): IngestOptions {

@@ -71,7 +71,7 @@ export class Gateway {
     engine.onDeploy((changed) => {
       for (const fn of changed) this.cache.invalidate(fn);
     });
-    engine.backend.onBroadcast?.(CACHE_INVALIDATE, (m) => {
+    engine.backend.capabilities.broadcast?.listen(CACHE_INVALIDATE, (m) => {
       const { fn, path } = m as { fn?: string; path?: string };
       this.cache.invalidate(fn, path);
     });
@@ -83,7 +83,7 @@ export class Gateway {
    * entries until their TTL). Resolves how many entries this node dropped.
    */
   invalidate(fn?: string, pathPrefix?: string): number {
-    this.#engine.backend.broadcast?.(CACHE_INVALIDATE, { fn, path: pathPrefix });
+    this.#engine.backend.capabilities.broadcast?.send(CACHE_INVALIDATE, { fn, path: pathPrefix });
     return this.cache.invalidate(fn, pathPrefix);
   }
 

@@ -7,6 +7,7 @@ import type { Clock } from "../clock/clock.js";
 import { queueConsumer, receiptHandle } from "../dispatch/delivery-plan.js";
 import { MAX_JSON_DEPTH, measureJson } from "../events/nesting.js";
 import { queueSource } from "../events/sources.js";
+import { kvEntries } from "../backends/kv-entries.js";
 import type { QueueSend } from "../runtime/protocol.js";
 import type { QueueAttributes, QueueConfig } from "./queue-config.js";
 import { resolveQueueConfig } from "./queue-config.js";
@@ -24,7 +25,10 @@ export interface OutgoingMessage {
   delayMs?: number;
 }
 
-const REGISTRY = { ns: "eddy", key: "queues" };
+/** The registry: one key per queue, its name, holding its config. */
+const REGISTRY_NS = "eddy:queues";
+/** Where releases before 0.2 kept every queue in one document; moved to the registry at first use. */
+const LEGACY = { ns: "eddy", key: "queues" };
 const FIFO_DEDUP_WINDOW_MS = 5 * 60_000;
 const MESSAGE_TYPE = "eddy.queue.message";
 // Queues defined or changed through another cluster node are seen after at most this long (and a
@@ -45,6 +49,7 @@ export class QueueService {
   #configs: Record<string, QueueConfig> | undefined;
   /** When `#configs` was read: other cluster nodes may change the registry meanwhile. */
   #readAt = 0;
+  #legacyMoved: Promise<void> | undefined;
   readonly #waiters = new Map<string, Set<() => void>>();
   #stopping = false;
   readonly #clock: Clock;
@@ -62,18 +67,10 @@ export class QueueService {
   /** Creates a queue, or updates its attributes. */
   async define(name: string, attrs: QueueAttributes = {}): Promise<QueueConfig> {
     const config = resolveQueueConfig(name, attrs);
-    for (;;) {
-      const current = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
-      const all = { ...((current?.value as Record<string, QueueConfig> | undefined) ?? {}), [name]: config };
-      const v = await this.#backend.kv.set(REGISTRY.ns, REGISTRY.key, all, {
-        ifVersion: current?.version ?? 0,
-      });
-      if (v !== undefined) {
-        this.#configs = all;
-        this.#readAt = this.#clock.now();
-        return config;
-      }
-    }
+    await this.#moveLegacy();
+    await this.#backend.kv.set(REGISTRY_NS, name, config);
+    if (this.#configs) this.#configs[name] = config;
+    return config;
   }
 
   /** Creates a queue with default attributes unless it exists (functions' on.queue triggers). */
@@ -91,27 +88,17 @@ export class QueueService {
 
   /** Deletes a queue and its messages (including dead letters). */
   async remove(name: string): Promise<boolean> {
-    for (;;) {
-      const current = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
-      const all = { ...((current?.value as Record<string, QueueConfig> | undefined) ?? {}) };
-      if (!all[name]) return false;
-      delete all[name];
-      if (
-        (await this.#backend.kv.set(REGISTRY.ns, REGISTRY.key, all, { ifVersion: current!.version })) !==
-        undefined
-      ) {
-        this.#configs = all;
-        this.#readAt = this.#clock.now();
-        await this.purgeMessages(name);
-        return true;
-      }
-    }
+    await this.#moveLegacy();
+    if (!(await this.#backend.kv.delete(REGISTRY_NS, name))) return false;
+    if (this.#configs) delete this.#configs[name];
+    await this.purgeMessages(name);
+    return true;
   }
 
   /** Drops every message of a queue, visible or not, and its dead letters. */
   async purgeMessages(name: string): Promise<number> {
     const consumer = queueConsumer(name);
-    let n = await this.#backend.queue.purge(consumer, {});
+    let n = await this.#backend.deadLetters.purge(consumer, {});
     for (;;) {
       const batch = await this.#backend.queue.lease(consumer, 500, 60_000);
       if (batch.length === 0) return n;
@@ -294,11 +281,34 @@ export class QueueService {
 
   async #all(): Promise<Record<string, QueueConfig>> {
     if (!this.#configs || this.#clock.now() - this.#readAt > REGISTRY_TTL_MS) {
-      const entry = await this.#backend.kv.get(REGISTRY.ns, REGISTRY.key);
-      this.#configs = (entry?.value as Record<string, QueueConfig> | undefined) ?? {};
+      await this.#moveLegacy();
+      const configs: Record<string, QueueConfig> = {};
+      for await (const e of kvEntries(this.#backend.kv, REGISTRY_NS)) configs[e.key] = e.value as QueueConfig;
+      this.#configs = configs;
       this.#readAt = this.#clock.now();
     }
     return this.#configs;
+  }
+
+  /**
+   * Moves queues of the one-document registry of earlier releases to their own keys, once per
+   * process: without overwriting a key another node wrote meanwhile, then dropping the document
+   * only if nobody changed it. Several nodes doing it at once end in the same state.
+   */
+  #moveLegacy(): Promise<void> {
+    this.#legacyMoved ??= (async () => {
+      const kv = this.#backend.kv;
+      const old = await kv.get(LEGACY.ns, LEGACY.key);
+      if (!old) return;
+      for (const [name, config] of Object.entries(old.value as Record<string, QueueConfig>)) {
+        await kv.set(REGISTRY_NS, name, config, { ifVersion: 0 });
+      }
+      await kv.delete(LEGACY.ns, LEGACY.key, { ifVersion: old.version });
+    })().catch((err: unknown) => {
+      this.#legacyMoved = undefined; // try again next time
+      throw err;
+    });
+    return this.#legacyMoved;
   }
 }
 

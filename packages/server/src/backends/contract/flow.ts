@@ -1,10 +1,9 @@
-import { describe, expect, it as vitestIt } from "vitest";
-import type { ContractTest } from "./index.js";
-import type { Backend } from "../types.js";
+import { describe, expect } from "vitest";
+import type { ContractContext } from "./context.js";
 import { boom, entry, record, sleep, WINDOW } from "./fixtures.js";
 
 /** Contract of the flow-control primitives: groups, FIFO, priority, batches, debounce, cancel, kv on settle. */
-export function describeFlowContract(create: () => Promise<Backend>, it: ContractTest = vitestIt): void {
+export function describeFlowContract({ it, create }: ContractContext): void {
   describe("flow control", () => {
     it("limits leases per group and leaves ungrouped deliveries free", async () => {
       const b = await create();

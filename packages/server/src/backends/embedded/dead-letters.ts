@@ -1,5 +1,15 @@
 import type Database from "better-sqlite3";
-import type { DeadFilter, DeadLetter, DeadQuery, DeliveryInfo, ErrorInfo } from "../types.js";
+import type {
+  DeadFilter,
+  DeadLetter,
+  DeadLetterAdmin,
+  DeadQuery,
+  DeliveryInfo,
+  DeliveryInspectQuery,
+  ErrorInfo,
+} from "../types.js";
+import type { Clock } from "../../clock/clock.js";
+import type { GroupCommit } from "./group-commit.js";
 import type { EmbeddedLog } from "./log.js";
 import { DEAD, LEASED, READY } from "./states.js";
 
@@ -14,21 +24,25 @@ interface DeadRow {
 }
 
 /**
- * Dead-letter queue operations and the admin view of deliveries, on SQLite. The synchronous
- * writers run inside group-commit transactions (see EmbeddedQueue).
+ * Dead-letter queue operations and the admin view of deliveries, on SQLite: dead letters are
+ * delivery rows in the dead state (see schema.ts). Writes run in group-commit transactions.
  */
-export class EmbeddedDeadLetters {
+export class EmbeddedDeadLetters implements DeadLetterAdmin {
   readonly #db: Database.Database;
+  readonly #wq: GroupCommit;
   readonly #log: EmbeddedLog;
   readonly #counts: Database.Statement;
+  readonly #clock: Clock;
 
-  constructor(db: Database.Database, log: EmbeddedLog) {
+  constructor(db: Database.Database, wq: GroupCommit, log: EmbeddedLog, clock: Clock) {
     this.#db = db;
+    this.#clock = clock;
+    this.#wq = wq;
     this.#log = log;
     this.#counts = db.prepare(`SELECT fn, count(*) AS n FROM deliveries WHERE state = ${DEAD} GROUP BY fn`);
   }
 
-  list(fn: string, q: DeadQuery): DeadLetter[] {
+  list(fn: string, q: DeadQuery): Promise<DeadLetter[]> {
     const { sql, args } = where(fn, q);
     const page = q.afterId !== undefined ? ` AND id > ${Number(q.afterId) || 0}` : "";
     const rows = this.#db
@@ -37,44 +51,42 @@ export class EmbeddedDeadLetters {
          WHERE ${sql}${page} ORDER BY id LIMIT ?`,
       )
       .all(...args, q.limit) as DeadRow[];
-    return rows.map((r) => this.#toDead(fn, r));
+    return Promise.resolve(rows.map((r) => this.#toDead(fn, r)));
   }
 
-  get(fn: string, id: string): DeadLetter | undefined {
+  get(fn: string, id: string): Promise<DeadLetter | undefined> {
     const row = this.#db
       .prepare(
         `SELECT id, event_seq, attempt, redrives, created_at, dead_at, last_error FROM deliveries
          WHERE fn = ? AND id = ? AND state = ${DEAD}`,
       )
       .get(fn, Number(id)) as DeadRow | undefined;
-    return row && this.#toDead(fn, row);
+    return Promise.resolve(row && this.#toDead(fn, row));
   }
 
-  redrive(fn: string, filter: DeadFilter, now: number): number {
+  redrive(fn: string, filter: DeadFilter): Promise<number> {
     const { sql, args } = where(fn, filter);
-    return this.#db
-      .prepare(
-        `UPDATE deliveries SET state = ${READY}, due_at = ?, attempt = 0, redrives = redrives + 1,
-           dead_at = NULL, lease_token = NULL WHERE ${sql}`,
-      )
-      .run(now, ...args).changes;
+    const stmt = this.#db.prepare(
+      `UPDATE deliveries SET state = ${READY}, due_at = ?, attempt = 0, redrives = redrives + 1,
+         dead_at = NULL, lease_token = NULL WHERE ${sql}`,
+    );
+    return this.#wq.run(() => stmt.run(this.#clock.now(), ...args).changes);
   }
 
-  purge(fn: string, filter: DeadFilter): number {
+  purge(fn: string, filter: DeadFilter): Promise<number> {
     const { sql, args } = where(fn, filter);
-    return this.#db.prepare(`DELETE FROM deliveries WHERE ${sql}`).run(...args).changes;
+    const stmt = this.#db.prepare(`DELETE FROM deliveries WHERE ${sql}`);
+    return this.#wq.run(() => stmt.run(...args).changes);
   }
 
-  counts(): Record<string, number> {
+  counts(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const r of this.#counts.all() as { fn: string; n: number }[]) out[r.fn] = r.n;
-    return out;
+    return Promise.resolve(out);
   }
 
-  inspect(
-    q: { state: "leased" | "overdue"; fn?: string; overdueMs?: number; limit: number },
-    now: number,
-  ): DeliveryInfo[] {
+  inspect(q: DeliveryInspectQuery): Promise<DeliveryInfo[]> {
+    const now = this.#clock.now();
     const cond =
       q.state === "leased" ? `d.state = ${LEASED} AND d.due_at > ?` : `d.state < ${DEAD} AND d.due_at <= ?`;
     const at = q.state === "leased" ? now : now - (q.overdueMs ?? 30_000);
@@ -95,16 +107,18 @@ export class EmbeddedDeadLetters {
       event_id: string;
       event_type: string;
     }[];
-    return rows.map((r) => ({
-      id: String(r.id),
-      fn: r.fn,
-      state: r.state === LEASED ? "leased" : "ready",
-      attempt: r.attempt,
-      eventId: r.event_id,
-      eventType: r.event_type,
-      createdAt: r.created_at,
-      dueAt: r.due_at,
-    }));
+    return Promise.resolve(
+      rows.map((r) => ({
+        id: String(r.id),
+        fn: r.fn,
+        state: r.state === LEASED ? "leased" : "ready",
+        attempt: r.attempt,
+        eventId: r.event_id,
+        eventType: r.event_type,
+        createdAt: r.created_at,
+        dueAt: r.due_at,
+      })),
+    );
   }
 
   #toDead(fn: string, r: DeadRow): DeadLetter {

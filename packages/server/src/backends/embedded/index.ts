@@ -10,6 +10,7 @@ import { EmbeddedKeyValue } from "./kv.js";
 import { EmbeddedLog } from "./log.js";
 import { EmbeddedQueue } from "./queue.js";
 import { EmbeddedRecords } from "./records.js";
+import { EmbeddedTraces } from "./traces.js";
 import { migrate } from "./schema.js";
 import { StoreInUseError } from "../../errors/start.js";
 
@@ -71,8 +72,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
   const log = new EmbeddedLog(db, wq, clock);
   const records = new EmbeddedRecords(db, wq);
   const kv = new EmbeddedKeyValue(db, wq, clock);
-  const dead = new EmbeddedDeadLetters(db, log);
-  const queue = new EmbeddedQueue(db, wq, { log, records, kv, dead }, clock);
+  const queue = new EmbeddedQueue(db, wq, { log, records, kv }, clock);
 
   const sweepDedup = db.prepare(
     "DELETE FROM dedup WHERE key IN (SELECT key FROM dedup WHERE expires_at <= ? LIMIT 10000)",
@@ -91,12 +91,14 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
 
   return {
     name: "embedded",
-    joinsWrites: true,
     clock,
     log,
     queue,
+    deadLetters: new EmbeddedDeadLetters(db, wq, log, clock),
     kv,
     records,
+    traces: new EmbeddedTraces(db),
+    capabilities: { joinsWrites: true },
     close() {
       clock.clearInterval(sweeper);
       wq.close();

@@ -5,9 +5,6 @@ import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent, Tra
 import { withTraceparent } from "../../observability/trace-context.js";
 import type { GroupCommit } from "./group-commit.js";
 
-/** How far back (in events) a trace is looked for by event id alone. */
-const RECENT_EVENTS = 200_000;
-
 /** The event log on SQLite: `events` rows, `dedup` keys with expiry, and the routed `deliveries`. */
 export class EmbeddedLog implements EventLog {
   readonly #wq: GroupCommit;
@@ -19,9 +16,6 @@ export class EmbeddedLog implements EventLog {
   readonly #debounce: Database.Statement;
   readonly #read: Database.Statement;
   readonly #getEvent: Database.Statement;
-  readonly #byTrace: Database.Statement;
-  readonly #traceOf: Database.Statement;
-  readonly #traceByKey: Database.Statement;
   readonly #clock: Clock;
 
   constructor(db: Database.Database, wq: GroupCommit, clock: Clock) {
@@ -47,19 +41,6 @@ export class EmbeddedLog implements EventLog {
       "SELECT seq, received_at, body, trace_id, span_id FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
     );
     this.#getEvent = db.prepare("SELECT body, trace_id, span_id FROM events WHERE seq = ?");
-    this.#byTrace = db.prepare(
-      "SELECT seq, received_at, body, span_id, parent_span_id FROM events WHERE trace_id = ? ORDER BY seq LIMIT ?",
-    );
-    // Without an index on event ids: the newest matching event among the last RECENT_EVENTS.
-    this.#traceOf = db
-      .prepare(
-        `SELECT trace_id FROM events WHERE id = ? AND trace_id IS NOT NULL
-         AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ${RECENT_EVENTS} ORDER BY seq DESC LIMIT 1`,
-      )
-      .pluck();
-    this.#traceByKey = db
-      .prepare("SELECT e.trace_id FROM dedup d JOIN events e ON e.seq = d.seq WHERE d.key = ?")
-      .pluck();
   }
 
   append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
@@ -125,34 +106,6 @@ export class EmbeddedLog implements EventLog {
     return Promise.resolve(rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: shown(r) })));
   }
 
-  byTrace(traceId: string, limit: number): Promise<(StoredEvent & { trace: TraceIds })[]> {
-    const rows = this.#byTrace.all(traceId, limit) as {
-      seq: number;
-      received_at: number;
-      body: string;
-      span_id: string;
-      parent_span_id: string | null;
-    }[];
-    return Promise.resolve(
-      rows.map((r) => ({
-        seq: r.seq,
-        receivedAt: r.received_at,
-        event: shown({ body: r.body, trace_id: traceId, span_id: r.span_id }),
-        trace: {
-          traceId,
-          spanId: r.span_id,
-          ...(r.parent_span_id ? { parentSpanId: r.parent_span_id } : {}),
-        },
-      })),
-    );
-  }
-
-  traceOf(eventId: string, source?: string): Promise<string | undefined> {
-    const byKey =
-      source !== undefined ? (this.#traceByKey.get(`${source}\u0000${eventId}`) as string | null) : null;
-    return Promise.resolve(byKey ?? (this.#traceOf.get(eventId) as string | undefined) ?? undefined);
-  }
-
   /** The event of `seq` as shown (its span as its `traceparent`): dead letters. */
   eventSync(seq: number): CloudEvent {
     return shown(this.#row(seq));
@@ -172,13 +125,15 @@ export class EmbeddedLog implements EventLog {
   }
 }
 
-interface EventRow {
+/** An event's row: its body and span. */
+export interface EventRow {
   body: string;
   trace_id: string | null;
   span_id: string | null;
 }
 
-function shown(r: EventRow): CloudEvent {
+/** An event as read back: its span, if it has one, as its `traceparent`. */
+export function shown(r: EventRow): CloudEvent {
   const event = JSON.parse(r.body) as CloudEvent;
   return r.trace_id === null ? event : withTraceparent(event, { traceId: r.trace_id, spanId: r.span_id! });
 }

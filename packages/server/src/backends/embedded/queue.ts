@@ -1,21 +1,14 @@
 import type Database from "better-sqlite3";
 import type {
-  AppendEntry,
-  AppendResult,
-  DeadFilter,
-  DeadLetter,
-  DeadQuery,
-  DeliveryInfo,
-  DeliveryQueue,
-  InvocationRecord,
-  KvWrite,
+  LeaseCore,
   LeasedDelivery,
   LeaseOptions,
   QueueCounts,
+  SettleResult,
   Settlement,
+  SettleWrites,
 } from "../types.js";
 import type { Clock } from "../../clock/clock.js";
-import type { EmbeddedDeadLetters } from "./dead-letters.js";
 import type { GroupCommit } from "./group-commit.js";
 import type { EmbeddedKeyValue } from "./kv.js";
 import type { EmbeddedLog } from "./log.js";
@@ -36,12 +29,11 @@ const RETURNING = "RETURNING id, event_seq, attempt, created_at, group_key, redr
 const SCAN_LIMIT = 5_000;
 
 /** The delivery queue on SQLite. See schema.ts for the meaning of `state` and `due_at`. */
-export class EmbeddedQueue implements DeliveryQueue {
+export class EmbeddedQueue implements LeaseCore {
   readonly #wq: GroupCommit;
   readonly #log: EmbeddedLog;
   readonly #records: EmbeddedRecords;
   readonly #kv: EmbeddedKeyValue;
-  readonly #dead: EmbeddedDeadLetters;
   readonly #s: Record<string, Database.Statement>;
   #tokens = 0;
   readonly #tokenPrefix: string;
@@ -50,7 +42,7 @@ export class EmbeddedQueue implements DeliveryQueue {
   constructor(
     db: Database.Database,
     wq: GroupCommit,
-    parts: { log: EmbeddedLog; records: EmbeddedRecords; kv: EmbeddedKeyValue; dead: EmbeddedDeadLetters },
+    parts: { log: EmbeddedLog; records: EmbeddedRecords; kv: EmbeddedKeyValue },
     clock: Clock,
   ) {
     this.#wq = wq;
@@ -60,7 +52,6 @@ export class EmbeddedQueue implements DeliveryQueue {
     this.#log = parts.log;
     this.#records = parts.records;
     this.#kv = parts.kv;
-    this.#dead = parts.dead;
     const owned = `WHERE id = ? AND lease_token = ? AND state = ${LEASED}`;
     const due = `fn = ? AND state < ${DEAD} AND due_at <= ?`;
     this.#s = {
@@ -254,11 +245,7 @@ export class EmbeddedQueue implements DeliveryQueue {
     });
   }
 
-  settle(
-    lease: LeasedDelivery,
-    settlement: Settlement,
-    extra: { invocation?: InvocationRecord; emit?: AppendEntry[]; dedupWindowMs: number; kv?: KvWrite[] },
-  ): Promise<{ settled: boolean; emitted: AppendResult[] }> {
+  settle(lease: LeasedDelivery, settlement: Settlement, extra: SettleWrites): Promise<SettleResult> {
     return this.#wq.run(() => {
       const now = this.#clock.now();
       const id = Number(lease.id);
@@ -307,35 +294,6 @@ export class EmbeddedQueue implements DeliveryQueue {
   counts(fn: string): Promise<QueueCounts> {
     const r = this.#s.counts!.get(fn) as { ready: number | null; leased: number | null; dead: number | null };
     return Promise.resolve({ ready: r.ready ?? 0, leased: r.leased ?? 0, dead: r.dead ?? 0 });
-  }
-
-  listDead(fn: string, query: DeadQuery): Promise<DeadLetter[]> {
-    return Promise.resolve(this.#dead.list(fn, query));
-  }
-
-  getDead(fn: string, id: string): Promise<DeadLetter | undefined> {
-    return Promise.resolve(this.#dead.get(fn, id));
-  }
-
-  redrive(fn: string, filter: DeadFilter): Promise<number> {
-    return this.#wq.run(() => this.#dead.redrive(fn, filter, this.#clock.now()));
-  }
-
-  purge(fn: string, filter: DeadFilter): Promise<number> {
-    return this.#wq.run(() => this.#dead.purge(fn, filter));
-  }
-
-  deadCounts(): Promise<Record<string, number>> {
-    return Promise.resolve(this.#dead.counts());
-  }
-
-  inspect(query: {
-    state: "leased" | "overdue";
-    fn?: string;
-    overdueMs?: number;
-    limit: number;
-  }): Promise<DeliveryInfo[]> {
-    return Promise.resolve(this.#dead.inspect(query, this.#clock.now()));
   }
 
   #token(): string {

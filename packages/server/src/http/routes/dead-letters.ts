@@ -28,10 +28,10 @@ const KINDS = { functions: (n: string) => n, queues: queueConsumer } as const;
  * every attempt's record), redrive and purge by ids, by filter, or all.
  */
 export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  const queue = engine.backend.queue;
+  const dead = engine.backend.deadLetters;
 
   app.get<{ Reply: DeadLetterCounts }>("/v1/dlq", async () => {
-    const counts = await queue.deadCounts();
+    const counts = await dead.counts();
     const functions: Record<string, number> = {};
     const queues: Record<string, number> = {};
     for (const [consumer, n] of Object.entries(counts)) {
@@ -53,7 +53,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
             bad(`limit must be an integer from 1 to 1000, got ${JSON.stringify(q.limit)}`),
           );
         }
-        const deadLetters = await queue.listDead(consumerOf(req.params.name), {
+        const deadLetters = await dead.list(consumerOf(req.params.name), {
           limit,
           ...(q.after !== undefined ? { afterId: q.after } : {}),
           ...(q.eventType !== undefined ? { eventType: q.eventType } : {}),
@@ -64,8 +64,8 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
     );
 
     app.get<DetailRoute>(`/v1/dlq/${kind}/:name/:id`, async (req, reply) => {
-      const dead = await queue.getDead(consumerOf(req.params.name), req.params.id);
-      if (!dead) {
+      const letter = await dead.get(consumerOf(req.params.name), req.params.id);
+      if (!letter) {
         return sendProblem(
           reply,
           problem(
@@ -75,10 +75,10 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
           ),
         );
       }
-      const records = await engine.backend.records.queryInvocations({ deliveryId: dead.id, limit: 1000 });
+      const records = await engine.backend.records.queryInvocations({ deliveryId: letter.id, limit: 1000 });
       // Every attempt, oldest first (delivery ids are per consumer, so keep this consumer's).
-      const history = records.filter((r) => kind === "queues" || r.fn === dead.fn).reverse();
-      return { ...dead, history };
+      const history = records.filter((r) => kind === "queues" || r.fn === letter.fn).reverse();
+      return { ...letter, history };
     });
 
     for (const action of ["redrive", "purge"] as const) {
@@ -88,8 +88,8 @@ export const deadLetterRoutes: FastifyPluginAsync<{ engine: Engine }> = async (a
           const filter = parseSelection(req.body, reply);
           if (!filter) return reply;
           const consumer = consumerOf(req.params.name);
-          if (action === "purge") return { purged: await queue.purge(consumer, filter) };
-          const redriven = await queue.redrive(consumer, filter);
+          if (action === "purge") return { purged: await dead.purge(consumer, filter) };
+          const redriven = await dead.redrive(consumer, filter);
           engine.dispatcher.wake([consumer]);
           engine.queues.notify([consumer]);
           return { redriven };

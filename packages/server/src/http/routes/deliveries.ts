@@ -23,7 +23,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app
         return sendProblem(reply, bad("limit must be from 1 to 1000"));
       if (!Number.isFinite(overdueMs) || overdueMs < 0)
         return sendProblem(reply, bad("overdueMs must be a number >= 0"));
-      const deliveries = await engine.backend.queue.inspect({
+      const deliveries = await engine.backend.deadLetters.inspect({
         state: q.state,
         limit,
         overdueMs,

@@ -58,7 +58,7 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
       );
     }
     const [events, invocations] = await Promise.all([
-      engine.backend.log.byTrace(traceId, MAX_TRACE_ITEMS),
+      engine.backend.traces.byTrace(traceId, MAX_TRACE_ITEMS),
       engine.backend.records.queryInvocations({ traceId, limit: MAX_TRACE_ITEMS }),
     ]);
     if (events.length === 0 && invocations.length === 0) {
@@ -77,7 +77,7 @@ export const observabilityRoutes: FastifyPluginAsync<{ engine: Engine }> = async
         problem("EDDY_INVALID_REQUEST", "Bad request", "give ?eventId=ID to find its trace"),
       );
     }
-    const traceId = await engine.backend.log.traceOf(req.query.eventId, req.query.source);
+    const traceId = await engine.backend.traces.traceOf(req.query.eventId, req.query.source);
     if (!traceId) {
       return sendProblem(
         reply,

@@ -1,57 +1,31 @@
-import { describe, expect, it as vitestIt } from "vitest";
-import type { ContractTest } from "./index.js";
-import type { Backend } from "../types.js";
-import { parseTraceparent } from "../../observability/trace-context.js";
-import { entry, record, WINDOW } from "./fixtures.js";
+import { describe, expect } from "vitest";
+import type { ContractContext } from "./context.js";
+import { boom, entry, record, WINDOW } from "./fixtures.js";
 
-/** Contract of what tracing and metering read: events and records by trace, usage, retention. */
-export function describeObservabilityContract(
-  create: () => Promise<Backend>,
-  it: ContractTest = vitestIt,
-): void {
-  describe("traces, usage and retention", () => {
-    it("finds the events and attempts of a trace", async () => {
+/** Contract of the records: invocation records (by settle or inserted), metering, retention. */
+export function describeRecordsContract({ it, create }: ContractContext): void {
+  describe("records and metering", () => {
+    it("keeps an invocation record per attempt, queryable newest first", async () => {
       const b = await create();
-      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-      const first = { ...entry(["t"]), trace: { traceId, spanId: "00f067aa0ba902b7" } };
-      const other = { ...entry(["t"]), trace: { traceId: "a".repeat(32), spanId: "1".repeat(16) } };
-      await b.log.append([first, other], WINDOW);
-      const [d] = await b.queue.lease("t", 1, 5_000);
-      // The delivery hands back the event's span: beside the event, or in it as its traceparent.
-      expect(d!.trace ?? parseTraceparent(d!.event.traceparent)).toMatchObject({
-        traceId,
-        spanId: "00f067aa0ba902b7",
-      });
-      const rec = record(d!, {
-        trace: { traceId, spanId: "b7ad6b7169203331", parentSpanId: "00f067aa0ba902b7" },
-      });
-      const emitted = {
-        ...entry(["u"]),
-        trace: { traceId, spanId: "c".repeat(16), parentSpanId: "b7ad6b7169203331" },
-      };
-      await b.queue.settle(d!, { kind: "ack" }, { invocation: rec, emit: [emitted], ...WINDOW });
-      const events = await b.log.byTrace(traceId, 10);
-      expect(events.map((e) => [e.event.id, e.trace.spanId, e.trace.parentSpanId])).toEqual([
-        [first.event.id, "00f067aa0ba902b7", undefined],
-        [emitted.event.id, "c".repeat(16), "b7ad6b7169203331"],
-      ]);
-      expect(await b.log.traceOf(emitted.event.id)).toBe(traceId);
-      expect(await b.log.traceOf(first.event.id, first.event.source)).toBe(traceId);
-      expect(await b.log.traceOf(first.event.id, "/another-source")).toBe(traceId); // falls back to the id
-      expect(await b.log.traceOf("no-such-event")).toBeUndefined();
-      const attempts = await b.records.queryInvocations({ traceId, limit: 10 });
-      expect(attempts.map((a) => a.trace)).toEqual([rec.trace]);
-      expect((await b.records.getInvocation(rec.id))?.trace).toEqual(rec.trace);
-      // An attempt stored without a delivery (an HTTP request's) is found by its trace id too.
-      const direct = {
-        ...rec,
-        id: `direct-${rec.id}`,
-        startedAt: rec.startedAt + 1,
-        trace: { traceId, spanId: "d".repeat(16), parentSpanId: "c".repeat(16) },
-      };
-      await b.records.insert([direct]);
-      const both = await b.records.queryInvocations({ traceId, limit: 10 });
-      expect(both.map((a) => a.trace)).toEqual([direct.trace, rec.trace]);
+      await b.log.append([entry(["f"])], WINDOW);
+      const [d] = await b.queue.lease("f", 1, 5_000);
+      const rec = record(d!, { status: "failed", outcome: "retry", error: boom() });
+      rec.logs = [{ level: "info", time: Date.now(), msg: "hello", fields: { a: 1 } }];
+      await b.queue.settle(
+        d!,
+        { kind: "retry", dueAt: Date.now(), error: boom() },
+        { invocation: rec, ...WINDOW },
+      );
+      const [d2] = await b.queue.lease("f", 1, 5_000);
+      const rec2 = record(d2!, { startedAt: rec.startedAt + 1 });
+      await b.queue.settle(d2!, { kind: "ack" }, { invocation: rec2, ...WINDOW });
+      expect(await b.records.getInvocation(rec.id)).toEqual(rec);
+      const list = await b.records.queryInvocations({ fn: "f", limit: 10 });
+      expect(list.map((r) => r.id)).toEqual([rec2.id, rec.id]);
+      const byDelivery = await b.records.queryInvocations({ deliveryId: d!.id, limit: 10 });
+      expect(byDelivery).toHaveLength(2);
+      const failed = await b.records.queryInvocations({ fn: "f", status: "failed", limit: 10 });
+      expect(failed.map((r) => r.id)).toEqual([rec.id]);
     });
 
     it("stores records of attempts without a delivery, with their result, once per id", async () => {
