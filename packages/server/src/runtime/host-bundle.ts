@@ -30,6 +30,10 @@ async function build(dir: string): Promise<string> {
     format: "esm",
     platform: "node",
     target: "node20",
+    // Error classes are named after themselves (EddyError sets name from the class): without this,
+    // esbuild renames a class whose name collides in the bundle (InvalidResultError became
+    // _InvalidResultError) and records would carry the wrong name.
+    keepNames: true,
     logLevel: "silent",
   });
   const code = out.outputFiles[0]!.contents;
