@@ -113,7 +113,8 @@ export interface EddyOptions {
   /**
    * Timeouts and the connection cap of the HTTP server: headers within 10 s, the whole request
    * (body included) within 30 s, else `408 EDDY_REQUEST_TIMEOUT` and the connection closed; idle
-   * keep-alive connections closed after 5 s; at most 1,024 connections. See docs/gateway.md.
+   * keep-alive connections closed after 72 s; at most 1,024 connections, holding at most 64 MiB of
+   * request bodies together (`503 EDDY_SERVER_BUSY` past it). See docs/gateway.md.
    */
   connections?: Partial<ConnectionLimits>;
   /** The API gateway (function routes). */

@@ -63,6 +63,11 @@ describe("slow clients", () => {
         `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
     );
     expectTimeout(await answer);
+    // The timed-out request's bytes are given back to the server's body budget.
+    await waitFor(async () => {
+      const metrics = await (await fetch(`${eddy.url}/metrics`)).text();
+      return /^eddy_http_buffered_body_bytes 0$/m.test(metrics);
+    }, "the stalled body released");
   });
 
   it("answers 408 and closes when a body to the API stalls", async () => {

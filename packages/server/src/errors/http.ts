@@ -40,6 +40,7 @@ export const HTTP_ERRORS = {
   EDDY_STORE_UNAVAILABLE: { status: 503, title: "The store is unavailable" },
   EDDY_SHUTTING_DOWN: { status: 503, title: "Shutting down" },
   EDDY_NOT_READY: { status: 503, title: "Not ready" },
+  EDDY_SERVER_BUSY: { status: 503, title: "Server busy" },
   EDDY_GATEWAY_TIMEOUT: { status: 504, title: "Gateway timeout" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -167,6 +168,8 @@ export class StoreUnavailableError extends httpError("EDDY_STORE_UNAVAILABLE") {
 export class ShuttingDownError extends httpError("EDDY_SHUTTING_DOWN") {}
 /** `/readyz`: the node is not ready. */
 export class NotReadyError extends httpError("EDDY_NOT_READY") {}
+/** The request bodies in flight are at `maxBufferedBodyBytes`. */
+export class ServerBusyError extends httpError("EDDY_SERVER_BUSY") {}
 /** A synchronous gateway route did not answer within its timeout. */
 export class GatewayTimeoutError extends httpError("EDDY_GATEWAY_TIMEOUT") {}
 
@@ -209,5 +212,6 @@ export const HTTP_ERROR_CLASSES = {
   EDDY_STORE_UNAVAILABLE: StoreUnavailableError,
   EDDY_SHUTTING_DOWN: ShuttingDownError,
   EDDY_NOT_READY: NotReadyError,
+  EDDY_SERVER_BUSY: ServerBusyError,
   EDDY_GATEWAY_TIMEOUT: GatewayTimeoutError,
 } as const satisfies { [C in ProblemCode]: { readonly code: C; readonly status: number } };

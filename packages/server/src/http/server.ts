@@ -7,6 +7,7 @@ import type { KeyStore } from "../auth/keys.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { AuthMode } from "./auth.js";
 import { apiAuthHook } from "./auth.js";
+import { BodyBudget, budgetGauge } from "./body-budget.js";
 import type { ConnectionLimits } from "./connections.js";
 import { limitedServer } from "./connections.js";
 import { hostCheckHook } from "./host-check.js";
@@ -55,6 +56,8 @@ export interface HttpOptions {
  * ones Fastify raises itself (body too large, bad JSON, unknown route).
  */
 export function createHttpServer(engine: Engine, options: HttpOptions): FastifyInstance {
+  const budget = new BodyBudget(options.connections.maxBufferedBodyBytes);
+  if (engine.observer.enabled) budgetGauge(engine.observer.metrics.registry, budget);
   const app = Fastify({
     // Per-request lines at info level would flood the log at thousands of events/s: warn and up only.
     // (pino 10 and Fastify's bundled pino types differ only in optional members.)
@@ -67,9 +70,13 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
     routerOptions: { maxParamLength: 1_000 },
     // Function routes go to the gateway first; what it does not serve is the API's.
     serverFactory: (handler) =>
-      limitedServer((req, res) => {
-        if (!options.gateway.handle(req, res)) handler(req, res);
-      }, options.connections),
+      limitedServer(
+        (req, res) => {
+          if (!options.gateway.handle(req, res)) handler(req, res);
+        },
+        options.connections,
+        budget,
+      ),
   });
   if (options.allowedHosts) app.addHook("onRequest", hostCheckHook(options.allowedHosts));
   if (options.authMode === "all") app.addHook("onRequest", apiAuthHook(options.auth));
