@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EddyProcess } from "./helpers.js";
 import { runEddy, spawnEddy } from "./helpers.js";
+import { waitFor } from "../../server/test/helpers.js";
 
 const KEY = "sandbox-boundary-admin-key";
 const auth = { authorization: `Bearer ${KEY}` };
@@ -126,7 +127,7 @@ describe.each(RUNS)("eddy start --isolation process as $as", ({ launcher, uid })
       body: JSON.stringify({ specversion: "1.0", id, source: "/attacker", type: "attack", data }),
     });
     expect(res.status).toBe(202);
-    for (;;) {
+    const inv = await waitFor(async () => {
       const list = await fetch(`${eddy.url}/v1/invocations?function=attack&limit=100`, { headers: auth });
       const body = (await list.json()) as {
         invocations: {
@@ -135,13 +136,10 @@ describe.each(RUNS)("eddy start --isolation process as $as", ({ launcher, uid })
           logs: { msg: string; fields: Record<string, unknown> }[];
         }[];
       };
-      const inv = body.invocations.find((i) => i.eventId === id && i.status !== "running");
-      if (inv) {
-        expect(inv.status).toBe("succeeded");
-        return inv.logs[0]!;
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+      return body.invocations.find((i) => i.eventId === id && i.status !== "running");
+    }, `the attempt of ${id} to end`);
+    expect(inv.status).toBe("succeeded");
+    return inv.logs[0]!;
   }
 
   it.each(Object.entries(REFUSALS))("%s is refused inside the function (%s)", async (what, code) => {
@@ -166,8 +164,10 @@ describe.each(RUNS)("eddy start --isolation process as $as", ({ launcher, uid })
 
   it("the server itself ignores SIGUSR1 rather than open its inspector", async () => {
     eddy.child.kill("SIGUSR1");
-    for (let i = 0; !eddy.output().includes("SIGUSR1 ignored"); i++)
-      await new Promise((r) => setTimeout(r, 25));
+    await waitFor(
+      () => eddy.output().includes("SIGUSR1 ignored"),
+      "the server to log that it ignored SIGUSR1",
+    );
     expect(eddy.output()).not.toMatch(/Debugger listening/);
     expect((await fetch(`${eddy.url}/readyz`)).status).toBe(200);
   });
