@@ -244,6 +244,12 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX kv_bytes ON kv (ns, key COLLATE "C");
   `,
+  // What a succeeded attempt published (event types, queues, JSON arrays), for the choreography
+  // map; the partial index serves its window query without reading the records that published nothing.
+  `
+  ALTER TABLE invocations ADD COLUMN emits text, ADD COLUMN sends text;
+  CREATE INDEX invocations_emitted ON invocations (started_at DESC, id DESC) WHERE emits IS NOT NULL OR sends IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

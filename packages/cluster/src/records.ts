@@ -1,5 +1,7 @@
 import type pg from "pg";
 import type {
+  EmissionQuery,
+  Emissions,
   InvocationQuery,
   InvocationRecord,
   InvocationRow,
@@ -13,7 +15,7 @@ import type { SettleWriter } from "./settle-writer.js";
 /** An `invocations` row; the keys are the column names (see `toRow`, used with json_populate_recordset). */
 
 const COLUMNS =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated";
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated, emits, sends";
 
 /**
  * Invocation records in PostgreSQL; they are written by the queue's settle and by `insert`, both
@@ -61,6 +63,44 @@ export class ClusterRecords implements Records {
       args,
     );
     return rows.map(rowToInvocation);
+  }
+
+  async emissions(q: EmissionQuery): Promise<Emissions> {
+    // The records that published something, newest first: the partial index invocations_emitted.
+    const emitting = `SELECT fn, emits, sends, started_at FROM invocations
+      WHERE started_at >= $1 AND (emits IS NOT NULL OR sends IS NOT NULL)
+      ORDER BY started_at DESC, id DESC LIMIT $2`;
+    const counted = await this.#pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${emitting}) r`, [
+      q.since,
+      q.limit + 1,
+    ]);
+    const { rows } = await this.#pool.query<{
+      fn: string;
+      kind: "emits" | "sends";
+      target: string;
+      attempts: number;
+      last_at: string;
+    }>(
+      `WITH recent AS (${emitting})
+       SELECT fn, 'emits' AS kind, t AS target, count(*)::int AS attempts, max(started_at) AS last_at
+       FROM recent, jsonb_array_elements_text(recent.emits::jsonb) t WHERE recent.emits IS NOT NULL GROUP BY fn, t
+       UNION ALL
+       SELECT fn, 'sends', t, count(*)::int, max(started_at)
+       FROM recent, jsonb_array_elements_text(recent.sends::jsonb) t WHERE recent.sends IS NOT NULL GROUP BY fn, t`,
+      [q.since, q.limit],
+    );
+    const n = counted.rows[0]?.n ?? 0;
+    return {
+      rows: rows.map((r) => ({
+        fn: r.fn,
+        kind: r.kind,
+        target: r.target,
+        attempts: r.attempts,
+        lastAt: Number(r.last_at),
+      })),
+      records: Math.min(n, q.limit),
+      truncated: n > q.limit,
+    };
   }
 
   async meter(rows: MeteredUsage[]): Promise<void> {
@@ -143,5 +183,7 @@ export function toRow(r: InvocationRecord): InvocationRow {
     billed_ms: r.billedMs ?? null,
     result: r.result === undefined ? null : JSON.stringify(r.result),
     result_truncated: r.resultTruncated === true,
+    emits: r.emits ? JSON.stringify(r.emits) : null,
+    sends: r.sends ? JSON.stringify(r.sends) : null,
   };
 }

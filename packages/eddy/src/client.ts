@@ -11,6 +11,8 @@ import type {
   DeployResponse,
   FunctionInfo,
   FunctionsResponse,
+  GraphParams,
+  GraphResponse,
   Invocation,
   InvocationsResponse,
   OutgoingMessageBody,
@@ -102,6 +104,21 @@ export class EddyClient {
   /** Lists the loaded functions. */
   async functions(): Promise<FunctionInfo[]> {
     return (await this.#request<FunctionsResponse>("GET", "/v1/functions")).functions;
+  }
+
+  /**
+   * The choreography map: event types, queues, functions and what links them, declared and
+   * observed in the attempts since `since` (default "24h").
+   *
+   * @example
+   * const { edges } = await client.graph({ since: "1h" });
+   */
+  async graph(params: GraphParams = {}): Promise<GraphResponse> {
+    const q = new URLSearchParams();
+    if (params.since !== undefined) q.set("since", params.since);
+    if (params.limit !== undefined) q.set("limit", String(params.limit));
+    const query = q.toString() ? `?${q}` : "";
+    return this.#request<GraphResponse>("GET", `/v1/graph${query}`);
   }
 
   /** Lists recent invocations of a function, newest first. */

@@ -7,6 +7,7 @@ import { validatePattern } from "./patterns/index.js";
 import type { HttpFunctionConfig, HttpHandler } from "./http-function.js";
 import { checkHttpTriggers } from "./http-function.js";
 import type { Trigger } from "./triggers.js";
+import { checkQueueName } from "./triggers.js";
 
 /** Structured logger given to a function; lines are stored with the invocation. */
 export interface FunctionLogger {
@@ -144,8 +145,14 @@ export interface FunctionConfig {
      */
     perSandbox?: number;
   };
-  /** Event types this function emits (documentation and, later, schema checks). */
+  /**
+   * Event types this function emits with `ctx.emit`: the choreography map (`eddy graph`) draws
+   * them as declared edges. An emit of a type not listed is not refused; the map shows it as
+   * observed. At most 100 types of 1-256 characters.
+   */
   emits?: string[];
+  /** Queues this function sends to with `ctx.send`, for the choreography map as `emits`. At most 100. */
+  sends?: string[];
   /**
    * CEL expression over `event` (e.g. "event.data.orderId"): at most one successful run per value
    * within `idempotencyWindow`. Later events with the same key are recorded as skipped.
@@ -203,6 +210,7 @@ export interface ResolvedFunctionConfig {
     perSandbox?: number;
   };
   emits: string[];
+  sends: string[];
   idempotency?: { key: string; windowMs: number };
   throttle?: { limit: number; periodMs: number; burst: number; key?: string };
   rateLimit?: { limit: number; periodMs: number; key?: string };
@@ -344,6 +352,7 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     memoryMb: integer(config.memoryMb ?? 128, "memoryMb", 16, 16_384),
     concurrency: { max: integer(config.concurrency?.max ?? 10, "concurrency.max", 1, 10_000), min: 0 },
     emits: [...(config.emits ?? [])],
+    sends: [...(config.sends ?? [])],
     cancelOn: [],
     isolation: "thread",
   };
@@ -361,10 +370,12 @@ function checkLists(config: FunctionConfig): void {
   if (config.description !== undefined && typeof config.description !== "string") {
     throw new InvalidFunctionConfigError("description", `must be a string, got ${typeof config.description}`);
   }
-  const emits: unknown = config.emits;
-  if (emits !== undefined && (!Array.isArray(emits) || emits.some((e) => typeof e !== "string"))) {
-    throw new InvalidFunctionConfigError("emits", 'must be an array of event types such as ["receipt.sent"]');
-  }
+  names(config.emits, "emits", 'must be an array of event types such as ["receipt.sent"]', (type, path) => {
+    if (type === "" || type.length > 256) {
+      throw new InvalidFunctionConfigError(path, `must be an event type of 1-256 characters, got ${JSON.stringify(type)}`);
+    }
+  });
+  names(config.sends, "sends", 'must be an array of queue names such as ["thumbnails"]', checkQueueName);
   if (config.cancelOn !== undefined && !Array.isArray(config.cancelOn)) {
     throw new InvalidFunctionConfigError(
       "cancelOn",
@@ -375,6 +386,26 @@ function checkLists(config: FunctionConfig): void {
   if (priority !== undefined && (typeof priority !== "object" || priority === null)) {
     throw new InvalidFunctionConfigError("priority", 'must be { run: "<CEL expression>" }');
   }
+}
+
+/** Most names an `emits` or `sends` list takes. */
+const MAX_DECLARED = 100;
+
+/** Checks an optional list of names (`emits`, `sends`): an array of strings, each checked by `check`. */
+function names(
+  value: unknown,
+  path: string,
+  shape: string,
+  check: (name: string, path: string) => void,
+): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((e) => typeof e !== "string")) {
+    throw new InvalidFunctionConfigError(path, shape);
+  }
+  if (value.length > MAX_DECLARED) {
+    throw new InvalidFunctionConfigError(path, `must list at most ${MAX_DECLARED} names, got ${value.length}`);
+  }
+  (value as string[]).forEach((name, i) => check(name, `${path}[${i}]`));
 }
 
 /** The flow-control options; CEL expressions are only checked for presence here, the server compiles them. */

@@ -83,6 +83,7 @@ function unresolve(c: Json): FunctionConfig {
       perSandbox: concurrency.perSandbox,
     },
     emits: c.emits,
+    sends: c.sends,
     idempotencyKey: idempotency?.key,
     idempotencyWindow: idempotency && (idempotency.windowMs ?? null),
     throttle: throttle && {

@@ -48,6 +48,7 @@ export interface FunctionInfo {
   isolation: "thread" | "process";
   compat?: "aws";
   emits: string[];
+  sends: string[];
   pool: PoolView;
   inFlight: number;
   deliveries: DeliveryCounts;

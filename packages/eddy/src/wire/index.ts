@@ -8,6 +8,7 @@ export type * from "./deploy.js";
 export type * from "./dlq.js";
 export type * from "./events.js";
 export type * from "./functions.js";
+export type * from "./graph.js";
 export type * from "./health.js";
 export type * from "./invocations.js";
 export type * from "./keys.js";

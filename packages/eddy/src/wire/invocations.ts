@@ -47,6 +47,10 @@ export interface Invocation {
   /** What the handler returned, as JSON (at most 256 KiB; beyond, left out and `resultTruncated`). */
   result?: unknown;
   resultTruncated?: boolean;
+  /** A succeeded attempt's published events: their types, each once (at most 32). */
+  emits?: string[];
+  /** A succeeded attempt's queue messages: the queues, each once (at most 32). */
+  sends?: string[];
 }
 
 /** Parameters of `GET /v1/invocations`. */

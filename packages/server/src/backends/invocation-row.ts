@@ -30,6 +30,9 @@ export interface InvocationRow {
   billed_ms: number | null;
   result: string | null;
   result_truncated: number | boolean;
+  /** JSON arrays of the event types and queues a succeeded attempt published. */
+  emits: string | null;
+  sends: string | null;
 }
 
 /** Reads an {@link InvocationRow} back into the record the engine and the API use. */
@@ -65,5 +68,7 @@ export function rowToInvocation(r: InvocationRow): InvocationRecord {
   if (r.billed_ms !== null) rec.billedMs = r.billed_ms;
   if (r.result !== null) rec.result = JSON.parse(r.result) as unknown;
   if (r.result_truncated) rec.resultTruncated = true;
+  if (r.emits !== null) rec.emits = JSON.parse(r.emits) as string[];
+  if (r.sends !== null) rec.sends = JSON.parse(r.sends) as string[];
   return rec;
 }

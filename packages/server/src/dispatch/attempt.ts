@@ -28,7 +28,7 @@ import { evaluateKey } from "./expressions.js";
 import type { RateLimit, Throttle } from "./flow-control.js";
 import { claimIdempotencyKey } from "./idempotency.js";
 import type { Claim } from "./idempotency.js";
-import { decideOutcome, skippedRecord } from "./outcome.js";
+import { decideOutcome, emissions, skippedRecord } from "./outcome.js";
 import { BatchItemFailedError, errorInfo, EventTooOldError, InvalidEmitError } from "../errors/attempt.js";
 import { pinWrites } from "./pins.js";
 import { PinnedVersions } from "./versions.js";
@@ -209,6 +209,7 @@ async function runOn(
       deps.clock.now(),
     );
     if (deps.observer?.enabled !== false) invocation.trace = trace;
+    if (i === 0 && settlement.kind === "ack" && result.ok) Object.assign(invocation, emissions(result.emits, result.sends));
     if (result.coldStartMs !== undefined) invocation.coldStart = true;
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);

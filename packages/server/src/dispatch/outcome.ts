@@ -1,8 +1,8 @@
-import type { ResolvedFunctionConfig } from "eddy";
+import type { CloudEvent, ResolvedFunctionConfig } from "eddy";
 import { uuidv7 } from "eddy/internal";
 import type { ErrorInfo, InvocationRecord, LeasedDelivery, Settlement } from "../backends/types.js";
 import { MAX_RESULT_BYTES } from "../backends/types.js";
-import type { AttemptResult } from "../runtime/protocol.js";
+import type { AttemptResult, QueueSend } from "../runtime/protocol.js";
 import { backoffMs } from "./retry-policy.js";
 
 /**
@@ -63,6 +63,21 @@ export function boundedResult(value: unknown): Pick<InvocationRecord, "result" |
     return { result: value };
   }
   return { resultTruncated: true };
+}
+
+/** Most event types (and queues) a record lists as published by its attempt. */
+export const MAX_RECORDED_EMISSIONS = 32;
+
+/**
+ * What a succeeded attempt published, as its record keeps it for the choreography map: each event
+ * type and each queue once, in first-emitted order, at most {@link MAX_RECORDED_EMISSIONS} of each.
+ */
+export function emissions(emits: CloudEvent[], sends: QueueSend[]): Pick<InvocationRecord, "emits" | "sends"> {
+  const distinct = (names: string[]) => [...new Set(names)].slice(0, MAX_RECORDED_EMISSIONS);
+  const out: Pick<InvocationRecord, "emits" | "sends"> = {};
+  if (emits.length > 0) out.emits = distinct(emits.map((e) => e.type));
+  if (sends.length > 0) out.sends = distinct(sends.map((s) => s.queue));
+  return out;
 }
 
 /** The record of an attempt that did not run: a guard settled it (rate limit, idempotency, age). */

@@ -19,6 +19,7 @@ import { deliveryRoutes } from "./routes/deliveries.js";
 import { deployRoutes } from "./routes/deploy.js";
 import { eventRoutes } from "./routes/events.js";
 import { functionRoutes } from "./routes/functions.js";
+import { graphRoutes } from "./routes/graph.js";
 import { healthRoutes } from "./routes/health.js";
 import { invocationRoutes } from "./routes/invocations.js";
 import { logRoutes } from "./routes/logs.js";
@@ -146,6 +147,7 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(eventRoutes, { engine });
   void app.register(patternRoutes);
   void app.register(functionRoutes, { engine, deployer: options.deployer });
+  void app.register(graphRoutes, { engine });
   void app.register(deployRoutes, { deployer: options.deployer, auth: options.auth });
   void app.register(invocationRoutes, { engine, auth: options.auth, authMode: options.authMode });
   void app.register(keyRoutes, { keys: options.keys, auth: options.auth });

@@ -1,4 +1,5 @@
 import { describe, expect } from "vitest";
+import type { EmissionRow } from "../types.js";
 import type { ContractContext } from "./context.js";
 import { boom, entry, record, WINDOW } from "./fixtures.js";
 
@@ -61,6 +62,43 @@ export function describeRecordsContract({ it, create }: ContractContext): void {
       const settled = record(d!, { result: { n: [1, "two"] } });
       await b.queue.settle(d!, { kind: "ack" }, { invocation: settled, ...WINDOW });
       expect((await b.records.getInvocation(settled.id))?.result).toEqual({ n: [1, "two"] });
+    });
+
+    it("adds up what the newest records in a window published, reading only records that did", async () => {
+      const b = await create();
+      // A window of its own, far ahead: records other cases write are never in it.
+      const t = Date.now() + 10 * 365 * 86_400_000 + Math.floor(Math.random() * 1e9);
+      await b.log.append([entry(["em"]), entry(["em"]), entry(["em"]), entry(["quiet"])], WINDOW);
+      const [x, y, z] = await b.queue.lease("em", 3, 5_000);
+      const [q] = await b.queue.lease("quiet", 1, 5_000);
+      const a = record(x!, { startedAt: t, emits: ["a.x", "b.y"], sends: ["q1"] });
+      const settle = (d: typeof x, rec: typeof a) =>
+        b.queue.settle(d!, { kind: "ack" }, { invocation: rec, ...WINDOW });
+      await settle(x, a);
+      await settle(y, record(y!, { startedAt: t + 1, emits: ["a.x"] }));
+      await settle(z, record(z!, { startedAt: t - 1, emits: ["before.window"] }));
+      await settle(q, record(q!, { startedAt: t + 5 }));
+      const sync = { ...record(x!, { startedAt: t + 3, emits: ["h.e"] }), id: `sync-${t}`, fn: "h" };
+      await b.records.insert([sync]);
+      expect((await b.records.getInvocation(a.id))?.emits).toEqual(["a.x", "b.y"]);
+      expect((await b.records.getInvocation(a.id))?.sends).toEqual(["q1"]);
+      const sorted = (rows: EmissionRow[]) =>
+        [...rows].sort((m, n) => `${m.fn} ${m.kind} ${m.target}`.localeCompare(`${n.fn} ${n.kind} ${n.target}`));
+      const all = await b.records.emissions({ since: t, limit: 10 });
+      expect(sorted(all.rows)).toEqual([
+        { fn: "em", kind: "emits", target: "a.x", attempts: 2, lastAt: t + 1 },
+        { fn: "em", kind: "emits", target: "b.y", attempts: 1, lastAt: t },
+        { fn: "em", kind: "sends", target: "q1", attempts: 1, lastAt: t },
+        { fn: "h", kind: "emits", target: "h.e", attempts: 1, lastAt: t + 3 },
+      ]);
+      expect([all.records, all.truncated]).toEqual([3, false]);
+      // The newest two of the three that published: the record without emits is not one of them.
+      const newest = await b.records.emissions({ since: t, limit: 2 });
+      expect(sorted(newest.rows)).toEqual([
+        { fn: "em", kind: "emits", target: "a.x", attempts: 1, lastAt: t + 1 },
+        { fn: "h", kind: "emits", target: "h.e", attempts: 1, lastAt: t + 3 },
+      ]);
+      expect([newest.records, newest.truncated]).toEqual([2, true]);
     });
 
     it("sums metered usage per function, without skipped attempts", async () => {

@@ -1,5 +1,7 @@
 import type Database from "better-sqlite3";
 import type {
+  EmissionQuery,
+  Emissions,
   InvocationQuery,
   InvocationRecord,
   LeasedDelivery,
@@ -12,7 +14,7 @@ import { rowToInvocation } from "../invocation-row.js";
 import type { GroupCommit } from "./group-commit.js";
 
 const STORED =
-  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated, event_seq";
+  "id, fn, version, delivery_id, event_id, event_source, event_type, attempt, status, outcome, started_at, duration_ms, error, logs, logs_truncated, skip_reason, batch, trace_id, span_id, parent_span_id, cold_start, memory_mb, billed_ms, result, result_truncated, emits, sends, event_seq";
 
 /** A record's columns as read: a linked attempt's trace id and parent span are its event's. */
 const READ = STORED.split(", ")
@@ -44,6 +46,8 @@ export class EmbeddedRecords implements Records {
   readonly #insert: Database.Statement;
   readonly #insertNew: Database.Statement;
   readonly #get: Database.Statement;
+  readonly #emitting: Database.Statement;
+  readonly #emissions: Database.Statement;
 
   constructor(db: Database.Database, wq: GroupCommit) {
     this.#db = db;
@@ -72,6 +76,19 @@ export class EmbeddedRecords implements Records {
     this.#insert = db.prepare(`INSERT OR REPLACE INTO invocations (${STORED}) VALUES (${params})`);
     this.#insertNew = db.prepare(`INSERT OR IGNORE INTO invocations (${STORED}) VALUES (${params})`);
     this.#get = db.prepare(`SELECT ${READ} FROM ${FROM} WHERE i.id = ?`);
+    // The records that published something, newest first: the partial index invocations_emitted.
+    const emitting = `SELECT fn, emits, sends, started_at FROM invocations
+      WHERE started_at >= @since AND (emits IS NOT NULL OR sends IS NOT NULL)
+      ORDER BY started_at DESC, id DESC LIMIT @limit`;
+    this.#emitting = db.prepare(`SELECT count(*) AS n FROM (${emitting})`);
+    this.#emissions = db.prepare(
+      `WITH recent AS (${emitting})
+       SELECT fn, 'emits' AS kind, j.value AS target, count(*) AS attempts, max(started_at) AS last_at
+       FROM recent, json_each(recent.emits) j WHERE recent.emits IS NOT NULL GROUP BY fn, j.value
+       UNION ALL
+       SELECT fn, 'sends', j.value, count(*), max(started_at)
+       FROM recent, json_each(recent.sends) j WHERE recent.sends IS NOT NULL GROUP BY fn, j.value`,
+    );
   }
 
   insert(records: InvocationRecord[]): Promise<void> {
@@ -115,6 +132,22 @@ export class EmbeddedRecords implements Records {
         records: this.#pruneRecords.run(options.before).changes,
         logs: this.#pruneLogs.run(options.logsBefore).changes,
       };
+    });
+  }
+
+  emissions(q: EmissionQuery): Promise<Emissions> {
+    const { n } = this.#emitting.get({ since: q.since, limit: q.limit + 1 }) as { n: number };
+    const rows = this.#emissions.all({ since: q.since, limit: q.limit }) as {
+      fn: string;
+      kind: "emits" | "sends";
+      target: string;
+      attempts: number;
+      last_at: number;
+    }[];
+    return Promise.resolve({
+      rows: rows.map((r) => ({ fn: r.fn, kind: r.kind, target: r.target, attempts: r.attempts, lastAt: r.last_at })),
+      records: Math.min(n, q.limit),
+      truncated: n > q.limit,
     });
   }
 
@@ -179,6 +212,8 @@ function values(r: InvocationRecord, delivery?: LeasedDelivery): unknown[] {
     r.billedMs ?? null,
     result,
     r.resultTruncated ? 1 : 0,
+    r.emits ? JSON.stringify(r.emits) : null,
+    r.sends ? JSON.stringify(r.sends) : null,
     linked ? delivery.eventSeq : null,
   ];
 }

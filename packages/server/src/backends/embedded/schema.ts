@@ -165,6 +165,13 @@ const MIGRATIONS: string[] = [
   UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(CAST(delivery_id AS INTEGER)), 0) FROM invocations))
   WHERE name = 'deliveries';
   `,
+  // What a succeeded attempt published (event types, queues), for the choreography map; the
+  // partial index serves its window query without reading the records that published nothing.
+  `
+  ALTER TABLE invocations ADD COLUMN emits TEXT;
+  ALTER TABLE invocations ADD COLUMN sends TEXT;
+  CREATE INDEX invocations_emitted ON invocations (started_at) WHERE emits IS NOT NULL OR sends IS NOT NULL;
+  `,
 ];
 
 /**

@@ -29,6 +29,36 @@ export interface InvocationQuery {
   limit: number;
 }
 
+/** Query of {@link Records.emissions}. */
+export interface EmissionQuery {
+  /** Only attempts started at or after this time. */
+  since: number;
+  /** Most records read, newest first. */
+  limit: number;
+}
+
+/** What the attempts of one function published to one event type (`emits`) or queue (`sends`). */
+export interface EmissionRow {
+  fn: string;
+  kind: "emits" | "sends";
+  /** The event type or the queue name. */
+  target: string;
+  /** How many of the records read list it. */
+  attempts: number;
+  /** The newest such attempt's start, epoch ms. */
+  lastAt: number;
+}
+
+/** Answer of {@link Records.emissions}. */
+export interface Emissions {
+  /** In no particular order. */
+  rows: EmissionRow[];
+  /** Records read (at most the query's limit). */
+  records: number;
+  /** More records in the window listed emits or sends than the limit let be read. */
+  truncated: boolean;
+}
+
 /** Usage of one function over a period, from its invocation records. */
 export interface UsageRow {
   fn: string;
@@ -62,6 +92,13 @@ export interface Records {
   getInvocation(id: string): Promise<InvocationRecord | undefined>;
   /** Newest first. */
   queryInvocations(query: InvocationQuery): Promise<InvocationRecord[]>;
+  /**
+   * What attempts published, for the choreography map: among the records started at or after
+   * `since` that list `emits` or `sends`, the newest `limit` (by start, then id), added up per
+   * function and event type or queue. Records without either are not read, so the cost is bounded
+   * by `limit` whatever else ran in the window.
+   */
+  emissions(query: EmissionQuery): Promise<Emissions>;
   /** Adds usage to the per-minute totals of requests without records (see {@link MeteredUsage}). */
   meter(rows: MeteredUsage[]): Promise<void>;
   /**

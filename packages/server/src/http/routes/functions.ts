@@ -28,6 +28,7 @@ export const functionRoutes: FastifyPluginAsync<{ engine: Engine; deployer: Depl
     isolation: f.pool.kind,
     compat: f.config.compat,
     emits: f.config.emits,
+    sends: f.config.sends,
     pool: f.pool,
     inFlight: f.inFlight,
     deliveries: await engine.backend.queue.counts(f.name),
