@@ -35,6 +35,11 @@ describe("defineFunction", () => {
     [{ concurrency: { idleTimeout: "a while" } }, "concurrency.idleTimeout"],
     [{ isolation: "vm" }, "isolation"],
     [{ compat: "gcp" }, "compat"],
+    [{ emits: "order.paid" }, "emits"],
+    [{ emits: [""] }, "emits[0]"],
+    [{ emits: Array.from({ length: 101 }, (_, i) => `t${i}`) }, "emits"],
+    [{ sends: ["ok", "not a queue!"] }, "sends[1]"],
+    [{ sends: [3] }, "sends"],
   ])("refuses %j naming %s", (bad, path) => {
     const make = () => defineFunction({ triggers: [], ...(bad as object) }, () => undefined);
     expect(make).toThrow(InvalidFunctionConfigError);
@@ -44,6 +49,15 @@ describe("defineFunction", () => {
       expect((err as InvalidFunctionConfigError).path).toBe(path);
       expect((err as Error).message.startsWith(`${path}: `)).toBe(true);
     }
+  });
+
+  it("keeps the event types it emits and the queues it sends to, for the choreography map", () => {
+    const fn = defineFunction(
+      { triggers: [], emits: ["order.paid"], sends: ["jobs", "audit.fifo"] },
+      () => undefined,
+    );
+    expect([fn.config.emits, fn.config.sends]).toEqual([["order.paid"], ["jobs", "audit.fifo"]]);
+    expect(defineFunction({ triggers: [] }, () => undefined).config.sends).toEqual([]);
   });
 
   it("says what it got", () => {

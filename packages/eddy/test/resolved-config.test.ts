@@ -29,6 +29,7 @@ const valid: FunctionConfig[] = [
     timeout: "2s",
     memoryMb: 256,
     emits: ["receipt.sent"],
+    sends: ["jobs"],
     idempotencyKey: "event.data.orderId",
     throttle: { limit: 5, period: "1s", burst: 2, key: "event.subject" },
     rateLimit: { limit: 100, period: "1m", key: "event.source" },
@@ -95,6 +96,7 @@ describe("checkResolvedConfig", () => {
     ],
     ["a backoff factor of 0", "retries.backoff.factor", (c) => (c.retries.backoff.factor = 0)],
     ["emits that are not names", "emits", (c) => (c.emits = [1])],
+    ["a send to a bad queue name", "sends[0]", (c) => (c.sends = ["no way"])],
     ["a throttle of null", "throttle", (c) => (c.throttle = null)],
     ["a debounce without maxWait", "debounce.maxWait", (c) => delete c.debounce.maxWaitMs],
   ])("refuses %s, naming %s", (_what, path, change) => {
