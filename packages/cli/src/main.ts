@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerDeliveriesCommand } from "./commands/deliveries.js";
 import { registerDlqCommand } from "./commands/dlq.js";
+import { registerGraphCommand } from "./commands/graph.js";
 import { registerObserveCommands } from "./commands/observe.js";
 import { registerDeployCommands } from "./commands/deploy.js";
 import { registerKeyCommands } from "./commands/keys.js";
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDlqCommand(program);
   registerDeliveriesCommand(program);
   registerObserveCommands(program);
+  registerGraphCommand(program);
   registerDeployCommands(program);
   registerKeyCommands(program);
   try {

@@ -7,7 +7,11 @@ import { invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js
 // A small choreography: "start" → a → mid → b; a also sends to the queue "jobs" (consumed by c)
 // and emits a type it does not declare ("surprise"), which a prefix pattern consumes; b declares
 // a type it never emits; f emits, then fails for good, so what it emitted is never published.
-const fn = (name: string, config: string, body: string) => `import { defineFunction, on, NonRetriableError } from "eddy";
+const fn = (
+  name: string,
+  config: string,
+  body: string,
+) => `import { defineFunction, on, NonRetriableError } from "eddy";
 export default defineFunction({ name: ${JSON.stringify(name)}, ${config} }, async (event, ctx) => { ${body} });
 `;
 const app = tempApp({
