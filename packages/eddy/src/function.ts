@@ -372,7 +372,10 @@ function checkLists(config: FunctionConfig): void {
   }
   names(config.emits, "emits", 'must be an array of event types such as ["receipt.sent"]', (type, path) => {
     if (type === "" || type.length > 256) {
-      throw new InvalidFunctionConfigError(path, `must be an event type of 1-256 characters, got ${JSON.stringify(type)}`);
+      throw new InvalidFunctionConfigError(
+        path,
+        `must be an event type of 1-256 characters, got ${JSON.stringify(type)}`,
+      );
     }
   });
   names(config.sends, "sends", 'must be an array of queue names such as ["thumbnails"]', checkQueueName);
@@ -403,7 +406,10 @@ function names(
     throw new InvalidFunctionConfigError(path, shape);
   }
   if (value.length > MAX_DECLARED) {
-    throw new InvalidFunctionConfigError(path, `must list at most ${MAX_DECLARED} names, got ${value.length}`);
+    throw new InvalidFunctionConfigError(
+      path,
+      `must list at most ${MAX_DECLARED} names, got ${value.length}`,
+    );
   }
   (value as string[]).forEach((name, i) => check(name, `${path}[${i}]`));
 }

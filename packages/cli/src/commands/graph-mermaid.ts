@@ -30,6 +30,7 @@ export function toMermaid(graph: Pick<GraphResponse, "nodes" | "edges">): string
     "  %% eddy graph: --> declared, -.-> observed only, ==> declared and observed",
   ];
   for (const n of graph.nodes) {
+    // A newer server may know a kind this CLI does not: it is drawn as a box.
     const [open, close] = SHAPES[n.kind] ?? SHAPES.function;
     lines.push(`  ${ids.get(n.id)!}${open}"${label(n)}"${close}`);
   }

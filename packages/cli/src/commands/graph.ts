@@ -10,7 +10,11 @@ export function registerGraphCommand(program: Command): void {
     .command("graph")
     .description("the choreography map: event types, queues, functions, and who consumes and emits what")
     .option("--format <format>", "mermaid (a flowchart) or json (GET /v1/graph as is)", "mermaid")
-    .option("--since <time>", 'observed edges from attempts since: "24h" (ago), an ISO date, or epoch ms', "24h")
+    .option(
+      "--since <time>",
+      'observed edges from attempts since: "24h" (ago), an ISO date, or epoch ms',
+      "24h",
+    )
     .option("--limit <n>", "most records read for observed edges (1-10000)", integer("--limit"))
     .option("--url <url>", "server URL (or EDDY_URL)", DEFAULT_URL)
     .option("--key <key>", "API key or token (or EDDY_API_KEY, EDDY_ADMIN_KEY)", DEFAULT_KEY)

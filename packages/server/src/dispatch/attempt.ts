@@ -209,7 +209,8 @@ async function runOn(
       deps.clock.now(),
     );
     if (deps.observer?.enabled !== false) invocation.trace = trace;
-    if (i === 0 && settlement.kind === "ack" && result.ok) Object.assign(invocation, emissions(result.emits, result.sends));
+    if (i === 0 && settlement.kind === "ack" && result.ok)
+      Object.assign(invocation, emissions(result.emits, result.sends));
     if (result.coldStartMs !== undefined) invocation.coldStart = true;
     const kv: KvWrite[] = [];
     if (claim) kv.push(settlement.kind === "ack" ? claim.done : claim.release);

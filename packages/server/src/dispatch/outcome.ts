@@ -72,7 +72,10 @@ export const MAX_RECORDED_EMISSIONS = 32;
  * What a succeeded attempt published, as its record keeps it for the choreography map: each event
  * type and each queue once, in first-emitted order, at most {@link MAX_RECORDED_EMISSIONS} of each.
  */
-export function emissions(emits: CloudEvent[], sends: QueueSend[]): Pick<InvocationRecord, "emits" | "sends"> {
+export function emissions(
+  emits: CloudEvent[],
+  sends: QueueSend[],
+): Pick<InvocationRecord, "emits" | "sends"> {
   const distinct = (names: string[]) => [...new Set(names)].slice(0, MAX_RECORDED_EMISSIONS);
   const out: Pick<InvocationRecord, "emits" | "sends"> = {};
   if (emits.length > 0) out.emits = distinct(emits.map((e) => e.type));

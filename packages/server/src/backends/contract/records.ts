@@ -83,7 +83,9 @@ export function describeRecordsContract({ it, create }: ContractContext): void {
       expect((await b.records.getInvocation(a.id))?.emits).toEqual(["a.x", "b.y"]);
       expect((await b.records.getInvocation(a.id))?.sends).toEqual(["q1"]);
       const sorted = (rows: EmissionRow[]) =>
-        [...rows].sort((m, n) => `${m.fn} ${m.kind} ${m.target}`.localeCompare(`${n.fn} ${n.kind} ${n.target}`));
+        [...rows].sort((m, n) =>
+          `${m.fn} ${m.kind} ${m.target}`.localeCompare(`${n.fn} ${n.kind} ${n.target}`),
+        );
       const all = await b.records.emissions({ since: t, limit: 10 });
       expect(sorted(all.rows)).toEqual([
         { fn: "em", kind: "emits", target: "a.x", attempts: 2, lastAt: t + 1 },

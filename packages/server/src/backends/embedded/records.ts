@@ -145,7 +145,13 @@ export class EmbeddedRecords implements Records {
       last_at: number;
     }[];
     return Promise.resolve({
-      rows: rows.map((r) => ({ fn: r.fn, kind: r.kind, target: r.target, attempts: r.attempts, lastAt: r.last_at })),
+      rows: rows.map((r) => ({
+        fn: r.fn,
+        kind: r.kind,
+        target: r.target,
+        attempts: r.attempts,
+        lastAt: r.last_at,
+      })),
       records: Math.min(n, q.limit),
       truncated: n > q.limit,
     });
