@@ -170,7 +170,7 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE invocations ADD COLUMN emits TEXT;
   ALTER TABLE invocations ADD COLUMN sends TEXT;
-  CREATE INDEX invocations_emitted ON invocations (started_at) WHERE emits IS NOT NULL OR sends IS NOT NULL;
+  CREATE INDEX invocations_emitted ON invocations (started_at, id) WHERE emits IS NOT NULL OR sends IS NOT NULL;
   `,
 ];
 
