@@ -97,7 +97,9 @@ function unresolve(c: Json): FunctionConfig {
       maxWait: debounce.maxWaitMs === Infinity ? undefined : (debounce.maxWaitMs ?? null),
     },
     batch:
-      batch && !derived.has("batch") ? { maxSize: batch.maxSize, timeout: batch.timeoutMs, key: batch.key } : undefined,
+      batch && !derived.has("batch")
+        ? { maxSize: batch.maxSize, timeout: batch.timeoutMs, key: batch.key }
+        : undefined,
     priority: optional(c.priority, "priority"),
     // Always resolved to a list; HTTP functions refuse any cancelOn given.
     cancelOn: Array.isArray(c.cancelOn) && c.cancelOn.length === 0 ? undefined : c.cancelOn,
