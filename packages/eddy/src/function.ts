@@ -3,11 +3,9 @@ import type { Duration } from "./duration.js";
 import { parseDuration } from "./duration.js";
 import { InvalidFunctionConfigError } from "./errors.js";
 import type { FunctionKv } from "./kv.js";
-import { validatePattern } from "./patterns/index.js";
 import type { HttpFunctionConfig, HttpHandler } from "./http-function.js";
-import { checkHttpTriggers } from "./http-function.js";
-import type { Trigger } from "./triggers.js";
-import { checkQueueName } from "./triggers.js";
+import type { Trigger } from "./triggers/index.js";
+import { checkQueueName, kindList, triggerKind, triggersByKind } from "./triggers/index.js";
 
 /** Structured logger given to a function; lines are stored with the invocation. */
 export interface FunctionLogger {
@@ -323,15 +321,13 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
     throw new InvalidFunctionConfigError("triggers", 'must be an array such as [on.event({ type: ["x"] })]');
   }
   config.triggers.forEach((t, i) => {
-    if (typeof t !== "object" || t === null || !["event", "queue", "schedule", "http"].includes(t.kind)) {
-      throw new InvalidFunctionConfigError(
-        `triggers[${i}]`,
-        "must be a trigger made by on.event, on.queue, on.schedule or on.http",
-      );
+    const kind = typeof t === "object" && t !== null ? triggerKind(t.kind) : undefined;
+    if (!kind) {
+      throw new InvalidFunctionConfigError(`triggers[${i}]`, `must be a trigger made by ${kindList("on.")}`);
     }
-    if (t.kind === "event") validatePattern(t.pattern);
+    kind.check?.(t);
   });
-  checkHttpTriggers(config);
+  for (const [kind, triggers] of triggersByKind(config.triggers)) kind.checkFunction?.(config, triggers);
   checkLists(config);
   const retries = config.retries ?? {};
   const backoff = retries.backoff ?? {};
@@ -461,10 +457,8 @@ function resolveFlowControl(config: FunctionConfig, out: ResolvedFunctionConfig)
     }
     if (d.key !== undefined) out.debounce.key = expression(d.key, "debounce.key");
   }
-  const queueBatch = out.triggers.find((t) => t.kind === "queue" && t.batchSize !== undefined);
-  if (config.batch !== undefined && queueBatch) {
-    throw new InvalidFunctionConfigError("batch", "give batch or on.queue(name, { batchSize }), not both");
-  }
+  // A trigger may make options itself (a queue's batchSize makes batch), refusing them given too.
+  for (const [kind, triggers] of triggersByKind(out.triggers)) kind.resolve?.(config, triggers, out);
   if (config.batch !== undefined) {
     const b = config.batch;
     out.batch = {
@@ -472,8 +466,6 @@ function resolveFlowControl(config: FunctionConfig, out: ResolvedFunctionConfig)
       timeoutMs: duration(b.timeout, "batch.timeout"),
     };
     if (b.key !== undefined) out.batch.key = expression(b.key, "batch.key");
-  } else if (queueBatch && queueBatch.kind === "queue") {
-    out.batch = { maxSize: queueBatch.batchSize!, timeoutMs: queueBatch.batchWindowMs ?? 0 };
   }
   if (config.priority !== undefined) out.priority = { run: expression(config.priority.run, "priority.run") };
   (config.cancelOn ?? []).forEach((c, i) => {
@@ -512,9 +504,10 @@ function resolveRuntimeOptions(config: FunctionConfig, out: ResolvedFunctionConf
   if (c.idleTimeout !== undefined) {
     out.concurrency.idleTimeoutMs = duration(c.idleTimeout, "concurrency.idleTimeout");
   }
-  const http = config.triggers.some((t) => t.kind === "http");
-  if (c.perSandbox !== undefined || http) {
-    out.concurrency.perSandbox = integer(c.perSandbox ?? 16, "concurrency.perSandbox", 1, 1000);
+  // A kind may run several attempts per sandbox by default (HTTP functions: 16).
+  const byKind = triggersByKind(config.triggers).find(([k]) => k.perSandbox !== undefined)?.[0].perSandbox;
+  if (c.perSandbox !== undefined || byKind !== undefined) {
+    out.concurrency.perSandbox = integer(c.perSandbox ?? byKind, "concurrency.perSandbox", 1, 1000);
   }
   out.isolation = oneOf(config.isolation ?? "thread", "isolation", ["thread", "process"] as const);
   if (config.compat !== undefined) out.compat = oneOf(config.compat, "compat", ["aws"] as const);

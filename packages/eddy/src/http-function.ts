@@ -1,8 +1,6 @@
 /** Functions bound to HTTP routes: what their handler gets, and what their configuration may hold. */
 import type { FunctionConfig, FunctionContext } from "./function.js";
-import { InvalidFunctionConfigError } from "./errors.js";
-import type { HttpTrigger } from "./http-trigger.js";
-import { httpTrigger } from "./http-trigger.js";
+import type { HttpTrigger } from "./triggers/index.js";
 
 /** What an HTTP function gets besides the `Request`. */
 export interface HttpContext extends FunctionContext {
@@ -23,25 +21,3 @@ export type HttpHandler = (request: Request, ctx: HttpContext) => unknown;
 
 /** The configuration of a function bound to HTTP routes only. */
 export type HttpFunctionConfig = Omit<FunctionConfig, "triggers"> & { triggers: HttpTrigger[] };
-
-/**
- * An HTTP function gets a `Request` (a Lambda-style one, API Gateway's event), not an event: its
- * triggers are all `on.http`, and options that only make sense for events are refused. A trigger
- * that did not come from `on.http` (a Lambda-style `config` written by hand) is checked the same way.
- */
-export function checkHttpTriggers(config: FunctionConfig): void {
-  const http = config.triggers.filter((t) => t.kind === "http");
-  if (http.length === 0) return;
-  if (http.length !== config.triggers.length) {
-    throw new InvalidFunctionConfigError(
-      "triggers",
-      "an HTTP function (on.http) gets a Request, not an event: give it only on.http triggers",
-    );
-  }
-  for (const key of ["batch", "debounce", "cancelOn", "priority"] as const) {
-    if (config[key] !== undefined) {
-      throw new InvalidFunctionConfigError(key, "does not apply to an HTTP function (on.http)");
-    }
-  }
-  for (const t of http) httpTrigger(`${t.method} ${t.path}`, { mode: t.mode });
-}

@@ -28,10 +28,10 @@ export type {
   ThrottleConfig,
 } from "./function.js";
 export type { HttpContext, HttpFunctionConfig, HttpHandler } from "./http-function.js";
-export type { HttpCors, HttpMethod, HttpTrigger, HttpTriggerOptions, JsonSchema } from "./http-trigger.js";
+export type { HttpCors, HttpMethod, HttpTrigger, HttpTriggerOptions, JsonSchema } from "./triggers/index.js";
 export type * from "./kv.js";
 export * from "./patterns/index.js";
-export { on } from "./triggers.js";
+export { on } from "./triggers/index.js";
 export type {
   EventTrigger,
   QueueTrigger,
@@ -39,5 +39,5 @@ export type {
   ScheduleTrigger,
   ScheduleTriggerOptions,
   Trigger,
-} from "./triggers.js";
+} from "./triggers/index.js";
 export type * from "./wire/index.js";

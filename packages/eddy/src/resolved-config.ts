@@ -9,10 +9,8 @@
 import type { FunctionConfig, ResolvedFunctionConfig } from "./function.js";
 import { resolveFunctionConfig } from "./function.js";
 import { InvalidFunctionConfigError, ValidationError } from "./errors.js";
-import type { HttpTrigger, HttpTriggerOptions } from "./http-trigger.js";
-import { httpTrigger } from "./http-trigger.js";
-import type { Trigger } from "./triggers.js";
-import { on } from "./triggers.js";
+import type { Trigger } from "./triggers/index.js";
+import { kindList, triggerKind, triggersByKind } from "./triggers/index.js";
 
 type Json = Record<string, unknown>;
 
@@ -57,7 +55,8 @@ function unresolve(c: Json): FunctionConfig {
   const batch = optional(c.batch, "batch");
   if (!Array.isArray(c.triggers)) throw new InvalidFunctionConfigError("triggers", "must be an array");
   const triggers = c.triggers.map((t, i) => trigger(record(t, `triggers[${i}]`), `triggers[${i}]`));
-  const fromQueue = triggers.some((t) => t.kind === "queue" && t.batchSize !== undefined);
+  // Options the triggers made (a queue's batchSize makes batch) are not the user's: leave them out.
+  const derived = new Set(triggersByKind(triggers).flatMap(([kind, mine]) => kind.derived?.(mine) ?? []));
   const out = {
     name: c.name,
     description: c.description,
@@ -98,9 +97,10 @@ function unresolve(c: Json): FunctionConfig {
       key: debounce.key,
       maxWait: debounce.maxWaitMs === Infinity ? undefined : (debounce.maxWaitMs ?? null),
     },
-    // A queue trigger's batchSize makes `batch` itself; giving both is refused.
     batch:
-      batch && !fromQueue ? { maxSize: batch.maxSize, timeout: batch.timeoutMs, key: batch.key } : undefined,
+      batch && !derived.has("batch")
+        ? { maxSize: batch.maxSize, timeout: batch.timeoutMs, key: batch.key }
+        : undefined,
     priority: optional(c.priority, "priority"),
     // Always resolved to a list; HTTP functions refuse any cancelOn given.
     cancelOn: Array.isArray(c.cancelOn) && c.cancelOn.length === 0 ? undefined : c.cancelOn,
@@ -110,30 +110,14 @@ function unresolve(c: Json): FunctionConfig {
   return out as unknown as FunctionConfig;
 }
 
-/** The trigger constructors' arguments for a resolved trigger, run through them again. */
+/** The trigger its kind's constructor makes again of a resolved trigger. */
 function trigger(t: Json, path: string): Trigger {
   try {
-    switch (t.kind) {
-      case "event":
-        return on.event(t.pattern as never);
-      case "queue":
-        return on.queue(t.queue as string, {
-          batchSize: t.batchSize as number | undefined,
-          batchWindow: t.batchWindowMs as number | undefined,
-        });
-      case "schedule":
-        return on.schedule(t.cron as string, {
-          tz: t.tz as string | undefined,
-          missed: t.missed as "skip" | undefined,
-        });
-      case "http":
-        return httpTrigger(`${String(t.method)} ${String(t.path)}`, httpOptions(t as unknown as HttpTrigger));
-      default:
-        throw new InvalidFunctionConfigError(
-          "kind",
-          `must be event, queue, schedule or http, got ${JSON.stringify(t.kind)}`,
-        );
+    const kind = triggerKind(t.kind);
+    if (!kind) {
+      throw new InvalidFunctionConfigError("kind", `must be ${kindList()}, got ${JSON.stringify(t.kind)}`);
     }
+    return kind.rebuild(t);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw new InvalidFunctionConfigError(path, (err as Error).message);
     throw new InvalidFunctionConfigError(
@@ -141,40 +125,6 @@ function trigger(t: Json, path: string): Trigger {
       err.message.replace(`${err.path}: `, ""),
     );
   }
-}
-
-function httpOptions(t: HttpTrigger): HttpTriggerOptions {
-  const cors = t.cors as Partial<HttpTrigger["cors"]> | undefined;
-  return {
-    mode: t.mode,
-    public: t.public,
-    scopes: t.scopes,
-    schema: t.schema,
-    maxBody: t.maxBodyBytes,
-    timeout: t.timeoutMs,
-    cors: cors && {
-      origins: cors.origins!,
-      headers: cors.headers,
-      exposeHeaders: cors.exposeHeaders,
-      credentials: cors.credentials,
-      maxAge: cors.maxAgeS === undefined ? undefined : cors.maxAgeS * 1000,
-    },
-    cache: t.cache && {
-      ttl: t.cache.ttlMs,
-      headers: t.cache.headers,
-      query: t.cache.query,
-      shared: t.cache.shared,
-    },
-    rateLimit: t.rateLimit && {
-      limit: t.rateLimit.limit,
-      period: t.rateLimit.periodMs,
-      burst: t.rateLimit.burst,
-      by: t.rateLimit.by,
-    },
-    callback: t.callback,
-    summary: t.summary,
-    description: t.description,
-  };
 }
 
 function record(value: unknown, path: string): Json {

@@ -1,10 +1,11 @@
-import type { CloudEvent } from "eddy";
+import type { CloudEvent, EventPattern } from "eddy";
 import type { AppendEntry, Backend } from "./backends/types.js";
 import type { Clock, ClockTimer } from "./clock/clock.js";
 import { realClock } from "./clock/clock.js";
 import { DeliveryPlan } from "./dispatch/delivery-plan.js";
 import { Dispatcher } from "./dispatch/dispatcher.js";
 import { RateLimit, Throttle } from "./dispatch/flow-control.js";
+import type { SettleHooks } from "./dispatch/attempt.js";
 import type { DispatchTarget } from "./dispatch/function-dispatcher.js";
 import type { Pin } from "./dispatch/pins.js";
 import type { OpenedVersion } from "./dispatch/versions.js";
@@ -13,9 +14,6 @@ import type { IngestOptions } from "./events/ingest.js";
 import type { BackpressureOptions } from "./events/backpressure.js";
 import { Backpressure } from "./events/backpressure.js";
 import { Ingestor } from "./events/ingest.js";
-import { httpDispatchHooks, withHttpRequest } from "./gateway/async-requests.js";
-import { CallbackTargets } from "./gateway/callback-target.js";
-import { RouteTable } from "./gateway/routes.js";
 import { kvConfigCache } from "./functions/config-cache.js";
 import type { InspectOptions } from "./functions/inspect.js";
 import { effectiveIsolation } from "./functions/inspect.js";
@@ -27,8 +25,6 @@ import type { Budget, Pricing } from "./observability/usage.js";
 import { BudgetWatcher, DEFAULT_PRICING } from "./observability/usage.js";
 import { UsageMeter } from "./observability/usage-meter.js";
 import { QueueService } from "./queues/queue-service.js";
-import { Scheduler } from "./schedules/scheduler.js";
-import { unknownPatternKeys } from "./router/pattern-keys.js";
 import { Router } from "./router/router.js";
 import { BlankPool } from "./runtime/blank-pool.js";
 import type { ProcessSandboxMode } from "./runtime/process-jail.js";
@@ -36,7 +32,9 @@ import type { SandboxKind } from "./runtime/channel.js";
 import { kvService } from "./runtime/kv-service.js";
 import type { PoolState } from "./runtime/pool.js";
 import { SandboxPool } from "./runtime/pool.js";
-import type { QueueSend } from "./runtime/protocol.js";
+import type { InvokeRequest, QueueSend } from "./runtime/protocol.js";
+import type { IndexedTrigger, Refusal, TriggerKind } from "./triggers/kind.js";
+import { triggersOf } from "./triggers/kind.js";
 
 const DAY = 86_400_000;
 /** Where the extension names seen on events are kept (see router/pattern-keys.ts). */
@@ -70,10 +68,11 @@ export interface EngineOptions {
   processSandbox?: ProcessSandboxMode;
   /** `region` of EventBridge-shaped events for `compat: "aws"` functions. Default "local". */
   region?: string;
-  /** Where the gateway mounts function routes: "" (default) or a prefix such as "/api". */
-  routePrefix?: string;
-  /** Where async requests' callbacks may go (default: public addresses only). */
-  callbackTargets?: CallbackTargets;
+  /**
+   * The trigger kinds the engine runs (`triggerKinds()` of `triggers/`): it loops over them at
+   * deploy, routing, dispatch and shutdown, and knows none of them by name.
+   */
+  triggers: TriggerKind[];
   /**
    * Where the engine reads the time and waits (dispatch, schedules, queues, retention); it must
    * be the backend's own (`Backend.clock`). Default: the real clock.
@@ -110,7 +109,6 @@ export class Engine {
   readonly backpressure: Backpressure;
   readonly dispatcher: Dispatcher;
   readonly queues: QueueService;
-  readonly scheduler: Scheduler;
   readonly log: Logger;
   readonly observer: Observer;
   readonly pricing: Pricing;
@@ -129,10 +127,9 @@ export class Engine {
   /** Pre-started blank sandboxes shared by every function. */
   readonly blanks: BlankPool;
   readonly #options: EngineOptions;
-  readonly #callbackTargets: CallbackTargets;
+  readonly #kinds: readonly TriggerKind[];
   #functions = new Map<string, DeployedFunction>();
   readonly #unwatch: (() => void) | undefined;
-  #routes: RouteTable;
   /** Told after every deploy (the gateway drops cached responses of replaced functions). */
   readonly #deployListeners = new Set<(changed: string[]) => void>();
   /** Versions pinned deliveries finish on after a deploy replaced them (dispatch/versions.ts). */
@@ -149,8 +146,7 @@ export class Engine {
         `the ${options.backend.name} backend keeps another clock than the engine's: open it with the same clock (embedded: openEmbeddedBackend({ clock })), or leave clock unset${options.backend.clock ? "" : ` (the ${options.backend.name} backend runs on real time only)`}`,
       );
     }
-    this.#callbackTargets = options.callbackTargets ?? new CallbackTargets();
-    this.#routes = RouteTable.empty(options.routePrefix ?? "");
+    this.#kinds = options.triggers;
     this.backend = options.backend;
     this.log = options.log;
     this.blanks = new BlankPool({
@@ -191,15 +187,6 @@ export class Engine {
       this.backpressure,
     );
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries), clock);
-    this.scheduler = new Scheduler({
-      kv: options.backend.kv,
-      log: options.log,
-      clock,
-      publish: async (event) => {
-        const [r] = await this.ingestor.ingest([event]);
-        if (r?.status === "rejected") throw new Error(r.refusal.detail);
-      },
-    });
     this.pricing = options.metering?.pricing ?? DEFAULT_PRICING;
     this.meter = new UsageMeter(options.backend.records, options.log);
     this.budgets = new BudgetWatcher({
@@ -248,6 +235,18 @@ export class Engine {
       this.dispatcher.wake(consumers);
       this.queues.notify(consumers);
     });
+    for (const kind of this.#kinds) {
+      kind.start?.({
+        backend: options.backend,
+        log: options.log,
+        clock,
+        queues: this.queues,
+        publish: async (event) => {
+          const [r] = await this.ingestor.ingest([event]);
+          if (r?.status === "rejected") throw new Error(r.refusal.detail);
+        },
+      });
+    }
   }
 
   /**
@@ -262,12 +261,14 @@ export class Engine {
     const { kept, fresh, failures } = await this.#plan(loaded, previous);
     const warnings = await this.#patternWarnings(fresh.map((f) => f.fn));
     const survivors = [...kept, ...fresh.map((f) => f.fn)];
-    let routes: RouteTable;
+    let commits: (() => void)[];
     let switchRouter: () => void;
     try {
       // Functions refused on the way (a bad plan) must not keep routes either.
-      routes = this.#routeTable(survivors, previous).table;
-      switchRouter = this.router.prepare([...kept.map((f) => f.plan), ...fresh.map((f) => f.plan)]);
+      commits = this.#compile(survivors).map((c) => c.commit);
+      switchRouter = this.router.prepare([...kept.map((f) => f.plan), ...fresh.map((f) => f.plan)], (plan) =>
+        this.#patterns(plan),
+      );
     } catch (err) {
       for (const f of fresh) void f.fn.warm?.terminate();
       throw err;
@@ -281,11 +282,11 @@ export class Engine {
         warm: undefined,
         pool,
         plan,
-        target: target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
+        target: this.#target(fn, plan, pool),
       });
     }
     this.#functions = next;
-    this.#routes = routes;
+    for (const commit of commits) commit();
     switchRouter();
     this.blanks.setInUse(
       [...next.values()].map((f) => ({
@@ -294,13 +295,7 @@ export class Engine {
       })),
     );
     await this.dispatcher.sync([...next.values()].map((f) => f.target));
-    await this.scheduler.set(
-      [...next.values()].flatMap((f) =>
-        f.config.triggers.flatMap((trigger, index) =>
-          trigger.kind === "schedule" ? [{ fn: f.name, index, trigger }] : [],
-        ),
-      ),
-    );
+    for (const kind of this.#kinds) await kind.deployed?.([...next.values()]);
     const retired = [...previous.values()].filter((f) => next.get(f.name) !== f);
     for (const listener of this.#deployListeners) listener(retired.map((f) => f.name));
     await Promise.all(retired.map((f) => f.pool.close()));
@@ -326,14 +321,14 @@ export class Engine {
       void fn.warm?.terminate();
       return undefined;
     }
-    const plan = new DeliveryPlan(fn.name, fn.config);
+    const plan = this.#deliveryPlan(fn);
     const pool = this.#pool(fn, 0);
     this.log.info(
       { fn: name, version: pin.version, running: running?.version },
       "running pinned deliveries on a replaced version",
     );
     return {
-      target: target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
+      target: this.#target(fn, plan, pool),
       abortAll: (reason) => pool.abortAll(reason),
       close: (force) => pool.close(force),
     };
@@ -360,15 +355,52 @@ export class Engine {
     })();
     await this.#extensionsLoaded;
     return functions.flatMap((fn) =>
-      fn.config.triggers.flatMap((t, i) =>
-        t.kind === "event"
-          ? unknownPatternKeys(t.pattern, names).map((message) => ({
-              file: fn.file,
-              message: `function ${fn.name}: triggers[${i}]: ${message}`,
-            }))
-          : [],
+      triggersOf(this.#kinds, fn).flatMap(([kind, triggers]) =>
+        (kind.warnings?.(fn, triggers, names) ?? []).map((message) => ({
+          file: fn.file,
+          message: `function ${fn.name}: ${message}`,
+        })),
       ),
     );
+  }
+
+  /** The patterns a plan's trigger kinds route to its function. */
+  #patterns(plan: DeliveryPlan): { id: string; pattern: EventPattern }[] {
+    return triggersOf(this.#kinds, plan).flatMap(([kind, triggers]) =>
+      kind.patterns ? kind.patterns(plan.fn, triggers) : [],
+    );
+  }
+
+  /** The tables of the kinds that build one over the whole set (routes), running functions first. */
+  #compile(functions: LoadedFunction[]): { refused: Refusal[]; commit(): void }[] {
+    const running = new Set(this.#functions.keys());
+    return this.#kinds.flatMap((kind) => (kind.compile ? [kind.compile(functions, running)] : []));
+  }
+
+  /**
+   * The delivery plan of `fn`, with the consumer its trigger kinds declare; throws naming the
+   * option a kind or the plan refuses, or a trigger kind this server does not run.
+   */
+  #deliveryPlan(fn: LoadedFunction): DeliveryPlan {
+    const kinds = triggersOf(this.#kinds, fn);
+    const known = kinds.reduce((n, [, triggers]) => n + triggers.length, 0);
+    if (known !== fn.config.triggers.length) {
+      const unknown = fn.config.triggers.find((t) => !this.#kinds.some((k) => k.kind === t.kind));
+      throw new Error(
+        `this server does not run triggers of kind ${JSON.stringify(unknown?.kind)}; upgrade it`,
+      );
+    }
+    let consumer: { name: string; ordered?: boolean } | undefined;
+    for (const [kind, triggers] of kinds) consumer = kind.consumer?.(fn, triggers) ?? consumer;
+    return new DeliveryPlan(fn.name, fn.config, consumer);
+  }
+
+  /** Runs every kind's `check` of `fn`'s triggers (throws the first refusal). */
+  #check(fn: LoadedFunction, each?: (kind: TriggerKind, triggers: IndexedTrigger[]) => void): void {
+    for (const [kind, triggers] of triggersOf(this.#kinds, fn)) {
+      kind.check?.(fn, triggers);
+      each?.(kind, triggers);
+    }
   }
 
   /**
@@ -384,7 +416,7 @@ export class Engine {
       void fn.warm?.terminate();
       failures.push({ file: fn.file, message });
     };
-    const { refused } = this.#routeTable(loaded, previous);
+    const refused = this.#compile(loaded).flatMap((c) => c.refused);
     for (const r of refused) refuse(r.fn, r.message);
     const refusedNames = new Set(refused.map((r) => r.fn.name));
     for (const fn of loaded) {
@@ -396,11 +428,9 @@ export class Engine {
         continue;
       }
       try {
-        const plan = new DeliveryPlan(fn.name, fn.config);
-        for (const t of fn.config.triggers) {
-          if (t.kind === "queue") await this.queues.ensure(t.queue);
-          if (t.kind === "schedule") Scheduler.check(t);
-        }
+        const plan = this.#deliveryPlan(fn);
+        this.#check(fn);
+        for (const [kind, triggers] of triggersOf(this.#kinds, fn)) await kind.prepare?.(fn, triggers);
         fresh.push({ fn, plan });
       } catch (err) {
         refuse(fn, `function ${fn.name}: ${(err as Error).message}`);
@@ -409,9 +439,9 @@ export class Engine {
     return { kept, fresh, failures };
   }
 
-  /** The gateway's routes of the running functions. */
-  get routes(): RouteTable {
-    return this.#routes;
+  /** The trigger kind of this name the engine runs (the gateway asks for the HTTP kind's routes). */
+  kind(name: string): TriggerKind | undefined {
+    return this.#kinds.find((k) => k.kind === name);
   }
 
   /** A running function with its pool and plan (the gateway invokes it directly). */
@@ -444,27 +474,19 @@ export class Engine {
     return [...this.ingestor.prepare(events, traceparent), ...messages];
   }
 
-  /** Routes of `loaded`, functions already running placed first so that a newcomer cannot take their routes. */
-  #routeTable(loaded: LoadedFunction[], previous: Map<string, DeployedFunction>) {
-    const ordered = [...loaded].sort(
-      (a, b) => Number(!previous.has(a.name)) - Number(!previous.has(b.name)) || a.name.localeCompare(b.name),
-    );
-    return RouteTable.build(ordered, this.#options.routePrefix ?? "");
-  }
-
   /**
    * What {@link deploy} would refuse of `loaded` (a trigger or flow-control option the engine
    * cannot use), without deploying anything: an all-or-nothing deploy checks first.
    */
   check(loaded: LoadedFunction[]): LoadFailure[] {
     const failures: LoadFailure[] = [];
-    for (const r of this.#routeTable(loaded, this.#functions).refused) {
+    for (const r of this.#compile(loaded).flatMap((c) => c.refused)) {
       failures.push({ file: r.fn.file, message: r.message });
     }
     for (const fn of loaded) {
       try {
-        new DeliveryPlan(fn.name, fn.config);
-        for (const t of fn.config.triggers) if (t.kind === "schedule") Scheduler.check(t);
+        this.#deliveryPlan(fn);
+        this.#check(fn);
       } catch (err) {
         failures.push({ file: fn.file, message: `function ${fn.name}: ${(err as Error).message}` });
       }
@@ -483,6 +505,39 @@ export class Engine {
       loadTimeoutMs: o.loadTimeoutMs,
       cache: kvConfigCache(this.backend.kv),
     };
+  }
+
+  /** What the dispatcher runs `fn`'s deliveries with; its trigger kinds may shape the request and the settle. */
+  #target(f: LoadedFunction, plan: DeliveryPlan, pool: SandboxPool): DispatchTarget {
+    const shapes: ((req: InvokeRequest) => InvokeRequest)[] = [];
+    let hooks: SettleHooks | undefined;
+    for (const [kind] of triggersOf(this.#kinds, f)) {
+      const d = kind.dispatch?.(f);
+      if (d?.invoke) shapes.push(d.invoke);
+      if (d?.hooks) {
+        if (hooks) throw new Error(`function ${f.name}: two trigger kinds add to its settle`);
+        hooks = d.hooks;
+      }
+    }
+    const t: DispatchTarget = {
+      name: f.name,
+      version: f.version,
+      file: f.file,
+      plan,
+      invoke:
+        shapes.length === 0
+          ? (req, timeoutMs) => pool.invoke(req, timeoutMs)
+          : (req, timeoutMs) =>
+              pool.invoke(
+                shapes.reduce((r, shape) => shape(r), req),
+                timeoutMs,
+              ),
+    };
+    if (hooks) t.hooks = hooks;
+    const { throttle, rateLimit } = f.config;
+    if (throttle) t.throttle = new Throttle(throttle.limit, throttle.periodMs, throttle.burst);
+    if (rateLimit) t.rateLimit = new RateLimit(rateLimit.limit, rateLimit.periodMs);
+    return t;
   }
 
   /** @param min sandboxes kept warm; default the function's `concurrency.min`. */
@@ -552,7 +607,7 @@ export class Engine {
     this.budgets.stop();
     this.clock.clearInterval(this.#retention);
     this.#unwatch?.();
-    await this.scheduler.stop();
+    for (const kind of this.#kinds) await kind.stop?.();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
     const stopping = this.dispatcher.stop().then(() => "done" as const);
@@ -570,32 +625,6 @@ export class Engine {
     await this.meter.close();
     await this.backend.close();
   }
-}
-
-function target(
-  f: LoadedFunction,
-  plan: DeliveryPlan,
-  pool: SandboxPool,
-  log: Logger,
-  callbacks: CallbackTargets,
-  clock: Clock,
-): DispatchTarget {
-  const http = f.config.triggers.some((t) => t.kind === "http");
-  const t: DispatchTarget = {
-    name: f.name,
-    version: f.version,
-    file: f.file,
-    plan,
-    // An async gateway request is a delivery whose event carries the request.
-    invoke: http
-      ? (req, timeoutMs) => pool.invoke(withHttpRequest(req), timeoutMs)
-      : (req, timeoutMs) => pool.invoke(req, timeoutMs),
-  };
-  if (http) t.hooks = httpDispatchHooks(log, callbacks, clock);
-  const { throttle, rateLimit } = f.config;
-  if (throttle) t.throttle = new Throttle(throttle.limit, throttle.periodMs, throttle.burst);
-  if (rateLimit) t.rateLimit = new RateLimit(rateLimit.limit, rateLimit.periodMs);
-  return t;
 }
 
 function sameConfig(a: LoadedFunction, b: LoadedFunction): boolean {

@@ -17,6 +17,7 @@ import { jwtVerifier } from "./auth/jwt.js";
 import { KeyStore } from "./auth/keys.js";
 import { CallbackTargets } from "./gateway/callback-target.js";
 import { Gateway } from "./gateway/gateway.js";
+import { triggerKinds } from "./triggers/index.js";
 import type { AuthMode } from "./http/auth.js";
 import type { ConnectionLimits } from "./http/connections.js";
 import { CONNECTION_LIMITS } from "./http/connections.js";
@@ -213,8 +214,7 @@ export async function startEddy(options: EddyOptions): Promise<RunningEddy> {
     runtimeDir: join(dataDir, "runtime"),
     ...(options.processSandbox ? { processSandbox: options.processSandbox } : {}),
     region: options.region,
-    routePrefix: prefix,
-    callbackTargets,
+    triggers: triggerKinds({ http: { routePrefix: prefix, callbackTargets } }),
     // The embedded store's disk is the data folder's; a cluster's is its servers' (their errors say so).
     backpressure: { ...options.backpressure, ...(options.backend ? {} : { diskPath: dataDir }) },
     ingest: {

@@ -1,5 +1,5 @@
 import type { ResolvedFunctionConfig } from "../function.js";
-import type { Trigger } from "../triggers.js";
+import type { Trigger } from "../triggers/index.js";
 
 /** Deliveries of one consumer (a function, or a queue's messages). */
 export interface DeliveryCounts {

@@ -1,4 +1,4 @@
-import type { HttpTrigger } from "../http-trigger.js";
+import type { HttpTrigger } from "../triggers/index.js";
 
 /** A gateway route and the function it runs: the trigger's options, without `kind`. */
 export type RouteView = { function: string; route: string } & Omit<HttpTrigger, "kind">;

@@ -11,8 +11,10 @@ import { InvalidFunctionConfigError } from "eddy";
  */
 export class DeliveryPlan {
   readonly fn: string;
-  /** Where its deliveries live: the function's name, or `queue:<name>` for a queue consumer. */
+  /** Where its deliveries live: the function's name, or what its trigger kind says (`queue:<name>`). */
   readonly consumer: string;
+  /** Leased in order per group (a FIFO queue's consumer). */
+  readonly #ordered: boolean;
   readonly config: ResolvedFunctionConfig;
   readonly #groupKey: EventExpression | undefined;
   readonly #priority: EventExpression | undefined;
@@ -24,18 +26,21 @@ export class DeliveryPlan {
   readonly throttleKey: EventExpression | undefined;
   readonly rateLimitKey: EventExpression | undefined;
 
-  /** Compiles the plan; throws an error naming the option if an expression is invalid. */
-  constructor(fn: string, config: ResolvedFunctionConfig) {
+  /**
+   * Compiles the plan; throws an error naming the option if an expression is invalid.
+   *
+   * @param consumer where the deliveries live, as the function's trigger kind declares it
+   *   (`triggers/`); default the function's name.
+   */
+  constructor(
+    fn: string,
+    config: ResolvedFunctionConfig,
+    consumer: { name: string; ordered?: boolean } = { name: fn },
+  ) {
     this.fn = fn;
     this.config = config;
-    const queue = config.triggers.find((t) => t.kind === "queue");
-    if (queue && config.triggers.length > 1) {
-      throw new InvalidFunctionConfigError(
-        "triggers",
-        "a queue consumer has exactly one trigger, on.queue(...)",
-      );
-    }
-    this.consumer = queue?.kind === "queue" ? queueConsumer(queue.queue) : fn;
+    this.consumer = consumer.name;
+    this.#ordered = consumer.ordered === true;
     const c = config.concurrency;
     this.#groupKey = c.key !== undefined ? compileExpression(c.key, "concurrency.key") : undefined;
     this.#priority = config.priority ? compileExpression(config.priority.run, "priority.run") : undefined;
@@ -86,7 +91,7 @@ export class DeliveryPlan {
   leaseOptions(): { perGroup?: number; ordered?: boolean; byPriority?: boolean } {
     const o: { perGroup?: number; ordered?: boolean; byPriority?: boolean } = {};
     if (this.config.concurrency.perKey !== undefined) o.perGroup = this.config.concurrency.perKey;
-    if (this.consumer.endsWith(".fifo")) o.ordered = true;
+    if (this.#ordered) o.ordered = true;
     if (this.#priority) o.byPriority = true;
     return o;
   }

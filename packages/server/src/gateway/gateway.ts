@@ -18,7 +18,9 @@ import { TokenBuckets } from "./rate-limit.js";
 import { clientAddress, readBody, requestData } from "./request-data.js";
 import type { FlatHeaders } from "./respond.js";
 import { functionHeaders, send, sendProblem } from "./respond.js";
-import type { GatewayRoute, RouteMatch } from "./routes.js";
+import type { GatewayRoute, RouteMatch, RouteTable } from "./routes.js";
+import type { HttpKind } from "../triggers/http/index.js";
+import { httpKindOf } from "../triggers/http/index.js";
 import { invokeSync } from "./sync.js";
 
 const CACHE_INVALIDATE = "cache.invalidate";
@@ -58,12 +60,15 @@ export interface GatewayOptions {
 export class Gateway {
   readonly cache: ResponseCache;
   readonly #engine: Engine;
+  /** The HTTP trigger kind, whose route table each deploy swaps. */
+  readonly #http: HttpKind;
   readonly #o: GatewayOptions;
   readonly #buckets = new WeakMap<GatewayRoute, TokenBuckets>();
   readonly #metrics: GatewayMetrics | undefined;
 
   constructor(engine: Engine, options: GatewayOptions) {
     this.#engine = engine;
+    this.#http = httpKindOf(engine);
     this.#o = options;
     this.cache = new ResponseCache(options.cacheBytes);
     if (engine.observer.enabled) this.#metrics = new GatewayMetrics(engine.observer.metrics.registry);
@@ -87,13 +92,18 @@ export class Gateway {
     return this.cache.invalidate(fn, pathPrefix);
   }
 
+  /** The routes of the running functions. */
+  get routes(): RouteTable {
+    return this.#http.routes;
+  }
+
   /** Serves `req` if it is for a route and returns true; false leaves it to the API. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
     if (reserved(path)) return false;
-    const table = this.#engine.routes;
+    const table = this.#http.routes;
     const method = req.method ?? "GET";
     const match = table.find(method, path);
     if (!match) {

@@ -11,7 +11,7 @@ const PROBLEM = { $ref: "#/components/responses/Problem" };
  * private routes, and the refusals each route can answer with.
  *
  * @example
- * openApiDocument(engine.routes, "http://127.0.0.1:8080").paths["/orders/{id}"].get
+ * openApiDocument(gateway.routes, "http://127.0.0.1:8080").paths["/orders/{id}"].get
  */
 export function openApiDocument(table: RouteTable, serverUrl: string): Json {
   const paths: Record<string, Json> = {};

@@ -151,7 +151,7 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(deployRoutes, { deployer: options.deployer, auth: options.auth });
   void app.register(invocationRoutes, { engine, auth: options.auth, authMode: options.authMode });
   void app.register(keyRoutes, { keys: options.keys, auth: options.auth });
-  void app.register(gatewayRoutes, { engine, gateway: options.gateway });
+  void app.register(gatewayRoutes, { gateway: options.gateway });
   void app.register(deadLetterRoutes, { engine });
   void app.register(deliveryRoutes, { engine });
   void app.register(queueRoutes, { engine });

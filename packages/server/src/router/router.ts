@@ -1,8 +1,7 @@
-import type { CloudEvent } from "eddy";
+import type { CloudEvent, EventPattern } from "eddy";
 import type { NewDelivery } from "../backends/types.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { valueAt } from "../dispatch/delivery-plan.js";
-import { scheduleSource } from "../events/sources.js";
 import { PatternIndex } from "./pattern-index.js";
 import { ExtensionNames } from "./pattern-keys.js";
 
@@ -12,10 +11,16 @@ export interface Cancellation {
   cancelKey: string;
 }
 
+/** A pattern that routes events to a function, with an id unique in the index. */
+export interface RoutePattern {
+  id: string;
+  pattern: EventPattern;
+}
+
 /**
- * Routes an event to every function with a matching `on.event` trigger (and a schedule tick to
- * its function), through a compiled {@link PatternIndex}, and makes each delivery with the
- * function's {@link DeliveryPlan}. Replaced as a whole when the set of functions changes, so a
+ * Routes an event to every function with a matching pattern (what its trigger kinds compile:
+ * `on.event` rules, its schedule's ticks), through a compiled {@link PatternIndex}, and makes each
+ * delivery with the function's {@link DeliveryPlan}. Replaced as a whole when the set of functions changes, so a
  * route call never sees half of a deploy.
  */
 export class Router {
@@ -24,25 +29,17 @@ export class Router {
   /** The extension attributes of the events routed (deploys warn about pattern keys none has). */
   readonly extensions = new ExtensionNames();
 
-  /** Rebuilds the index from the deployed functions' plans. */
-  setFunctions(plans: DeliveryPlan[]): void {
-    this.prepare(plans)();
-  }
-
   /**
    * Builds the index of `plans` without using it yet (a deploy builds everything before it swaps
    * anything): the returned function switches to it. Throws if a pattern does not compile.
+   *
+   * @param patternsOf the patterns that route to a plan's function (its trigger kinds say).
    */
-  prepare(plans: DeliveryPlan[]): () => void {
+  prepare(plans: DeliveryPlan[], patternsOf: (plan: DeliveryPlan) => RoutePattern[]): () => void {
     const index = new PatternIndex<DeliveryPlan>();
     const cancelRules = new Map<string, { plan: DeliveryPlan; match: string }[]>();
     for (const plan of plans) {
-      plan.config.triggers.forEach((t, i) => {
-        if (t.kind === "event") index.add(`${plan.fn}#${i}`, t.pattern, plan);
-      });
-      if (plan.config.triggers.some((t) => t.kind === "schedule")) {
-        index.add(`${plan.fn}#schedule`, { source: [scheduleSource(plan.fn)] }, plan);
-      }
+      for (const { id, pattern } of patternsOf(plan)) index.add(id, pattern, plan);
       for (const c of plan.config.cancelOn) {
         const list = cancelRules.get(c.event) ?? [];
         list.push({ plan, match: c.match });

@@ -7,7 +7,6 @@ import type {
   RoutesResponse,
 } from "eddy";
 import type { Query } from "eddy/internal";
-import type { Engine } from "../../engine.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import { openApiDocument } from "../../gateway/openapi.js";
 
@@ -18,13 +17,10 @@ type InvalidateRoute = { Querystring: Query<CacheInvalidateParams>; Reply: Cache
  * (OpenAPI 3.1 from the routes), `DELETE /v1/cache?function=NAME&path=PREFIX` (drop cached
  * responses; both filters optional) and `GET /v1/cache` (its size).
  */
-export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gateway }> = async (
-  app,
-  { engine, gateway },
-) => {
+export const gatewayRoutes: FastifyPluginAsync<{ gateway: Gateway }> = async (app, { gateway }) => {
   app.get<{ Reply: RoutesResponse }>("/v1/routes", async () => ({
-    prefix: engine.routes.prefix,
-    routes: engine.routes.routes().map(({ fn, name, trigger: { kind: _kind, ...options } }) => ({
+    prefix: gateway.routes.prefix,
+    routes: gateway.routes.routes().map(({ fn, name, trigger: { kind: _kind, ...options } }) => ({
       function: fn,
       route: name,
       ...options,
@@ -33,7 +29,7 @@ export const gatewayRoutes: FastifyPluginAsync<{ engine: Engine; gateway: Gatewa
 
   app.get<{ Reply: OpenApiDocument }>("/v1/openapi.json", async (req) => {
     const host = req.headers.host ?? "127.0.0.1";
-    return openApiDocument(engine.routes, `${req.protocol}://${host}`);
+    return openApiDocument(gateway.routes, `${req.protocol}://${host}`);
   });
 
   app.get<{ Reply: CacheStats }>("/v1/cache", async () => gateway.cache.stats());

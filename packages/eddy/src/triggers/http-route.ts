@@ -1,6 +1,6 @@
-import type { Duration } from "./duration.js";
-import { parseDuration } from "./duration.js";
-import { InvalidFunctionConfigError } from "./errors.js";
+import type { Duration } from "../duration.js";
+import { parseDuration } from "../duration.js";
+import { InvalidFunctionConfigError } from "../errors.js";
 
 /** Methods a route can bind; "ANY" binds every one of them but OPTIONS (kept for CORS preflights). */
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" | "ANY";
