@@ -12,4 +12,11 @@ export interface ContractContext {
   restart(backend: Backend): Promise<Backend>;
   /** A second process on the same storage (see ContractHarness.peer). */
   peer(backend: Backend): Promise<Backend>;
+  /** The time the backends read (the harness's clock; real time by default). */
+  now(): number;
+  /**
+   * Lets `ms` pass for the backends: a manual clock advances (so "not due yet" is exact however
+   * loaded the machine is), real time sleeps.
+   */
+  elapse(ms: number): Promise<void>;
 }

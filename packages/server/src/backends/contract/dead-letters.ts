@@ -8,7 +8,7 @@ async function kill(b: Backend, d: LeasedDelivery, name = "Error", message = "bo
 }
 
 /** Contract of the dead-letter queue and the admin view of deliveries. */
-export function describeDeadLetterContract({ it, create }: ContractContext): void {
+export function describeDeadLetterContract({ it, create, now }: ContractContext): void {
   describe("dead letters", () => {
     it("lists with filters and pages, oldest first", async () => {
       const b = await create();
@@ -76,7 +76,7 @@ export function describeDeadLetterContract({ it, create }: ContractContext): voi
 
     it("shows leased and overdue deliveries", async () => {
       const b = await create();
-      await b.log.append([entry(["v"]), entry([{ fn: "v", dueAt: Date.now() - 60_000 }])], WINDOW);
+      await b.log.append([entry(["v"]), entry([{ fn: "v", dueAt: now() - 60_000 }])], WINDOW);
       const overdue = await b.deadLetters.inspect({
         state: "overdue",
         fn: "v",
@@ -88,12 +88,12 @@ export function describeDeadLetterContract({ it, create }: ContractContext): voi
       await b.queue.lease("v", 10, 60_000);
       const leased = await b.deadLetters.inspect({ state: "leased", limit: 10 });
       expect(leased.filter((d) => d.fn === "v")).toHaveLength(2);
-      expect(leased[0]!.dueAt).toBeGreaterThan(Date.now());
+      expect(leased[0]!.dueAt).toBeGreaterThan(now());
     });
 
     it("shows leased and overdue deliveries of groups and queues too", async () => {
       const b = await create();
-      const old = Date.now() - 60_000;
+      const old = now() - 60_000;
       await b.log.append(
         [
           entry([{ fn: "queue:w", dueAt: old }]),

@@ -48,6 +48,6 @@ export function record(d: LeasedDelivery, over: Partial<InvocationRecord> = {}):
 }
 
 /** Waits `ms`. */
-export function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
+export function sleep(ms: number): Promise<void> {
+  return new Promise<void>((r) => setTimeout(r, ms));
 }

@@ -1,9 +1,9 @@
 import { describe, expect } from "vitest";
 import type { ContractContext } from "./context.js";
-import { boom, entry, record, sleep, WINDOW } from "./fixtures.js";
+import { boom, entry, record, WINDOW } from "./fixtures.js";
 
 /** Contract of the flow-control primitives: groups, FIFO, priority, batches, debounce, cancel, kv on settle. */
-export function describeFlowContract({ it, create }: ContractContext): void {
+export function describeFlowContract({ it, create, now, elapse }: ContractContext): void {
   describe("flow control", () => {
     it("limits leases per group and leaves ungrouped deliveries free", async () => {
       const b = await create();
@@ -35,7 +35,7 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       );
       const short = await b.queue.lease("m", 1, 100, { perGroup: 1 });
       expect(short[0]!.groupKey).toBe("g0");
-      await sleep(150);
+      await elapse(150);
       // The short lease has expired: its delivery is leased again, with the first of g1 and g2.
       const current = await b.queue.lease("m", 10, 5_000, { perGroup: 1 });
       expect(current.map((d) => d.groupKey).sort()).toEqual(["g0", "g1", "g2"]);
@@ -60,10 +60,10 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       await b.log.append(entries, WINDOW);
       const [g1, h1] = await b.queue.lease("q", 10, 5_000, { ordered: true });
       expect([g1!.event.id, h1!.event.id]).toEqual([entries[0]!.event.id, entries[3]!.event.id]);
-      await b.queue.settle(g1!, { kind: "retry", dueAt: Date.now() + 150, error: boom() }, WINDOW);
+      await b.queue.settle(g1!, { kind: "retry", dueAt: now() + 150, error: boom() }, WINDOW);
       // g's head waits for its retry; nothing behind it may overtake.
       expect(await b.queue.lease("q", 10, 5_000, { ordered: true })).toHaveLength(0);
-      await sleep(200);
+      await elapse(200);
       const [again] = await b.queue.lease("q", 10, 5_000, { ordered: true });
       expect(again!.event.id).toBe(entries[0]!.event.id);
       await b.queue.settle(again!, { kind: "ack" }, WINDOW);
@@ -93,9 +93,9 @@ export function describeFlowContract({ it, create }: ContractContext): void {
 
     it("holds delayed deliveries back until due", async () => {
       const b = await create();
-      await b.log.append([entry([{ fn: "d", dueAt: Date.now() + 150 }])], WINDOW);
+      await b.log.append([entry([{ fn: "d", dueAt: now() + 150 }])], WINDOW);
       expect(await b.queue.lease("d", 10, 5_000)).toHaveLength(0);
-      await sleep(200);
+      await elapse(200);
       expect(await b.queue.lease("d", 10, 5_000)).toHaveLength(1);
     });
 
@@ -110,7 +110,7 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       expect(full).toHaveLength(3);
       await b.log.append([entry([{ fn: "b", batchKey: "k" }]), entry([{ fn: "b", batchKey: "j" }])], WINDOW);
       expect(await b.queue.leaseBatch("b", 5, 5_000, 100)).toHaveLength(0);
-      await sleep(150);
+      await elapse(150);
       const first = await b.queue.leaseBatch("b", 5, 5_000, 100);
       const second = await b.queue.leaseBatch("b", 5, 5_000, 100);
       expect([first.length, second.length]).toEqual([1, 1]);
@@ -132,7 +132,7 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       await b.log.append([first], WINDOW);
       await b.log.append([second, other], WINDOW);
       expect(await b.queue.lease("db", 10, 5_000)).toHaveLength(0);
-      await sleep(150);
+      await elapse(150);
       const leased = await b.queue.lease("db", 10, 5_000);
       expect(leased.map((d) => d.event.id).sort()).toEqual([second.event.id, other.event.id].sort());
     });
@@ -141,11 +141,11 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       const b = await create();
       const debounce = { key: "k", periodMs: 50, maxWaitMs: 10_000 };
       await b.log.append([entry([{ fn: "dd", debounce }])], WINDOW);
-      await sleep(100); // due now, and nobody leased it: it still takes newer events
+      await elapse(100); // due now, and nobody leased it: it still takes newer events
       const second = entry([{ fn: "dd", debounce }]);
       await b.log.append([second], WINDOW);
       expect(await b.queue.lease("dd", 10, 5_000)).toHaveLength(0);
-      await sleep(100);
+      await elapse(100);
       const leased = await b.queue.lease("dd", 10, 5_000);
       expect(leased.map((d) => d.event.id)).toEqual([second.event.id]);
     });
@@ -155,7 +155,7 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       const debounce = { key: "k", periodMs: 120, maxWaitMs: 200 };
       await b.log.append([entry([{ fn: "mw", debounce }])], WINDOW);
       for (let i = 0; i < 4; i++) {
-        await sleep(60);
+        await elapse(60);
         await b.log.append([entry([{ fn: "mw", debounce }])], WINDOW);
       }
       // 240 ms of activity, never 120 ms of quiet: maxWait (200 ms) makes it due anyway.
@@ -181,22 +181,22 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       const b = await create();
       await b.log.append([entry(["x"])], WINDOW);
       const [d] = await b.queue.lease("x", 1, 100);
-      expect(await b.queue.extend(d!, Date.now() + 60_000)).toBe(true);
-      await sleep(150);
+      expect(await b.queue.extend(d!, now() + 60_000)).toBe(true);
+      await elapse(150);
       expect(await b.queue.lease("x", 1, 100)).toHaveLength(0);
-      expect(await b.queue.extend(d!, Date.now())).toBe(true);
+      expect(await b.queue.extend(d!, now())).toBe(true);
       const [again] = await b.queue.lease("x", 1, 5_000);
       expect(again!.id).toBe(d!.id);
-      expect(await b.queue.extend(d!, Date.now() + 1000)).toBe(false);
+      expect(await b.queue.extend(d!, now() + 1000)).toBe(false);
     });
 
     it("releases to a later time without counting the attempt", async () => {
       const b = await create();
       await b.log.append([entry(["r"])], WINDOW);
       const [d] = await b.queue.lease("r", 1, 5_000);
-      await b.queue.release([d!], Date.now() + 150);
+      await b.queue.release([d!], now() + 150);
       expect(await b.queue.lease("r", 1, 5_000)).toHaveLength(0);
-      await sleep(200);
+      await elapse(200);
       const [again] = await b.queue.lease("r", 1, 5_000);
       expect(again!.attempt).toBe(1);
     });
@@ -233,7 +233,7 @@ export function describeFlowContract({ it, create }: ContractContext): void {
       const e = { ...entry(["w"]), dedupWindowMs: 40 };
       await b.log.append([e], WINDOW);
       expect((await b.log.append([e], WINDOW))[0]!.status).toBe("duplicate");
-      await sleep(70);
+      await elapse(70);
       expect((await b.log.append([e], WINDOW))[0]!.status).toBe("accepted");
     });
   });

@@ -15,6 +15,7 @@ import { describeBundlesContract } from "./capabilities/bundles.js";
 import { describeJoinsWritesContract } from "./capabilities/joins-writes.js";
 import { describeWakeupsContract } from "./capabilities/wakeups.js";
 import type { ContractContext, ContractTest } from "./context.js";
+import { sleep } from "./fixtures.js";
 import { describeDeadLetterContract } from "./dead-letters.js";
 import { describeFlowContract } from "./flow.js";
 import { describeKeyValueContract } from "./kv.js";
@@ -53,6 +54,12 @@ export interface ContractHarness {
    * the same): they are reported as skipped with the reason in their name, never left out quietly.
    */
   skip?: Record<string, string>;
+  /**
+   * The clock the backends were opened on, when the test drives it (embedded: a ManualClock). A
+   * backend on real time (cluster) leaves it out: the cases then sleep, with windows wide enough
+   * for a loaded machine.
+   */
+  clock?: { now(): number; advance(ms: number): Promise<void> };
 }
 
 /** Each optional capability's contract module. */
@@ -82,6 +89,8 @@ export function describeBackendContract(name: string, harness: ContractHarness):
         if (!harness.peer) throw new Error(`[contract] the ${name} harness has no peer()`);
         return track(await harness.peer(b));
       },
+      now: () => (harness.clock ? harness.clock.now() : Date.now()),
+      elapse: (ms) => (harness.clock ? harness.clock.advance(ms) : sleep(ms)),
     };
 
     afterEach(async () => {

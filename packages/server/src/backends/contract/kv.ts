@@ -1,7 +1,6 @@
 import { describe, expect } from "vitest";
 import type { Backend } from "../types.js";
 import type { ContractContext } from "./context.js";
-import { sleep } from "./fixtures.js";
 
 /** The keys of a listing. */
 async function keys(b: Backend, ns: string, query: { prefix?: string; after?: string; limit?: number } = {}) {
@@ -9,7 +8,7 @@ async function keys(b: Backend, ns: string, query: { prefix?: string; after?: st
 }
 
 /** Contract of the key-value store: compare-and-set, TTL, and ordered prefix reads with paging. */
-export function describeKeyValueContract({ it, create, restart }: ContractContext): void {
+export function describeKeyValueContract({ it, create, restart, now, elapse }: ContractContext): void {
   describe("key-value", () => {
     it("gets, sets and deletes", async () => {
       const b = await create();
@@ -45,14 +44,14 @@ export function describeKeyValueContract({ it, create, restart }: ContractContex
     it("expires entries after their TTL", async () => {
       const b = await create();
       const ttlMs = 200;
-      const setAt = Date.now();
+      const setAt = now();
       await b.kv.set("ns", "k", "v", { ttlMs });
       const first = await b.kv.get("ns", "k");
       // On a loaded machine the read may come after the TTL: then only expiry can be checked.
-      if (Date.now() - setAt < ttlMs) expect(first?.value).toBe("v");
+      if (now() - setAt < ttlMs) expect(first?.value).toBe("v");
       for (let i = 0; (await b.kv.get("ns", "k")) !== undefined; i++) {
         if (i > 400) throw new Error(`an entry with a ${ttlMs} ms TTL is still there after 20 s`);
-        await sleep(50);
+        await elapse(50);
       }
       const v = await b.kv.set("ns", "k", "w", { ifVersion: 0 });
       expect(v).toBeGreaterThan(1);
@@ -130,7 +129,7 @@ export function describeKeyValueContract({ it, create, restart }: ContractContex
       await b.kv.set("other", "a", 1);
       await b.kv.delete("list", "gone");
       await b.kv.set("list", "old", 1, { ttlMs: 30 });
-      await sleep(60);
+      await elapse(60);
       expect(await keys(b, "list")).toEqual(["B", "a", "a/x", "ab", "b", "é"]);
       expect(await keys(b, "list", { prefix: "a" })).toEqual(["a", "a/x", "ab"]);
       expect(await keys(b, "list", { prefix: "a/" })).toEqual(["a/x"]);

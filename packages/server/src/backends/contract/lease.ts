@@ -1,9 +1,9 @@
 import { describe, expect } from "vitest";
-import { boom, entry, record, sleep, WINDOW } from "./fixtures.js";
+import { boom, entry, record, WINDOW } from "./fixtures.js";
 import type { ContractContext } from "./context.js";
 
 /** Contract of the lease core: lease, expiry, settle (ack, retry at, dead-letter, emits), release, crash recovery. */
-export function describeLeaseContract({ it, create, restart }: ContractContext): void {
+export function describeLeaseContract({ it, create, restart, now, elapse }: ContractContext): void {
   describe("lease", () => {
     it("enqueues one delivery per routed function and leases each function's own", async () => {
       const b = await create();
@@ -22,8 +22,8 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       await b.log.append([entry(["f"])], WINDOW);
       const [first] = await b.queue.lease("f", 1, 100);
       expect(await b.queue.lease("f", 1, 100)).toHaveLength(0);
-      expect(await b.queue.nextDueAt("f")).toBeGreaterThan(Date.now());
-      await sleep(150);
+      expect(await b.queue.nextDueAt("f")).toBeGreaterThan(now());
+      await elapse(150);
       const [second] = await b.queue.lease("f", 1, 5_000);
       expect(second!.id).toBe(first!.id);
       expect(second!.attempt).toBe(2);
@@ -83,7 +83,7 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       const b = await create();
       await b.log.append([entry(["f"])], WINDOW);
       const [d] = await b.queue.lease("f", 1, 5_000);
-      const dueAt = Date.now() + 150;
+      const dueAt = now() + 150;
       await b.queue.settle(
         d!,
         { kind: "retry", dueAt, error: boom() },
@@ -91,7 +91,7 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       );
       expect(await b.queue.lease("f", 1, 5_000)).toHaveLength(0);
       expect(await b.queue.nextDueAt("f")).toBe(dueAt);
-      await sleep(200);
+      await elapse(200);
       const [again] = await b.queue.lease("f", 1, 5_000);
       expect(again!.attempt).toBe(2);
       expect(again!.event.id).toBe(d!.event.id);
@@ -123,7 +123,7 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       expect(r.emitted.map((e) => e.status)).toEqual(["accepted"]);
       await b.queue.settle(
         failed!,
-        { kind: "retry", dueAt: Date.now() + 60_000, error: boom() },
+        { kind: "retry", dueAt: now() + 60_000, error: boom() },
         { invocation: record(failed!), emit: [entry(["g"])], ...WINDOW },
       );
       const g = await b.queue.lease("g", 10, 5_000);
@@ -159,7 +159,7 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       const leased = await b.queue.lease("f", 2, 300);
       expect(leased).toHaveLength(2);
       b = await restart(b);
-      await sleep(350);
+      await elapse(350);
       const again = await b.queue.lease("f", 10, 5_000);
       expect(again.map((d) => d.id).sort()).toEqual(leased.map((d) => d.id).sort());
       expect(again.every((d) => d.attempt >= 2)).toBe(true);
@@ -169,7 +169,7 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       let b = await create();
       await b.log.append([entry(["f"]), entry(["f"])], WINDOW);
       const [x, y] = await b.queue.lease("f", 2, 5_000);
-      const dueAt = Date.now() + 100;
+      const dueAt = now() + 100;
       await b.queue.settle(
         x!,
         { kind: "retry", dueAt, error: boom() },
@@ -178,7 +178,7 @@ export function describeLeaseContract({ it, create, restart }: ContractContext):
       await b.queue.settle(y!, { kind: "dead", error: boom() }, { invocation: record(y!), ...WINDOW });
       b = await restart(b);
       expect((await b.queue.counts("f")).dead).toBe(1);
-      await sleep(150);
+      await elapse(150);
       const [again] = await b.queue.lease("f", 10, 5_000);
       expect(again!.id).toBe(x!.id);
     });

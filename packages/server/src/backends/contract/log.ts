@@ -1,9 +1,9 @@
 import { describe, expect } from "vitest";
-import { entry, sleep, WINDOW } from "./fixtures.js";
+import { entry, WINDOW } from "./fixtures.js";
 import type { ContractContext } from "./context.js";
 
 /** Contract of the event log: durable, ordered appends with deduplication. */
-export function describeLogContract({ it, create, restart }: ContractContext): void {
+export function describeLogContract({ it, create, restart, elapse }: ContractContext): void {
   describe("event log", () => {
     it("appends durably, in order, and reads back what it stored", async () => {
       let b = await create();
@@ -53,7 +53,7 @@ export function describeLogContract({ it, create, restart }: ContractContext): v
       const b = await create();
       const e = entry([]);
       await b.log.append([e], { dedupWindowMs: 30 });
-      await sleep(60);
+      await elapse(60);
       const [r] = await b.log.append([e], { dedupWindowMs: 30 });
       expect(r!.status).toBe("accepted");
     });
