@@ -12,6 +12,7 @@ import { InvalidFunctionConfigError, ValidationError } from "./errors.js";
 import type { HttpTrigger, HttpTriggerOptions } from "./http-trigger.js";
 import { httpTrigger } from "./http-trigger.js";
 import type { Trigger } from "./triggers.js";
+import type { WorkflowLimits } from "./workflow.js";
 import { on } from "./triggers.js";
 
 type Json = Record<string, unknown>;
@@ -27,7 +28,9 @@ type Json = Record<string, unknown>;
 export function checkResolvedConfig(value: unknown): ResolvedFunctionConfig {
   let resolved: ResolvedFunctionConfig;
   try {
-    resolved = resolveFunctionConfig(unresolve(record(value, "")));
+    const c = record(value, "");
+    const workflow = optional(c.workflow, "workflow");
+    resolved = resolveFunctionConfig(unresolve(c), workflow as WorkflowLimits | undefined);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // defineFunction would have thrown at import: the module changed its configuration afterwards.

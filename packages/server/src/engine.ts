@@ -36,6 +36,7 @@ import type { SandboxKind } from "./runtime/channel.js";
 import { kvService } from "./runtime/kv-service.js";
 import type { PoolState } from "./runtime/pool.js";
 import { SandboxPool } from "./runtime/pool.js";
+import { Workflows } from "./workflows/workflows.js";
 import type { QueueSend } from "./runtime/protocol.js";
 
 const DAY = 86_400_000;
@@ -111,6 +112,7 @@ export class Engine {
   readonly dispatcher: Dispatcher;
   readonly queues: QueueService;
   readonly scheduler: Scheduler;
+  readonly workflows: Workflows;
   readonly log: Logger;
   readonly observer: Observer;
   readonly pricing: Pricing;
@@ -191,6 +193,16 @@ export class Engine {
       this.backpressure,
     );
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries), clock);
+    this.workflows = new Workflows({
+      journal: options.backend.journal,
+      log: options.backend.log,
+      clock,
+      logger: options.log,
+      publish: (events, traceparent) => this.publish(events, [], traceparent),
+      append: (entries) => this.ingestor.appendEntries(entries),
+      pollMs: options.backend.capabilities.wakeups ? 5_000 : undefined,
+    });
+    this.ingestor.afterAppend = (entries, results) => this.workflows.appended(entries, results);
     this.scheduler = new Scheduler({
       kv: options.backend.kv,
       log: options.log,
@@ -281,10 +293,11 @@ export class Engine {
         warm: undefined,
         pool,
         plan,
-        target: target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
+        target: this.workflows.target(target(fn, plan, pool, this.log, this.#callbackTargets, this.clock), fn.config),
       });
     }
     this.#functions = next;
+    this.workflows.sync([...next.values()]);
     this.#routes = routes;
     switchRouter();
     this.blanks.setInUse(
@@ -333,7 +346,7 @@ export class Engine {
       "running pinned deliveries on a replaced version",
     );
     return {
-      target: target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
+      target: this.workflows.target(target(fn, plan, pool, this.log, this.#callbackTargets, this.clock), fn.config),
       abortAll: (reason) => pool.abortAll(reason),
       close: (force) => pool.close(force),
     };
@@ -555,7 +568,7 @@ export class Engine {
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
-    const stopping = this.dispatcher.stop().then(() => "done" as const);
+    const stopping = Promise.all([this.dispatcher.stop(), this.workflows.close()]).then(() => "done" as const);
     for (const f of this.#functions.values()) f.pool.abortAll("the server is shutting down");
     this.versions.abortAll("the server is shutting down");
     const finished = await Promise.race([stopping, graceOver]);

@@ -1,0 +1,172 @@
+// Durable workflows end to end: real server, real sandboxes, the side effects of steps counted in
+// files outside Eddy, and time driven by a manual clock (sleeps and retries pass when the test
+// advances it; on the cluster's real time the short durations pass by themselves).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEddy } from "@eddy/server";
+import { ManualClock } from "@eddy/server/testing";
+import { advanceWhenArmed, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
+import { lines, runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "eddy-wf-"));
+const file = (name: string) => join(tmp, name);
+const mode = file("mode");
+writeFileSync(mode, "a");
+
+const app = tempApp({
+  // Two steps around a sleep: each step's body appends to a file outside Eddy.
+  "functions/replay.ts": workflowSource(
+    "replay",
+    "replay.go",
+    `const a = await step.run("a", () => { appendFileSync(${JSON.stringify(file("replay"))}, "a\\n"); return { n: event.data.n }; });
+     await step.sleep("nap", "1s");
+     const b = await step.run("b", () => { appendFileSync(${JSON.stringify(file("replay"))}, "b\\n"); return a.n + 1; });
+     return { a, b };`,
+  ),
+  // Parallel steps with Promise.all, and a step retried after it threw twice.
+  "functions/retry.ts": workflowSource(
+    "retry",
+    "retry.go",
+    `const [x, y] = await Promise.all([
+       step.run("x", () => 1),
+       step.run("flaky", () => {
+         appendFileSync(${JSON.stringify(file("flaky"))}, "try\\n");
+         if (readFileSync(${JSON.stringify(file("flaky"))}, "utf8").split("\\n").length < 4) throw new Error("not yet");
+         return 2;
+       }, { retries: { maxAttempts: 5, backoff: { initial: "1s", factor: 1, jitter: "none" } } }),
+     ]);
+     let caught = "";
+     try { await step.run("never", () => { throw new NonRetriableError("no way"); }); } catch (e) { caught = e.message; }
+     return { x, y, caught };`,
+  ),
+  // Which step comes first depends on a file the test changes while the run sleeps.
+  "functions/drift.ts": workflowSource(
+    "drift",
+    "drift.go",
+    `await step.run(readFileSync(${JSON.stringify(mode)}, "utf8"), () => 1);
+     await step.sleep("nap", "1s");
+     return "done";`,
+  ),
+  "functions/dup.ts": workflowSource(
+    "dup",
+    "dup.go",
+    `await step.run("charge", () => 1);
+     await step.run("charge", () => 2);`,
+  ),
+  "functions/big.ts": workflowSource(
+    "big",
+    "big.go",
+    `await step.run("large", () => "x".repeat(200));`,
+    "limits: { stepResultBytes: 100 }",
+  ),
+  "functions/many.ts": workflowSource(
+    "many",
+    "many.go",
+    `for (let i = 0; i < 3; i++) await step.run("s-" + i, () => i);`,
+    "limits: { steps: 2 }",
+  ),
+});
+const dataDir = mkdtempSync(join(tmpdir(), "eddy-wf-data-"));
+const clock = testClock(Date.parse("2030-01-01T00:00:00Z"));
+let eddy: RunningEddy;
+
+beforeAll(async () => {
+  eddy = await startTestEddy(app.dir, { dataDir, clock });
+});
+afterAll(async () => {
+  await eddy?.close();
+  app.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("workflows", () => {
+  it("journals each step: a replay after a sleep returns the results without running the steps again", async () => {
+    await send(eddy.url, "replay.go", { n: 41 });
+    const sleeping = await waitForRun(eddy.url, "replay", "sleeping");
+    expect(sleeping.steps.map((s) => [s.id, s.kind, s.status])).toEqual([
+      ["a", "run", "done"],
+      ["nap", "sleep", "pending"],
+    ]);
+    await advanceWhenArmed(clock, 1000);
+    const done = await waitForRun(eddy.url, "replay", "succeeded");
+    expect(done.output).toEqual({ a: { n: 41 }, b: 42 });
+    expect(lines(file("replay"))).toEqual(["a", "b"]);
+    expect(done.steps.map((s) => [s.id, s.status, s.attempts])).toEqual([
+      ["a", "done", 1],
+      ["nap", "done", 0],
+      ["b", "done", 1],
+    ]);
+    expect(done.event.data).toEqual({ n: 41 });
+  });
+
+  it("retries a step by its own policy, runs parallel steps, and throws a NonRetriableError into the handler", async () => {
+    await send(eddy.url, "retry.go", {});
+    // Each failed attempt suspends the run until its retry is due (on real time it just comes).
+    for (let k = 1; clock && k <= 2; k++) {
+      await waitFor(
+        async () => lines(file("flaky")).length === k && (await runsOf(eddy.url, "retry"))[0]?.dueAt !== undefined,
+        `attempt ${k} of the flaky step to fail`,
+      );
+      await advanceWhenArmed(clock, 1000);
+    }
+    const done = await waitForRun(eddy.url, "retry", "succeeded");
+    expect(done.output).toEqual({ x: 1, y: 2, caught: "no way" });
+    expect(lines(file("flaky"))).toHaveLength(3);
+    const flaky = done.steps.find((s) => s.id === "flaky")!;
+    expect(flaky).toMatchObject({ status: "done", attempts: 3 });
+    expect(done.steps.find((s) => s.id === "never")).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      error: { name: "NonRetriableError", message: "no way" },
+    });
+  });
+
+  it("fails a run whose replay asks for another step than its journal holds, naming both", async () => {
+    await send(eddy.url, "drift.go", {});
+    await waitForRun(eddy.url, "drift", "sleeping");
+    writeFileSync(mode, "b");
+    await advanceWhenArmed(clock, 1000);
+    const failed = await waitForRun(eddy.url, "drift", "failed");
+    expect(failed.error).toMatchObject({ name: "NonDeterminismError", code: "EDDY_WORKFLOW_NON_DETERMINISM" });
+    expect(failed.error!.message).toContain('step "b" (run, step #1)');
+    expect(failed.error!.message).toContain('step "a" (run, step #1)');
+  });
+
+  it("fails a run that reuses a step id, naming both steps", async () => {
+    await send(eddy.url, "dup.go", {});
+    const failed = await waitForRun(eddy.url, "dup", "failed");
+    expect(failed.error).toMatchObject({ name: "StepIdReusedError", code: "EDDY_STEP_ID_REUSED" });
+    expect(failed.error!.message).toContain('step "charge" (run, step #2) reuses the id of step "charge" (run, step #1)');
+  });
+
+  it("enforces the limits of a run: result size and number of steps", async () => {
+    await send(eddy.url, "big.go", {});
+    await send(eddy.url, "many.go", {});
+    const big = await waitForRun(eddy.url, "big", "failed");
+    expect(big.error).toMatchObject({ code: "EDDY_STEP_RESULT_TOO_LARGE" });
+    expect(big.error!.message).toContain("limits.stepResultBytes (100)");
+    const many = await waitForRun(eddy.url, "many", "failed");
+    expect(many.error).toMatchObject({ code: "EDDY_TOO_MANY_STEPS" });
+    expect(many.steps.map((s) => s.id)).toEqual(["s-0", "s-1"]);
+  });
+
+  it.skipIf(!clock)(
+    "a sleep survives a restart: a new server on the same SQLite file finishes the run (embedded: the cluster's restarts are in packages/cluster/test)",
+    async () => {
+      rmSync(file("replay"), { force: true });
+      await send(eddy.url, "replay.go", { n: 1 });
+      await waitForRun(eddy.url, "replay", "sleeping");
+      await eddy.close();
+      const later = new ManualClock(clock!.now());
+      eddy = await startTestEddy(app.dir, { dataDir, clock: later });
+      expect((await waitForRun(eddy.url, "replay", "sleeping")).steps[0]).toMatchObject({ id: "a", status: "done" });
+      await advanceWhenArmed(later, 1000);
+      const done = await waitForRun(eddy.url, "replay", "succeeded");
+      expect(done.output).toEqual({ a: { n: 1 }, b: 2 });
+      expect(lines(file("replay"))).toEqual(["a", "b"]);
+    },
+  );
+});
