@@ -36,12 +36,22 @@ export async function runsOf(url: string, workflow: string): Promise<RunSummary[
   return (await getJson<{ runs: RunSummary[] }>(`${url}/v1/runs?workflow=${workflow}`)).runs;
 }
 
-/** Waits until the workflow's newest run has `status`; resolves it. */
-export async function waitForRun(url: string, workflow: string, status: string, timeoutMs = 15_000): Promise<RunView> {
+/**
+ * Waits until the workflow has `count` runs (its trigger deliveries start them asynchronously) and
+ * the newest has `status`; resolves that run.
+ */
+export async function waitForRun(
+  url: string,
+  workflow: string,
+  status: string,
+  count = 1,
+  timeoutMs = 15_000,
+): Promise<RunView> {
   return waitFor(
     async () => {
-      const [r] = await runsOf(url, workflow);
-      return r?.status === status && getJson<RunView>(`${url}/v1/runs/${r.id}`);
+      const runs = await runsOf(url, workflow);
+      const r = runs[0];
+      return runs.length >= count && r?.status === status && getJson<RunView>(`${url}/v1/runs/${r.id}`);
     },
     `a run of ${workflow} ${status}`,
     timeoutMs,

@@ -27,7 +27,7 @@ const app = tempApp({
   "functions/waiter.ts": workflowSource(
     "waiter",
     "ship.requested",
-    `const e = await step.waitForEvent("shipped", { type: "ship.done", match: "data.orderId", timeout: "1s" });
+    `const e = await step.waitForEvent("shipped", { type: "ship.done", match: "data.orderId", timeout: event.data.timeout });
      return e ? e.id : null;`,
   ),
   "functions/sender.ts": workflowSource(
@@ -41,7 +41,7 @@ const app = tempApp({
   "functions/api.ts": workflowSource(
     "api",
     "api.never",
-    `await step.sleep("long", "1s"); return { got: event.data };`,
+    `await step.sleep("long", event.data.sleep); return { got: event.data };`,
   ),
 });
 const dataDir = mkdtempSync(join(tmpdir(), "eddy-wf-waits-data-"));
@@ -75,7 +75,7 @@ describe("workflow waits", () => {
 
   it("a wait registered first is resolved by the event when it comes; events before the trigger do not count", async () => {
     await send(eddy.url, "ship.done", { orderId: "s-1" }, "too-early");
-    await send(eddy.url, "ship.requested", { orderId: "s-1" });
+    await send(eddy.url, "ship.requested", { orderId: "s-1", timeout: "1h" });
     await waitForRun(eddy.url, "waiter", "waiting");
     await send(eddy.url, "ship.done", { orderId: "s-2" });
     await send(eddy.url, "ship.done", { orderId: "s-1" }, "shipped-1");
@@ -84,30 +84,30 @@ describe("workflow waits", () => {
   });
 
   it("a wait resolves with null at its timeout", async () => {
-    await send(eddy.url, "ship.requested", { orderId: "never" });
-    const waiting = await waitForRun(eddy.url, "waiter", "waiting");
-    expect(waiting.dueAt).toBeDefined();
+    await send(eddy.url, "ship.requested", { orderId: "never", timeout: "1s" });
+    const waiting = clock ? await waitForRun(eddy.url, "waiter", "waiting", 2) : undefined;
+    if (waiting) expect(waiting.dueAt).toBeDefined();
     await advanceWhenArmed(clock, 1000);
-    const done = await waitForRun(eddy.url, "waiter", "succeeded");
-    expect(done.id).toBe(waiting.id);
+    const done = await waitForRun(eddy.url, "waiter", "succeeded", 2);
+    expect(done.event.data).toMatchObject({ orderId: "never" });
     expect(done.output).toBeNull();
   });
 
   it("step.sendEvent publishes once per run, not again on replay", async () => {
     await send(eddy.url, "send.go", {});
-    const sleeping = await waitForRun(eddy.url, "sender", "sleeping");
+    if (clock) await waitForRun(eddy.url, "sender", "sleeping");
     await advanceWhenArmed(clock, 1000);
     const done = await waitForRun(eddy.url, "sender", "succeeded");
-    expect(done.output).toEqual({ ids: [`${sleeping.id}.notify.0`] });
+    expect(done.output).toEqual({ ids: [`${done.id}.notify.0`] });
     await waitFor(async () => (await invocations(eddy.url, "note-counter")).length === 1, "the sent event's run");
     const notes = await invocations(eddy.url, "note-counter");
-    expect(notes.map((n) => n.eventId)).toEqual([`${sleeping.id}.notify.0`]);
+    expect(notes.map((n) => n.eventId)).toEqual([`${done.id}.notify.0`]);
   });
 });
 
 describe("the runs API", () => {
   it("starts a run over HTTP, lists and shows it, and cancels it", async () => {
-    const started = await post(`${eddy.url}/v1/workflows/api/runs`, { data: { hello: "world" }, id: "start-1" }, {
+    const started = await post(`${eddy.url}/v1/workflows/api/runs`, { data: { hello: "world", sleep: "1h" }, id: "start-1" }, {
       "content-type": "application/json",
     });
     expect(started.status).toBe(202);
@@ -121,8 +121,14 @@ describe("the runs API", () => {
     expect(sleeping).toMatchObject({ id: body.id, workflow: "api", event: { type: "eddy.workflow.start", data: { hello: "world" } } });
     expect(await runsOf(eddy.url, "api")).toHaveLength(1);
 
-    const second = await post(`${eddy.url}/v1/workflows/api/runs`, { data: 2 }, { "content-type": "application/json" });
-    await waitFor(async () => (await runsOf(eddy.url, "api")).every((r) => r.status === "sleeping") && (await runsOf(eddy.url, "api")).length === 2, "two sleeping runs");
+    const second = await post(`${eddy.url}/v1/workflows/api/runs`, { data: { sleep: "1s" } }, { "content-type": "application/json" });
+    const secondId = (second.body as unknown as StartRunResponse).id;
+    const runView = (id: string) => getJson<RunView>(`${eddy.url}/v1/runs/${encodeURIComponent(id)}`);
+    // On the manual clock its sleep must have begun before the clock moves past it.
+    await waitFor(async () => {
+      const status = (await runView(secondId)).status;
+      return clock ? status === "sleeping" : true;
+    }, "the second run to start (and on the manual clock, to sleep)");
     const page1 = await getJson<{ runs: { id: string }[]; next?: string }>(`${eddy.url}/v1/runs?workflow=api&limit=1`);
     expect(page1.runs.map((r) => r.id)).toEqual([(second.body as unknown as StartRunResponse).id]);
     const page2 = await getJson<{ runs: { id: string }[] }>(`${eddy.url}/v1/runs?workflow=api&limit=1&before=${encodeURIComponent(page1.next!)}`);

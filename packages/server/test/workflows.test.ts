@@ -15,13 +15,17 @@ const file = (name: string) => join(tmp, name);
 const mode = file("mode");
 writeFileSync(mode, "a");
 
+const clock = testClock(Date.parse("2030-01-01T00:00:00Z"));
+// A sleep the test advances past on the manual clock; on the cluster's real time it passes by
+// itself, long enough for the test to see (and change things during) the sleep.
+const NAP = clock ? "1s" : "3s";
 const app = tempApp({
   // Two steps around a sleep: each step's body appends to a file outside Eddy.
   "functions/replay.ts": workflowSource(
     "replay",
     "replay.go",
     `const a = await step.run("a", () => { appendFileSync(${JSON.stringify(file("replay"))}, "a\\n"); return { n: event.data.n }; });
-     await step.sleep("nap", "1s");
+     await step.sleep("nap", "${NAP}");
      const b = await step.run("b", () => { appendFileSync(${JSON.stringify(file("replay"))}, "b\\n"); return a.n + 1; });
      return { a, b };`,
   ),
@@ -46,7 +50,7 @@ const app = tempApp({
     "drift",
     "drift.go",
     `await step.run(readFileSync(${JSON.stringify(mode)}, "utf8"), () => 1);
-     await step.sleep("nap", "1s");
+     await step.sleep("nap", "${NAP}");
      return "done";`,
   ),
   "functions/dup.ts": workflowSource(
@@ -69,7 +73,6 @@ const app = tempApp({
   ),
 });
 const dataDir = mkdtempSync(join(tmpdir(), "eddy-wf-data-"));
-const clock = testClock(Date.parse("2030-01-01T00:00:00Z"));
 let eddy: RunningEddy;
 
 beforeAll(async () => {
@@ -158,13 +161,13 @@ describe("workflows", () => {
     async () => {
       rmSync(file("replay"), { force: true });
       await send(eddy.url, "replay.go", { n: 1 });
-      await waitForRun(eddy.url, "replay", "sleeping");
+      await waitForRun(eddy.url, "replay", "sleeping", 2);
       await eddy.close();
       const later = new ManualClock(clock!.now());
       eddy = await startTestEddy(app.dir, { dataDir, clock: later });
-      expect((await waitForRun(eddy.url, "replay", "sleeping")).steps[0]).toMatchObject({ id: "a", status: "done" });
+      expect((await waitForRun(eddy.url, "replay", "sleeping", 2)).steps[0]).toMatchObject({ id: "a", status: "done" });
       await advanceWhenArmed(later, 1000);
-      const done = await waitForRun(eddy.url, "replay", "succeeded");
+      const done = await waitForRun(eddy.url, "replay", "succeeded", 2);
       expect(done.output).toEqual({ a: { n: 1 }, b: 2 });
       expect(lines(file("replay"))).toEqual(["a", "b"]);
     },

@@ -17,6 +17,7 @@ import { describeWakeupsContract } from "./capabilities/wakeups.js";
 import type { ContractContext, ContractTest } from "./context.js";
 import { describeDeadLetterContract } from "./dead-letters.js";
 import { describeFlowContract } from "./flow.js";
+import { describeJournalContract } from "./journal.js";
 import { describeKeyValueContract } from "./kv.js";
 import { describeLeaseContract } from "./lease.js";
 import { describeLogContract } from "./log.js";
@@ -96,6 +97,7 @@ export function describeBackendContract(name: string, harness: ContractHarness):
     describeRecordsContract(c);
     describeKeyValueContract(c);
     describeTracesContract(c);
+    describeJournalContract(c);
 
     describe("capabilities", () => {
       it("declares exactly the capabilities its harness names", async () => {
