@@ -152,7 +152,9 @@ export class ClusterJournal implements Journal {
   }
 
   async get(runId: string): Promise<{ run: RunRow; steps: StepRow[] } | undefined> {
-    const { rows } = await this.#pool.query<RunSqlRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [runId]);
+    const { rows } = await this.#pool.query<RunSqlRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = $1`, [
+      runId,
+    ]);
     if (!rows[0]) return undefined;
     return { run: rowToRun(rows[0]), steps: (await this.#steps([runId])).get(runId) ?? [] };
   }

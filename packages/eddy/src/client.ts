@@ -188,7 +188,11 @@ export class EddyClient {
   /** Starts a run of a workflow with `data` as its trigger event's data; `id` makes the start idempotent. */
   async startRun(workflow: string, data?: unknown, options: { id?: string } = {}): Promise<StartRunResponse> {
     const body: StartRunRequest = { ...(data !== undefined ? { data } : {}), ...options };
-    return this.#request<StartRunResponse>("POST", `/v1/workflows/${encodeURIComponent(workflow)}/runs`, body);
+    return this.#request<StartRunResponse>(
+      "POST",
+      `/v1/workflows/${encodeURIComponent(workflow)}/runs`,
+      body,
+    );
   }
 
   /** Workflow runs, newest first; `next` of the answer is the `before` of the next page. */

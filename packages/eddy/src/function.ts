@@ -392,7 +392,8 @@ function resolveWorkflow(
       "a workflow has no on.http trigger yet: start runs with POST /v1/workflows/NAME/runs",
     );
   }
-  if (resolved.compat !== undefined) throw new InvalidFunctionConfigError("compat", "a workflow is not Lambda-style");
+  if (resolved.compat !== undefined)
+    throw new InvalidFunctionConfigError("compat", "a workflow is not Lambda-style");
   const stepResultBytes = integer(limits.stepResultBytes ?? 4 * MIB, "limits.stepResultBytes", 1, 64 * MIB);
   return {
     stepResultBytes,

@@ -293,7 +293,10 @@ export class Engine {
         warm: undefined,
         pool,
         plan,
-        target: this.workflows.target(target(fn, plan, pool, this.log, this.#callbackTargets, this.clock), fn.config),
+        target: this.workflows.target(
+          target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
+          fn.config,
+        ),
       });
     }
     this.#functions = next;
@@ -346,7 +349,10 @@ export class Engine {
       "running pinned deliveries on a replaced version",
     );
     return {
-      target: this.workflows.target(target(fn, plan, pool, this.log, this.#callbackTargets, this.clock), fn.config),
+      target: this.workflows.target(
+        target(fn, plan, pool, this.log, this.#callbackTargets, this.clock),
+        fn.config,
+      ),
       abortAll: (reason) => pool.abortAll(reason),
       close: (force) => pool.close(force),
     };
@@ -568,7 +574,9 @@ export class Engine {
     await this.scheduler.stop();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
-    const stopping = Promise.all([this.dispatcher.stop(), this.workflows.close()]).then(() => "done" as const);
+    const stopping = Promise.all([this.dispatcher.stop(), this.workflows.close()]).then(
+      () => "done" as const,
+    );
     for (const f of this.#functions.values()) f.pool.abortAll("the server is shutting down");
     this.versions.abortAll("the server is shutting down");
     const finished = await Promise.race([stopping, graceOver]);

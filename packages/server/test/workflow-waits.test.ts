@@ -5,7 +5,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunView, StartRunResponse } from "eddy";
 import type { RunningEddy } from "@eddy/server";
-import { advanceWhenArmed, fnSource, getJson, invocations, post, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
+import {
+  advanceWhenArmed,
+  fnSource,
+  getJson,
+  invocations,
+  post,
+  startTestEddy,
+  tempApp,
+  testClock,
+  waitFor,
+} from "./helpers.js";
 import { runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-wf-waits-"));
@@ -70,7 +80,11 @@ describe("workflow waits", () => {
     writeFileSync(file("go"), "");
     const done = await waitForRun(eddy.url, "late", "succeeded");
     expect(done.output).toEqual({ id: "the-payment", total: 20 });
-    expect(done.steps.find((s) => s.id === "paid")).toMatchObject({ kind: "wait", status: "done", waitFor: "order.paid" });
+    expect(done.steps.find((s) => s.id === "paid")).toMatchObject({
+      kind: "wait",
+      status: "done",
+      waitFor: "order.paid",
+    });
   });
 
   it("a wait registered first is resolved by the event when it comes; events before the trigger do not count", async () => {
@@ -99,7 +113,10 @@ describe("workflow waits", () => {
     await advanceWhenArmed(clock, 1000);
     const done = await waitForRun(eddy.url, "sender", "succeeded");
     expect(done.output).toEqual({ ids: [`${done.id}.notify.0`] });
-    await waitFor(async () => (await invocations(eddy.url, "note-counter")).length === 1, "the sent event's run");
+    await waitFor(
+      async () => (await invocations(eddy.url, "note-counter")).length === 1,
+      "the sent event's run",
+    );
     const notes = await invocations(eddy.url, "note-counter");
     expect(notes.map((n) => n.eventId)).toEqual([`${done.id}.notify.0`]);
   });
@@ -107,21 +124,37 @@ describe("workflow waits", () => {
 
 describe("the runs API", () => {
   it("starts a run over HTTP, lists and shows it, and cancels it", async () => {
-    const started = await post(`${eddy.url}/v1/workflows/api/runs`, { data: { hello: "world", sleep: "1h" }, id: "start-1" }, {
-      "content-type": "application/json",
-    });
+    const started = await post(
+      `${eddy.url}/v1/workflows/api/runs`,
+      { data: { hello: "world", sleep: "1h" }, id: "start-1" },
+      {
+        "content-type": "application/json",
+      },
+    );
     expect(started.status).toBe(202);
     const body = started.body as unknown as StartRunResponse;
     expect(body.statusUrl).toBe(`/v1/runs/${encodeURIComponent(body.id)}`);
     // Idempotent by the trigger event's id: the same start names the same run.
-    const again = await post(`${eddy.url}/v1/workflows/api/runs`, { data: {}, id: "start-1" }, { "content-type": "application/json" });
+    const again = await post(
+      `${eddy.url}/v1/workflows/api/runs`,
+      { data: {}, id: "start-1" },
+      { "content-type": "application/json" },
+    );
     expect((again.body as unknown as StartRunResponse).id).toBe(body.id);
 
     const sleeping = await waitForRun(eddy.url, "api", "sleeping");
-    expect(sleeping).toMatchObject({ id: body.id, workflow: "api", event: { type: "eddy.workflow.start", data: { hello: "world" } } });
+    expect(sleeping).toMatchObject({
+      id: body.id,
+      workflow: "api",
+      event: { type: "eddy.workflow.start", data: { hello: "world" } },
+    });
     expect(await runsOf(eddy.url, "api")).toHaveLength(1);
 
-    const second = await post(`${eddy.url}/v1/workflows/api/runs`, { data: { sleep: "1s" } }, { "content-type": "application/json" });
+    const second = await post(
+      `${eddy.url}/v1/workflows/api/runs`,
+      { data: { sleep: "1s" } },
+      { "content-type": "application/json" },
+    );
     const secondId = (second.body as unknown as StartRunResponse).id;
     const runView = (id: string) => getJson<RunView>(`${eddy.url}/v1/runs/${encodeURIComponent(id)}`);
     // On the manual clock its sleep must have begun before the clock moves past it.
@@ -129,23 +162,40 @@ describe("the runs API", () => {
       const status = (await runView(secondId)).status;
       return clock ? status === "sleeping" : true;
     }, "the second run to start (and on the manual clock, to sleep)");
-    const page1 = await getJson<{ runs: { id: string }[]; next?: string }>(`${eddy.url}/v1/runs?workflow=api&limit=1`);
+    const page1 = await getJson<{ runs: { id: string }[]; next?: string }>(
+      `${eddy.url}/v1/runs?workflow=api&limit=1`,
+    );
     expect(page1.runs.map((r) => r.id)).toEqual([(second.body as unknown as StartRunResponse).id]);
-    const page2 = await getJson<{ runs: { id: string }[] }>(`${eddy.url}/v1/runs?workflow=api&limit=1&before=${encodeURIComponent(page1.next!)}`);
+    const page2 = await getJson<{ runs: { id: string }[] }>(
+      `${eddy.url}/v1/runs?workflow=api&limit=1&before=${encodeURIComponent(page1.next!)}`,
+    );
     expect(page2.runs.map((r) => r.id)).toEqual([body.id]);
     expect((await getJson<{ runs: unknown[] }>(`${eddy.url}/v1/runs?status=cancelled`)).runs).toEqual([]);
 
-    const cancel = await post(`${eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`, {}, { "content-type": "application/json" });
+    const cancel = await post(
+      `${eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`,
+      {},
+      { "content-type": "application/json" },
+    );
     expect(cancel.status).toBe(200);
     await advanceWhenArmed(clock, 1000);
     await waitFor(
-      async () => (await getJson<RunView>(`${eddy.url}/v1/runs/${encodeURIComponent((second.body as unknown as StartRunResponse).id)}`)).status === "succeeded",
+      async () =>
+        (
+          await getJson<RunView>(
+            `${eddy.url}/v1/runs/${encodeURIComponent((second.body as unknown as StartRunResponse).id)}`,
+          )
+        ).status === "succeeded",
       "the other run to finish",
     );
     const cancelled = await getJson<RunView>(`${eddy.url}/v1/runs/${encodeURIComponent(body.id)}`);
     expect(cancelled).toMatchObject({ status: "cancelled", error: { code: "EDDY_RUN_CANCELLED" } });
 
-    const twice = await post(`${eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`, {}, { "content-type": "application/json" });
+    const twice = await post(
+      `${eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`,
+      {},
+      { "content-type": "application/json" },
+    );
     expect(twice).toMatchObject({ status: 409, body: { code: "EDDY_RUN_FINISHED" } });
     const none = await post(`${eddy.url}/v1/workflows/nope/runs`, {}, { "content-type": "application/json" });
     expect(none).toMatchObject({ status: 404, body: { code: "EDDY_WORKFLOW_NOT_FOUND" } });

@@ -110,7 +110,8 @@ describe("workflows", () => {
     // Each failed attempt suspends the run until its retry is due (on real time it just comes).
     for (let k = 1; clock && k <= 2; k++) {
       await waitFor(
-        async () => lines(file("flaky")).length === k && (await runsOf(eddy.url, "retry"))[0]?.dueAt !== undefined,
+        async () =>
+          lines(file("flaky")).length === k && (await runsOf(eddy.url, "retry"))[0]?.dueAt !== undefined,
         `attempt ${k} of the flaky step to fail`,
       );
       await advanceWhenArmed(clock, 1000);
@@ -133,7 +134,10 @@ describe("workflows", () => {
     writeFileSync(mode, "b");
     await advanceWhenArmed(clock, 1000);
     const failed = await waitForRun(eddy.url, "drift", "failed");
-    expect(failed.error).toMatchObject({ name: "NonDeterminismError", code: "EDDY_WORKFLOW_NON_DETERMINISM" });
+    expect(failed.error).toMatchObject({
+      name: "NonDeterminismError",
+      code: "EDDY_WORKFLOW_NON_DETERMINISM",
+    });
     expect(failed.error!.message).toContain('step "b" (run, step #1)');
     expect(failed.error!.message).toContain('step "a" (run, step #1)');
   });
@@ -142,7 +146,9 @@ describe("workflows", () => {
     await send(eddy.url, "dup.go", {});
     const failed = await waitForRun(eddy.url, "dup", "failed");
     expect(failed.error).toMatchObject({ name: "StepIdReusedError", code: "EDDY_STEP_ID_REUSED" });
-    expect(failed.error!.message).toContain('step "charge" (run, step #2) reuses the id of step "charge" (run, step #1)');
+    expect(failed.error!.message).toContain(
+      'step "charge" (run, step #2) reuses the id of step "charge" (run, step #1)',
+    );
   });
 
   it("enforces the limits of a run: result size and number of steps", async () => {
@@ -165,7 +171,10 @@ describe("workflows", () => {
       await eddy.close();
       const later = new ManualClock(clock!.now());
       eddy = await startTestEddy(app.dir, { dataDir, clock: later });
-      expect((await waitForRun(eddy.url, "replay", "sleeping", 2)).steps[0]).toMatchObject({ id: "a", status: "done" });
+      expect((await waitForRun(eddy.url, "replay", "sleeping", 2)).steps[0]).toMatchObject({
+        id: "a",
+        status: "done",
+      });
       await advanceWhenArmed(later, 1000);
       const done = await waitForRun(eddy.url, "replay", "succeeded", 2);
       expect(done.output).toEqual({ a: { n: 1 }, b: 2 });

@@ -126,9 +126,7 @@ export type StepCall =
 
 /** The engine's answer to a {@link StepCall}: the step's value, its final error, or "blocked" (the run suspends). */
 export type StepReply =
-  | { status: "done"; result?: unknown }
-  | { status: "failed"; error: ErrorInfo }
-  | { status: "blocked" };
+  { status: "done"; result?: unknown } | { status: "failed"; error: ErrorInfo } | { status: "blocked" };
 
 /** What a sandbox loads: one function's bundle. */
 export interface LoadRequest {

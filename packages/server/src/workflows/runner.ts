@@ -77,7 +77,10 @@ export class WorkflowRunner {
     const next = new Map<string, Slot>();
     for (const wf of workflows) {
       const slot = this.#slots.get(wf.name);
-      next.set(wf.name, slot ? Object.assign(slot, { wf }) : { wf, inFlight: 0, pumping: false, again: false });
+      next.set(
+        wf.name,
+        slot ? Object.assign(slot, { wf }) : { wf, inFlight: 0, pumping: false, again: false },
+      );
     }
     this.#slots = next;
     this.poke();
@@ -109,7 +112,9 @@ export class WorkflowRunner {
   #start(slot: Slot, leased: LeasedRun): void {
     slot.inFlight++;
     const p = this.#execute(slot.wf, leased)
-      .catch((err: unknown) => this.#log.warn({ err, run: leased.run.id }, "workflow run: an execution failed"))
+      .catch((err: unknown) =>
+        this.#log.warn({ err, run: leased.run.id }, "workflow run: an execution failed"),
+      )
       .finally(() => {
         slot.inFlight--;
         this.#running.delete(p);
@@ -148,17 +153,21 @@ export class WorkflowRunner {
   /** One timer for the next due run of any workflow. */
   async #arm(): Promise<void> {
     let at = Infinity;
-    for (const name of this.#slots.keys()) at = Math.min(at, (await this.#deps.journal.nextDueAt(name)) ?? Infinity);
+    for (const name of this.#slots.keys())
+      at = Math.min(at, (await this.#deps.journal.nextDueAt(name)) ?? Infinity);
     const now = this.#clock.now();
     if (this.#pollMs !== undefined) at = Math.min(at, now + this.#pollMs);
     if (this.#closed || at === Infinity || (this.#timer && this.#timerAt <= at)) return;
     this.#clock.clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.poke();
-    }, Math.max(0, at - now));
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        this.poke();
+      },
+      Math.max(0, at - now),
+    );
   }
 
   async #execute(wf: RunnableWorkflow, leased: LeasedRun): Promise<void> {

@@ -86,7 +86,9 @@ export class ExecutionSteps {
     const prev = this.steps.get(s.id);
     const kind = KIND[call.op];
     if (prev && (prev.index !== s.index || (kind !== undefined && prev.kind !== kind))) {
-      throw new InvalidStepError(`step ${JSON.stringify(s.id)} is journaled as ${prev.kind} step #${prev.index + 1}`);
+      throw new InvalidStepError(
+        `step ${JSON.stringify(s.id)} is journaled as ${prev.kind} step #${prev.index + 1}`,
+      );
     }
     if (!prev && s.index >= this.#limits.steps) throw new TooManyStepsError(s.id, this.#limits.steps);
     return prev;
@@ -96,7 +98,9 @@ export class ExecutionSteps {
     const { run, token } = this.#leased;
     if (!(await this.#deps.journal.putStep(run.id, token, row))) {
       this.lost = true;
-      throw new InvalidStepError(`run ${run.id} is no longer this execution's: it was cancelled or its lease ended`);
+      throw new InvalidStepError(
+        `run ${run.id} is no longer this execution's: it was cancelled or its lease ended`,
+      );
     }
     const before = this.steps.get(row.id)?.resultBytes ?? 0;
     this.#stateBytes += row.resultBytes - before;
@@ -119,7 +123,8 @@ export class ExecutionSteps {
   #measure(id: string, result: unknown): number {
     const json = result === undefined ? undefined : JSON.stringify(result);
     const bytes = json === undefined ? 0 : Buffer.byteLength(json);
-    if (bytes > this.#limits.stepResultBytes) throw new StepResultTooLargeError(id, bytes, this.#limits.stepResultBytes);
+    if (bytes > this.#limits.stepResultBytes)
+      throw new StepResultTooLargeError(id, bytes, this.#limits.stepResultBytes);
     if (this.#stateBytes + bytes > this.#limits.stateBytes) {
       throw new RunStateTooLargeError(id, this.#stateBytes + bytes, this.#limits.stateBytes);
     }
@@ -129,7 +134,12 @@ export class ExecutionSteps {
   async #done(call: Extract<StepCall, { op: "done" }>, prev: StepRow | undefined): Promise<StepReply> {
     const bytes = this.#measure(call.step.id, call.result);
     const row = this.#base(call, prev, startedAt(call.startedAt, this.#deps.clock));
-    Object.assign(row, { status: "done", resultBytes: bytes, attempts: row.attempts + 1, endedAt: this.#deps.clock.now() });
+    Object.assign(row, {
+      status: "done",
+      resultBytes: bytes,
+      attempts: row.attempts + 1,
+      endedAt: this.#deps.clock.now(),
+    });
     if (call.result !== undefined) row.result = call.result;
     await this.#put(row);
     return { status: "done", result: call.result };
@@ -157,7 +167,8 @@ export class ExecutionSteps {
     const now = this.#deps.clock.now();
     if (prev) return (prev.wakeAt ?? 0) <= now ? { status: "done" } : { status: "blocked" };
     const until = call.until ?? now + Number(call.ms);
-    if (!Number.isFinite(until)) throw new InvalidStepError(`step ${JSON.stringify(call.step.id)}: not a time to sleep until`);
+    if (!Number.isFinite(until))
+      throw new InvalidStepError(`step ${JSON.stringify(call.step.id)}: not a time to sleep until`);
     const row = this.#base(call, prev);
     row.wakeAt = until;
     if (until <= now) Object.assign(row, { status: "done", endedAt: now });
@@ -170,10 +181,14 @@ export class ExecutionSteps {
     let row = prev;
     if (!row) {
       if (typeof call.type !== "string" || call.type === "" || call.type.length > 256) {
-        throw new InvalidStepError(`step ${JSON.stringify(call.step.id)}: the awaited type must be an event type`);
+        throw new InvalidStepError(
+          `step ${JSON.stringify(call.step.id)}: the awaited type must be an event type`,
+        );
       }
       if (!Number.isFinite(call.timeoutMs) || call.timeoutMs < 0) {
-        throw new InvalidStepError(`step ${JSON.stringify(call.step.id)}: bad timeout ${String(call.timeoutMs)}`);
+        throw new InvalidStepError(
+          `step ${JSON.stringify(call.step.id)}: bad timeout ${String(call.timeoutMs)}`,
+        );
       }
       if (call.if !== undefined) compileCondition(String(call.if));
       row = this.#base(call, prev);
@@ -205,20 +220,28 @@ export class ExecutionSteps {
       await this.#put(done);
       return { status: "done", result };
     }
-    if (found.cursor - wait.cursor >= CURSOR_WRITE_AFTER) await this.#put({ ...row, wait: { ...wait, cursor: found.cursor } });
+    if (found.cursor - wait.cursor >= CURSOR_WRITE_AFTER)
+      await this.#put({ ...row, wait: { ...wait, cursor: found.cursor } });
     return { status: "blocked" };
   }
 
   async #send(call: Extract<StepCall, { op: "send" }>): Promise<StepReply> {
     const events = call.events;
     if (!Array.isArray(events) || events.length < 1 || events.length > MAX_SEND_EVENTS) {
-      throw new InvalidStepError(`step ${JSON.stringify(call.step.id)}: sendEvent takes 1-${MAX_SEND_EVENTS} events`);
+      throw new InvalidStepError(
+        `step ${JSON.stringify(call.step.id)}: sendEvent takes 1-${MAX_SEND_EVENTS} events`,
+      );
     }
     // Published before journaled, with ids stable across replays: a crash in between dedupes on replay.
     await this.#deps.publish(events);
     const result = { ids: events.map((e) => String(e.id)) };
     const row = this.#base(call, undefined);
-    Object.assign(row, { status: "done", result, resultBytes: this.#measure(call.step.id, result), attempts: 1 });
+    Object.assign(row, {
+      status: "done",
+      result,
+      resultBytes: this.#measure(call.step.id, result),
+      attempts: 1,
+    });
     row.endedAt = this.#deps.clock.now();
     await this.#put(row);
     return { status: "done", result };
@@ -239,12 +262,17 @@ function startedAt(v: unknown, clock: Clock): number {
 }
 
 /** A step's retry policy: the workflow's, with what the step overrides, checked. */
-function stepPolicy(config: ResolvedFunctionConfig, r: StepRetries | undefined): ResolvedFunctionConfig["retries"] {
+function stepPolicy(
+  config: ResolvedFunctionConfig,
+  r: StepRetries | undefined,
+): ResolvedFunctionConfig["retries"] {
   const base = config.retries;
   if (r === undefined || typeof r !== "object" || r === null) return base;
   const max = r.maxAttempts ?? base.maxAttempts;
   if (!Number.isInteger(max) || max < 1 || max > 1000) {
-    throw new InvalidStepError(`step retries.maxAttempts must be an integer from 1 to 1000, got ${String(max)}`);
+    throw new InvalidStepError(
+      `step retries.maxAttempts must be an integer from 1 to 1000, got ${String(max)}`,
+    );
   }
   const b = { ...base.backoff, ...(r.backoff ?? {}) };
   const ok = (n: unknown) => typeof n === "number" && Number.isFinite(n) && n >= 0;

@@ -26,7 +26,9 @@ export function compileCondition(source: string): Condition {
     c = parse(source) as unknown as Condition;
   } catch (err) {
     const first = String((err as Error).message ?? err).split("\n")[0];
-    throw new InvalidStepError(`step.waitForEvent: invalid CEL expression in if ${JSON.stringify(source)}: ${first}`);
+    throw new InvalidStepError(
+      `step.waitForEvent: invalid CEL expression in if ${JSON.stringify(source)}: ${first}`,
+    );
   }
   if (conditions.size > 1000) conditions.clear();
   conditions.set(source, c);
@@ -70,7 +72,7 @@ export async function lookback(
   trigger: CloudEvent,
 ): Promise<{ event?: CloudEvent; cursor: number }> {
   let cursor = wait.cursor;
-  for (let scanned = 0; scanned < MAX_SCAN; ) {
+  for (let scanned = 0; scanned < MAX_SCAN;) {
     const page = await log.read(cursor, PAGE);
     for (const e of page) {
       if (matchesWait(wait, trigger, e.event)) return { event: e.event, cursor: e.seq };

@@ -5,7 +5,6 @@
 import type { CloudEvent, ResolvedFunctionConfig, RunStepView, RunSummary, RunView } from "eddy";
 import { uuidv7 } from "eddy/internal";
 import type { AppendEntry, AppendResult, Journal, RunRow, RunStatus, StepRow } from "../backends/types.js";
-import type { Clock } from "../clock/clock.js";
 import type { DispatchTarget } from "../dispatch/attempt.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { RunCancelledError, errorInfo } from "../errors/attempt.js";
@@ -89,7 +88,15 @@ export class Workflows {
     if (leased) this.#runner.execute(t.name, leased);
     else if (created) this.#runner.poke();
     const durationMs = performance.now() - t0;
-    return { ok: true, emits: [], sends: [], result: { runId: id }, logs: [], logsTruncated: false, durationMs };
+    return {
+      ok: true,
+      emits: [],
+      sends: [],
+      result: { runId: id },
+      logs: [],
+      logsTruncated: false,
+      durationMs,
+    };
   }
 
   /**
@@ -149,7 +156,12 @@ export class Workflows {
     return view;
   }
 
-  async list(q: { workflow?: string; status?: RunStatus; before?: string; limit: number }): Promise<RunSummary[]> {
+  async list(q: {
+    workflow?: string;
+    status?: RunStatus;
+    before?: string;
+    limit: number;
+  }): Promise<RunSummary[]> {
     return (await this.#journal.list(q)).map(summary);
   }
 

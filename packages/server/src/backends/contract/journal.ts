@@ -16,7 +16,17 @@ function newRun(workflow = `wf-${process.pid}-${++counter}`, n = ++counter): New
 }
 
 function step(id: string, index: number, over: Partial<StepRow> = {}): StepRow {
-  return { id, index, kind: "run", status: "done", result: { id }, resultBytes: 10, attempts: 1, startedAt: 1, ...over };
+  return {
+    id,
+    index,
+    kind: "run",
+    status: "done",
+    result: { id },
+    resultBytes: 10,
+    attempts: 1,
+    startedAt: 1,
+    ...over,
+  };
 }
 
 /** Leases until it gets a run (a run made due by a restart or a lease's end), within a bound. */
@@ -40,7 +50,12 @@ export function describeJournalContract({ it, create, restart }: ContractContext
       expect(await b.journal.create(run, 60_000)).toEqual({ created: false });
       const [leased, ...more] = await b.journal.lease(run.workflow, 10, 60_000);
       expect(more).toEqual([]);
-      expect(leased!.run).toMatchObject({ id: run.id, status: "running", event: run.event, eventSeq: run.eventSeq });
+      expect(leased!.run).toMatchObject({
+        id: run.id,
+        status: "running",
+        event: run.event,
+        eventSeq: run.eventSeq,
+      });
       expect(leased!.steps).toEqual([]);
       const other = newRun(run.workflow);
       const created = await b.journal.create(other, 60_000);
@@ -54,7 +69,9 @@ export function describeJournalContract({ it, create, restart }: ContractContext
       const { leased } = await b.journal.create(run, 60_000);
       const token = leased!.token;
       expect(await b.journal.putStep(run.id, token, step("b", 1))).toBe(true);
-      expect(await b.journal.putStep(run.id, token, step("a", 0, { status: "pending", attempts: 1, wakeAt: 5 }))).toBe(true);
+      expect(
+        await b.journal.putStep(run.id, token, step("a", 0, { status: "pending", attempts: 1, wakeAt: 5 })),
+      ).toBe(true);
       expect(await b.journal.putStep(run.id, token, step("a", 0))).toBe(true);
       expect(await b.journal.putStep(run.id, "stale", step("c", 2))).toBe(false);
       expect(await b.journal.suspend(run.id, "stale", { status: "running" })).toBe(false);
@@ -86,7 +103,9 @@ export function describeJournalContract({ it, create, restart }: ContractContext
       const { leased } = await b.journal.create(run, 60_000);
       const wait = { type: "contract.paid", timeoutAt: Date.now() + 3_600_000, cursor: 0 };
       await b.journal.putStep(run.id, leased!.token, step("w", 0, { kind: "wait", status: "pending", wait }));
-      expect(await b.journal.waits(["contract.paid", "other"], 100)).toEqual([{ runId: run.id, stepId: "w", wait }]);
+      expect(await b.journal.waits(["contract.paid", "other"], 100)).toEqual([
+        { runId: run.id, stepId: "w", wait },
+      ]);
       await b.journal.wake([run.id]); // while leased: remembered
       await b.journal.suspend(run.id, leased!.token, { status: "waiting" });
       const [again] = await b.journal.lease(run.workflow, 10, 60_000);
@@ -103,11 +122,20 @@ export function describeJournalContract({ it, create, restart }: ContractContext
       const done = newRun();
       const { leased } = await b.journal.create(done, 60_000);
       const wait = { type: "contract.never", timeoutAt: Date.now() + 3_600_000, cursor: 0 };
-      await b.journal.putStep(done.id, leased!.token, step("w", 0, { kind: "wait", status: "pending", wait }));
+      await b.journal.putStep(
+        done.id,
+        leased!.token,
+        step("w", 0, { kind: "wait", status: "pending", wait }),
+      );
       expect(await b.journal.finish(done.id, "stale", { status: "succeeded", output: 1 })).toBe(false);
-      expect(await b.journal.finish(done.id, leased!.token, { status: "succeeded", output: { ok: true } })).toBe(true);
+      expect(
+        await b.journal.finish(done.id, leased!.token, { status: "succeeded", output: { ok: true } }),
+      ).toBe(true);
       expect(await b.journal.waits(["contract.never"], 100)).toEqual([]);
-      expect((await b.journal.get(done.id))!.run).toMatchObject({ status: "succeeded", output: { ok: true } });
+      expect((await b.journal.get(done.id))!.run).toMatchObject({
+        status: "succeeded",
+        output: { ok: true },
+      });
       expect(await b.journal.cancel(done.id, { name: "E", message: "x" })).toBe(false);
 
       const cancelled = newRun(done.workflow);
@@ -116,7 +144,10 @@ export function describeJournalContract({ it, create, restart }: ContractContext
       expect(await b.journal.putStep(cancelled.id, c.leased!.token, step("s", 0))).toBe(false);
       expect(await b.journal.finish(cancelled.id, c.leased!.token, { status: "succeeded" })).toBe(false);
       const got = (await b.journal.get(cancelled.id))!.run;
-      expect(got).toMatchObject({ status: "cancelled", error: { name: "RunCancelledError", message: "stop" } });
+      expect(got).toMatchObject({
+        status: "cancelled",
+        error: { name: "RunCancelledError", message: "stop" },
+      });
       expect(got.endedAt).toBeDefined();
       expect(await b.journal.lease(done.workflow, 10, 60_000)).toEqual([]);
       expect(await b.journal.get("no-such-run")).toBeUndefined();
@@ -127,7 +158,8 @@ export function describeJournalContract({ it, create, restart }: ContractContext
       const workflow = `wf-list-${++counter}`;
       const runs = [newRun(workflow), newRun(workflow), newRun(workflow)];
       for (const r of runs) await b.journal.create(r);
-      const ids = (q: Parameters<Backend["journal"]["list"]>[0]) => b.journal.list(q).then((l) => l.map((r) => r.id));
+      const ids = (q: Parameters<Backend["journal"]["list"]>[0]) =>
+        b.journal.list(q).then((l) => l.map((r) => r.id));
       expect(await ids({ workflow, limit: 10 })).toEqual(runs.map((r) => r.id).reverse());
       expect(await ids({ workflow, limit: 1, before: runs[2]!.id })).toEqual([runs[1]!.id]);
       expect(await ids({ workflow, status: "succeeded", limit: 10 })).toEqual([]);

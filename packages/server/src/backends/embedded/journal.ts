@@ -63,7 +63,9 @@ export class EmbeddedJournal implements Journal {
         `UPDATE runs SET status = @status, lease_token = NULL, due_at = NULL, woken = 0, updated_at = @now,
            ended_at = @now, output = @output, error = @error ${fenced}`,
       ),
-      clearWaits: db.prepare("UPDATE run_steps SET wait_type = NULL WHERE run_id = ? AND wait_type IS NOT NULL"),
+      clearWaits: db.prepare(
+        "UPDATE run_steps SET wait_type = NULL WHERE run_id = ? AND wait_type IS NOT NULL",
+      ),
       cancel: db.prepare(
         `UPDATE runs SET status = 'cancelled', lease_token = NULL, due_at = NULL, woken = 0, updated_at = @now,
            ended_at = @now, error = @error WHERE id = @id AND ${ACTIVE}`,
@@ -71,7 +73,9 @@ export class EmbeddedJournal implements Journal {
       wakeIdle: db.prepare(
         `UPDATE runs SET due_at = @now, updated_at = @now WHERE id = @id AND lease_token IS NULL AND ${ACTIVE}`,
       ),
-      wakeLeased: db.prepare(`UPDATE runs SET woken = 1 WHERE id = @id AND lease_token IS NOT NULL AND ${ACTIVE}`),
+      wakeLeased: db.prepare(
+        `UPDATE runs SET woken = 1 WHERE id = @id AND lease_token IS NOT NULL AND ${ACTIVE}`,
+      ),
       get: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
       list: db.prepare(
         `SELECT ${RUN_COLUMNS} FROM runs
@@ -79,7 +83,9 @@ export class EmbeddedJournal implements Journal {
            AND (@before IS NULL OR n < (SELECT n FROM runs WHERE id = @before))
          ORDER BY n DESC LIMIT @limit`,
       ),
-      next: db.prepare(`SELECT min(due_at) AS at FROM runs WHERE workflow = ? AND due_at IS NOT NULL AND ${ACTIVE}`),
+      next: db.prepare(
+        `SELECT min(due_at) AS at FROM runs WHERE workflow = ? AND due_at IS NOT NULL AND ${ACTIVE}`,
+      ),
     };
   }
 
@@ -192,7 +198,10 @@ export class EmbeddedJournal implements Journal {
 
   waits(types: string[], limit: number): Promise<PendingWait[]> {
     if (types.length === 0) return Promise.resolve([]);
-    const rows = this.#waitsStatement(types.length).all(...types, limit) as { run_id: string; body: string }[];
+    const rows = this.#waitsStatement(types.length).all(...types, limit) as {
+      run_id: string;
+      body: string;
+    }[];
     return Promise.resolve(
       rows.map((r) => {
         const step = bodyToStep(r.body);
@@ -239,5 +248,7 @@ export class EmbeddedJournal implements Journal {
 
 /** At open: the previous process's leases are released (nobody else can hold one), due at once. */
 export function releaseRunLeases(db: Database.Database, now: number): void {
-  db.prepare("UPDATE runs SET lease_token = NULL, due_at = ?, woken = 0 WHERE lease_token IS NOT NULL").run(now);
+  db.prepare("UPDATE runs SET lease_token = NULL, due_at = ?, woken = 0 WHERE lease_token IS NOT NULL").run(
+    now,
+  );
 }

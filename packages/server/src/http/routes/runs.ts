@@ -1,5 +1,12 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { RunsParams, RunsResponse, RunStatusView, RunView, StartRunRequest, StartRunResponse } from "eddy";
+import type {
+  RunsParams,
+  RunsResponse,
+  RunStatusView,
+  RunView,
+  StartRunRequest,
+  StartRunResponse,
+} from "eddy";
 import type { Query, Unchecked } from "eddy/internal";
 import type { Engine } from "../../engine.js";
 import {
@@ -10,10 +17,21 @@ import {
 } from "../../errors/http.js";
 import type { Answer } from "../reply.js";
 
-const STATUSES: readonly RunStatusView[] = ["running", "sleeping", "waiting", "succeeded", "failed", "cancelled"];
+const STATUSES: readonly RunStatusView[] = [
+  "running",
+  "sleeping",
+  "waiting",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
 const MAX_ID = 256;
 
-type StartRoute = { Params: { name: string }; Body: Unchecked<StartRunRequest>; Reply: Answer<StartRunResponse> };
+type StartRoute = {
+  Params: { name: string };
+  Body: Unchecked<StartRunRequest>;
+  Reply: Answer<StartRunResponse>;
+};
 type ListRoute = { Querystring: Query<RunsParams>; Reply: Answer<RunsResponse> };
 type GetRoute = { Params: { id: string }; Reply: Answer<RunView> };
 type CancelRoute = { Params: { id: string }; Reply: Answer<StartRunResponse> };
@@ -29,11 +47,13 @@ export const runRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
   app.post<StartRoute>("/v1/workflows/:name/runs", async (req, reply) => {
     const body = req.body ?? {};
     if (typeof body !== "object" || Array.isArray(body)) {
-      throw new InvalidRequestError("the body must be a JSON object such as { \"data\": { … } }");
+      throw new InvalidRequestError('the body must be a JSON object such as { "data": { … } }');
     }
     const id = body.id;
     if (id !== undefined && (typeof id !== "string" || id === "" || id.length > MAX_ID)) {
-      throw new InvalidRequestError(`id must be a string of 1-${MAX_ID} characters, got ${JSON.stringify(id)}`);
+      throw new InvalidRequestError(
+        `id must be a string of 1-${MAX_ID} characters, got ${JSON.stringify(id)}`,
+      );
     }
     const runId = await engine.workflows.start(req.params.name, body.data, id as string | undefined);
     if (runId === undefined) throw new WorkflowNotFoundError(`no workflow ${req.params.name} is deployed`);
@@ -47,10 +67,14 @@ export const runRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
     const q = req.query;
     const limit = q.limit === undefined ? 50 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new InvalidRequestError(`limit must be an integer from 1 to 1000, got ${JSON.stringify(q.limit)}`);
+      throw new InvalidRequestError(
+        `limit must be an integer from 1 to 1000, got ${JSON.stringify(q.limit)}`,
+      );
     }
     if (q.status !== undefined && !STATUSES.includes(q.status as RunStatusView)) {
-      throw new InvalidRequestError(`status must be one of ${STATUSES.join(", ")}; got ${JSON.stringify(q.status)}`);
+      throw new InvalidRequestError(
+        `status must be one of ${STATUSES.join(", ")}; got ${JSON.stringify(q.status)}`,
+      );
     }
     if (q.before !== undefined && (q.before === "" || q.before.length > MAX_ID)) {
       throw new InvalidRequestError("before must be a run id (the next of the previous page)");

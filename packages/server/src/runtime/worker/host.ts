@@ -88,7 +88,8 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
   };
 
   const stepCall = (attempt: Attempt, call: StepCall): Promise<StepReply> => {
-    if (running.get(attempt.id) !== attempt) return Promise.reject(new Error("a step taken after its run's execution ended"));
+    if (running.get(attempt.id) !== attempt)
+      return Promise.reject(new Error("a step taken after its run's execution ended"));
     const rpc = ++rpcSeq;
     return new Promise((resolve, reject) => {
       calls.set(rpc, { resolve: resolve as (v: unknown) => void, reject });
@@ -153,7 +154,9 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       const loaded = fn;
       const wf =
         msg.workflow && loaded.runWorkflow && loaded.config.workflow
-          ? new WorkflowExecution(msg.workflow, loaded.config.workflow, msg.emitSource, (c) => stepCall(attempt, c))
+          ? new WorkflowExecution(msg.workflow, loaded.config.workflow, msg.emitSource, (c) =>
+              stepCall(attempt, c),
+            )
           : undefined;
       const run = async () => {
         if (wf) {

@@ -65,7 +65,8 @@ export class WorkflowExecution {
     this.#ended = new Promise((resolve) => (this.#end = resolve));
     this.step = {
       run: (id, fn, options) => this.#run(id, fn, options) as never,
-      sleep: (id, duration) => this.#sleep(id, { ms: parseDuration(duration, `step.sleep(${safeString(id)})`) }),
+      sleep: (id, duration) =>
+        this.#sleep(id, { ms: parseDuration(duration, `step.sleep(${safeString(id)})`) }),
       sleepUntil: (id, until) => this.#sleep(id, { until: epochMs(until, id) }),
       waitForEvent: (id, options) => this.#wait(id, options) as never,
       sendEvent: (id, events) => this.#send(id, events),
@@ -116,7 +117,13 @@ export class WorkflowExecution {
       try {
         json = JSON.stringify(await fn());
       } catch (err) {
-        reply = await this.#engine({ op: "failed", step: ref, error: serializeError(err), startedAt, ...retries(options) });
+        reply = await this.#engine({
+          op: "failed",
+          step: ref,
+          error: serializeError(err),
+          startedAt,
+          ...retries(options),
+        });
         return this.#answer(reply);
       }
       const bytes = json === undefined ? 0 : Buffer.byteLength(json);
