@@ -53,6 +53,24 @@ const app = tempApp({
      await step.sleep("nap", "${NAP}");
      return "done";`,
   ),
+  // The same in a process sandbox (no file access there: the steps' results carry the evidence).
+  "functions/jailed.ts": workflowSource(
+    "jailed",
+    "jailed.go",
+    `const pid = await step.run("pid", () => process.pid);
+     await step.sleep("nap", "${NAP}");
+     return { same: (await step.run("again", () => pid)) === pid };`,
+    'isolation: "process"',
+  ),
+  // One execution at a time: runs started meanwhile wait as rows and are leased when there is room.
+  "functions/serial.ts": workflowSource(
+    "serial",
+    "serial.go",
+    `const n = await step.run("n", () => event.data.n);
+     await step.run("m", () => n * 2);
+     return n;`,
+    "concurrency: { max: 1 }",
+  ),
   "functions/dup.ts": workflowSource(
     "dup",
     "dup.go",
@@ -64,6 +82,11 @@ const app = tempApp({
     "big.go",
     `await step.run("large", () => "x".repeat(200));`,
     "limits: { stepResultBytes: 100 }",
+  ),
+  "functions/bad-if.ts": workflowSource(
+    "bad-if",
+    "bad-if.go",
+    `await step.waitForEvent("w", { type: "x", if: "async.data ===", timeout: "1h" });`,
   ),
   "functions/many.ts": workflowSource(
     "many",
@@ -142,6 +165,22 @@ describe("workflows", () => {
     expect(failed.error!.message).toContain('step "a" (run, step #1)');
   });
 
+  it("runs in a process sandbox too", async () => {
+    await send(eddy.url, "jailed.go", {});
+    if (clock) await waitForRun(eddy.url, "jailed", "sleeping");
+    await advanceWhenArmed(clock, 1000);
+    const done = await waitForRun(eddy.url, "jailed", "succeeded");
+    expect(done.output).toEqual({ same: true });
+  });
+
+  it("runs beyond a workflow's concurrency wait as rows, and all finish", async () => {
+    for (const n of [1, 2, 3, 4]) await send(eddy.url, "serial.go", { n });
+    await waitFor(async () => {
+      const runs = await runsOf(eddy.url, "serial");
+      return runs.length === 4 && runs.every((r) => r.status === "succeeded");
+    }, "four runs of serial to succeed");
+  });
+
   it("fails a run that reuses a step id, naming both steps", async () => {
     await send(eddy.url, "dup.go", {});
     const failed = await waitForRun(eddy.url, "dup", "failed");
@@ -160,6 +199,14 @@ describe("workflows", () => {
     const many = await waitForRun(eddy.url, "many", "failed");
     expect(many.error).toMatchObject({ code: "EDDY_TOO_MANY_STEPS" });
     expect(many.steps.map((s) => s.id)).toEqual(["s-0", "s-1"]);
+  });
+
+  it("fails a run whose step the engine cannot take, saying why", async () => {
+    await send(eddy.url, "bad-if.go", {});
+    const failed = await waitForRun(eddy.url, "bad-if", "failed");
+    expect(failed.error).toMatchObject({ code: "EDDY_INVALID_STEP" });
+    expect(failed.error!.message).toContain("invalid CEL expression");
+    expect(failed.steps).toEqual([]);
   });
 
   it.skipIf(!clock)(

@@ -153,8 +153,12 @@ export class WorkflowRunner {
   /** One timer for the next due run of any workflow. */
   async #arm(): Promise<void> {
     let at = Infinity;
-    for (const name of this.#slots.keys())
+    // A workflow without room is pumped again when one of its executions ends, not by the timer
+    // (its due runs would fire the timer at once, over and over).
+    for (const [name, slot] of this.#slots) {
+      if (slot.inFlight >= slot.wf.config.concurrency.max) continue;
       at = Math.min(at, (await this.#deps.journal.nextDueAt(name)) ?? Infinity);
+    }
     const now = this.#clock.now();
     if (this.#pollMs !== undefined) at = Math.min(at, now + this.#pollMs);
     if (this.#closed || at === Infinity || (this.#timer && this.#timerAt <= at)) return;
