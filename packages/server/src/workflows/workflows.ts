@@ -11,6 +11,7 @@ import { RunCancelledError, errorInfo } from "../errors/attempt.js";
 import type { Logger } from "../observability/logger.js";
 import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
+import { serializeError } from "../runtime/worker/serialize.js";
 import { WorkflowRunner } from "./runner.js";
 import type { StepDeps } from "./steps.js";
 import { wakeWaiting } from "./waits.js";
@@ -84,19 +85,17 @@ export class Workflows {
     const room = this.#runner.hasRoom(t.name);
     const wf = this.#deployed.get(t.name);
     const leaseMs = room && wf ? wf.config.timeoutMs + 10_000 : undefined;
-    const { created, leased } = await this.#journal.create(run, leaseMs);
-    if (leased) this.#runner.execute(t.name, leased);
-    else if (created) this.#runner.poke();
+    const logs = { logs: [], logsTruncated: false };
+    try {
+      const { created, leased } = await this.#journal.create(run, leaseMs);
+      if (leased) this.#runner.execute(t.name, leased);
+      else if (created) this.#runner.poke();
+    } catch (err) {
+      // The run is not durable: the delivery fails and is retried, as any attempt would.
+      return { ok: false, error: serializeError(err), ...logs, durationMs: performance.now() - t0 };
+    }
     const durationMs = performance.now() - t0;
-    return {
-      ok: true,
-      emits: [],
-      sends: [],
-      result: { runId: id },
-      logs: [],
-      logsTruncated: false,
-      durationMs,
-    };
+    return { ok: true, emits: [], sends: [], result: { runId: id }, ...logs, durationMs };
   }
 
   /**
