@@ -212,6 +212,11 @@ export class ExecutionSteps {
     const wait = row.wait!;
     const found = await lookback(this.#deps.log, wait, this.#leased.run.event);
     const now = this.#deps.clock.now();
+    if (!found.complete) {
+      // More to read than one look takes: keep the place and come back at once.
+      await this.#put({ ...row, wakeAt: now, wait: { ...wait, cursor: found.cursor } });
+      return { status: "blocked" };
+    }
     if (found.event || now >= wait.timeoutAt) {
       const result = found.event ?? null;
       const bytes = this.#measure(row.id, result);
@@ -220,8 +225,8 @@ export class ExecutionSteps {
       await this.#put(done);
       return { status: "done", result };
     }
-    if (found.cursor - wait.cursor >= CURSOR_WRITE_AFTER)
-      await this.#put({ ...row, wait: { ...wait, cursor: found.cursor } });
+    if (found.cursor - wait.cursor >= CURSOR_WRITE_AFTER || row.wakeAt !== wait.timeoutAt)
+      await this.#put({ ...row, wakeAt: wait.timeoutAt, wait: { ...wait, cursor: found.cursor } });
     return { status: "blocked" };
   }
 

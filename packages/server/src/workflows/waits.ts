@@ -63,25 +63,28 @@ export function matchesWait(wait: WaitSpec, trigger: CloudEvent, candidate: Clou
 }
 
 /**
- * Looks for the first event after `wait.cursor` that satisfies the wait: resolves it, or the
- * cursor reached (every event up to it was looked at) when none did.
+ * Looks for the first event after `wait.cursor`, received before the wait's timeout, that
+ * satisfies the wait. Resolves it; or, when none did, the cursor reached (every event up to it was
+ * looked at) and whether the look is complete: false when it stopped at its bound with more to read.
  */
 export async function lookback(
   log: EventLog,
   wait: WaitSpec,
   trigger: CloudEvent,
-): Promise<{ event?: CloudEvent; cursor: number }> {
+): Promise<{ event?: CloudEvent; cursor: number; complete: boolean }> {
   let cursor = wait.cursor;
   for (let scanned = 0; scanned < MAX_SCAN;) {
     const page = await log.read(cursor, PAGE);
     for (const e of page) {
-      if (matchesWait(wait, trigger, e.event)) return { event: e.event, cursor: e.seq };
+      // Later events arrived after the timeout: the wait is over whatever comes.
+      if (e.receivedAt > wait.timeoutAt) return { cursor, complete: true };
+      if (matchesWait(wait, trigger, e.event)) return { event: e.event, cursor: e.seq, complete: true };
       cursor = e.seq;
     }
     scanned += page.length;
-    if (page.length < PAGE) break;
+    if (page.length < PAGE) return { cursor, complete: true };
   }
-  return { cursor };
+  return { cursor, complete: false };
 }
 
 /**
