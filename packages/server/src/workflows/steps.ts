@@ -190,7 +190,7 @@ export class ExecutionSteps {
           `step ${JSON.stringify(call.step.id)}: bad timeout ${String(call.timeoutMs)}`,
         );
       }
-      if (call.if !== undefined) compileCondition(String(call.if));
+      checkWaitOptions(call);
       row = this.#base(call, prev);
       const timeoutAt = this.#deps.clock.now() + call.timeoutMs;
       row.wakeAt = timeoutAt;
@@ -250,6 +250,28 @@ export class ExecutionSteps {
     row.endedAt = this.#deps.clock.now();
     await this.#put(row);
     return { status: "done", result };
+  }
+}
+
+const MATCH_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+const MAX_CONDITION = 4096;
+
+/** A wait's `match` and `if`, checked here too: the sandbox is not trusted. */
+function checkWaitOptions(call: Extract<StepCall, { op: "wait" }>): void {
+  const what = `step ${JSON.stringify(call.step.id)}`;
+  if (
+    call.match !== undefined &&
+    (typeof call.match !== "string" || call.match.length > 256 || !MATCH_PATH.test(call.match))
+  ) {
+    throw new InvalidStepError(`${what}: match must be a path such as "data.orderId"`);
+  }
+  if (call.if !== undefined) {
+    if (typeof call.if !== "string" || call.if.length > MAX_CONDITION) {
+      throw new InvalidStepError(
+        `${what}: if must be a CEL expression of at most ${MAX_CONDITION} characters`,
+      );
+    }
+    compileCondition(call.if);
   }
 }
 
