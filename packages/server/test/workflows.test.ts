@@ -88,6 +88,25 @@ const app = tempApp({
     "bad-if.go",
     `await step.waitForEvent("w", { type: "x", if: "async.data ===", timeout: "1h" });`,
   ),
+  "functions/state.ts": workflowSource(
+    "state",
+    "state.go",
+    `await step.run("one", () => "x".repeat(80));
+     await step.run("two", () => "y".repeat(80));`,
+    "limits: { stepResultBytes: 100, stateBytes: 150 }",
+  ),
+  // RetryAfterError sets the step's delay; sleepUntil waits for a time given in the event.
+  "functions/later.ts": workflowSource(
+    "later",
+    "later.go",
+    `const n = await step.run("once-later", () => {
+       appendFileSync(${JSON.stringify(file("later"))}, "try\\n");
+       if (readFileSync(${JSON.stringify(file("later"))}, "utf8").split("\\n").length < 3) throw new RetryAfterError("busy", event.data.after);
+       return "ok";
+     });
+     await step.sleepUntil("until", event.data.until);
+     return n;`,
+  ),
   "functions/many.ts": workflowSource(
     "many",
     "many.go",
@@ -199,6 +218,37 @@ describe("workflows", () => {
     const many = await waitForRun(eddy.url, "many", "failed");
     expect(many.error).toMatchObject({ code: "EDDY_TOO_MANY_STEPS" });
     expect(many.steps.map((s) => s.id)).toEqual(["s-0", "s-1"]);
+  });
+
+  it("enforces the run's state size over all its steps", async () => {
+    await send(eddy.url, "state.go", {});
+    const failed = await waitForRun(eddy.url, "state", "failed");
+    expect(failed.error).toMatchObject({ code: "EDDY_RUN_STATE_TOO_LARGE" });
+    expect(failed.error!.message).toContain("limits.stateBytes (150)");
+    expect(failed.steps.map((s) => s.id)).toEqual(["one"]);
+  });
+
+  it("honours RetryAfterError per step, and sleepUntil", async () => {
+    const now = clock?.now() ?? Date.now();
+    const after = clock ? 5000 : 1000;
+    await send(eddy.url, "later.go", { after, until: new Date(now + 2 * after).toISOString() });
+    if (clock) {
+      const waiting = await waitFor(async () => {
+        const [r] = await runsOf(eddy.url, "later");
+        return r?.dueAt !== undefined && r;
+      }, "the step to wait for its retry");
+      expect(waiting.dueAt).toBe(now + after);
+      await advanceWhenArmed(clock, after);
+      await waitForRun(eddy.url, "later", "sleeping");
+      await advanceWhenArmed(clock, after);
+    }
+    const done = await waitForRun(eddy.url, "later", "succeeded");
+    expect(done.output).toBe("ok");
+    expect(done.steps.map((s) => [s.id, s.kind, s.attempts])).toEqual([
+      ["once-later", "run", 2],
+      ["until", "sleep", 0],
+    ]);
+    expect(lines(file("later"))).toHaveLength(2);
   });
 
   it("fails a run whose step the engine cannot take, saying why", async () => {
