@@ -46,6 +46,7 @@ export class EmbeddedJournal implements Journal {
       due: db.prepare(
         `SELECT ${RUN_COLUMNS} FROM runs WHERE workflow = ? AND due_at <= ? AND ${ACTIVE} ORDER BY due_at LIMIT ?`,
       ),
+      anyDue: db.prepare(`SELECT 1 FROM runs WHERE workflow = ? AND due_at <= ? AND ${ACTIVE} LIMIT 1`),
       take: db.prepare(
         "UPDATE runs SET lease_token = @token, due_at = @until, woken = 0, status = 'running', updated_at = @now WHERE id = @id",
       ),
@@ -115,6 +116,8 @@ export class EmbeddedJournal implements Journal {
   }
 
   lease(workflow: string, limit: number, leaseMs: number): Promise<LeasedRun[]> {
+    // Most looks find nothing due (every execution's end looks): those cost a read, not a commit.
+    if (!this.#s.anyDue!.get(workflow, this.#clock.now())) return Promise.resolve([]);
     return this.#wq.run(() => {
       const now = this.#clock.now();
       const rows = this.#s.due!.all(workflow, now, limit) as RunSqlRow[];
