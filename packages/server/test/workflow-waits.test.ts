@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunView, StartRunResponse } from "eddy";
 import type { RunningEddy } from "@eddy/server";
+import { ManualClock } from "@eddy/server/testing";
 import {
   advanceWhenArmed,
   fnSource,
@@ -204,4 +205,19 @@ describe("the runs API", () => {
     const bad = await fetch(`${eddy.url}/v1/runs?status=lost`);
     expect(bad.status).toBe(400);
   });
+});
+
+describe("waits across a restart", () => {
+  it.skipIf(!clock)(
+    "a run waiting when the server stops is resolved by an event sent to the next one (embedded: the same SQLite file)",
+    async () => {
+      await send(eddy.url, "ship.requested", { orderId: "r-1", timeout: "1h" });
+      await waitForRun(eddy.url, "waiter", "waiting", 3);
+      await eddy.close();
+      eddy = await startTestEddy(app.dir, { dataDir, clock: new ManualClock(clock!.now()) });
+      await send(eddy.url, "ship.done", { orderId: "r-1" }, "after-restart");
+      const done = await waitForRun(eddy.url, "waiter", "succeeded", 3);
+      expect(done.output).toBe("after-restart");
+    },
+  );
 });
