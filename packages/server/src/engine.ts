@@ -198,6 +198,7 @@ export class Engine {
       log: options.backend.log,
       clock,
       logger: options.log,
+      limits: options.ingest,
       publish: (events, traceparent) => this.publish(events, [], traceparent),
       append: (entries) => this.ingestor.appendEntries(entries),
       pollMs: options.backend.capabilities.wakeups ? 5_000 : undefined,

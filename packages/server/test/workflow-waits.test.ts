@@ -204,6 +204,13 @@ describe("the runs API", () => {
     expect(missing.status).toBe(404);
     const bad = await fetch(`${eddy.url}/v1/runs?status=lost`);
     expect(bad.status).toBe(400);
+    // The trigger event of a run started over the API has an event's limits.
+    const huge = await post(
+      `${eddy.url}/v1/workflows/api/runs`,
+      { data: "x".repeat(300 * 1024) },
+      { "content-type": "application/json" },
+    );
+    expect(huge).toMatchObject({ status: 413, body: { code: "EDDY_EVENT_TOO_LARGE" } });
   });
 });
 

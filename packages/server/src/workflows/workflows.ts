@@ -8,6 +8,9 @@ import type { AppendEntry, AppendResult, Journal, RunRow, RunStatus, StepRow } f
 import type { DispatchTarget } from "../dispatch/attempt.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { RunCancelledError, errorInfo } from "../errors/attempt.js";
+import { EventTooDeepError, EventTooLargeError, InvalidEventError } from "../errors/http.js";
+import type { EventLimits } from "../events/envelope.js";
+import { checkEvent, isRefusal } from "../events/envelope.js";
 import type { Logger } from "../observability/logger.js";
 import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
@@ -36,6 +39,8 @@ export interface DeployedWorkflow {
 /** What workflows need from the engine. */
 export interface WorkflowDeps extends StepDeps {
   logger: Logger;
+  /** The size and depth limits of events: a run started over the API has its trigger checked too. */
+  limits: EventLimits;
   /** Appends prepared entries (a run started over the API): their results. */
   append(entries: AppendEntry[]): Promise<AppendResult[]>;
   /** Look for due runs at least this often: runs suspended or woken by other processes. */
@@ -114,10 +119,23 @@ export class Workflows {
       time: new Date(this.#deps.clock.now()).toISOString(),
       ...(data !== undefined ? { data, datacontenttype: "application/json" } : {}),
     };
+    const checked = checkEvent(event, this.#deps.limits);
+    if (isRefusal(checked)) {
+      const E =
+        checked.code === "EDDY_EVENT_TOO_LARGE"
+          ? EventTooLargeError
+          : checked.code === "EDDY_EVENT_TOO_DEEP"
+            ? EventTooDeepError
+            : InvalidEventError;
+      throw new E(checked.detail, {
+        title: checked.title,
+        ...(checked.errors ? { errors: checked.errors } : {}),
+      });
+    }
     const entry: AppendEntry = {
-      event,
-      dedupKey: `${event.source}\u0000${event.id}`,
-      deliveries: [wf.plan.delivery(event)],
+      event: checked.event,
+      dedupKey: checked.dedupKey,
+      deliveries: [wf.plan.delivery(checked.event)],
     };
     const [r] = await this.#deps.append([entry]);
     return `${r!.seq}.${name}`;
