@@ -6,11 +6,11 @@
 import type { CloudEvent } from "eddy";
 import type { ErrorInfo } from "./records.js";
 
-/** Where a run is. `running`: due or executing now; `sleeping`/`waiting`: suspended until a time or an event. */
+/**
+ * Where a run is. `running`: due or executing now (or due again after a retry's delay);
+ * `sleeping`/`waiting`: suspended until a time or an event; the other three are final.
+ */
 export type RunStatus = "running" | "sleeping" | "waiting" | "succeeded" | "failed" | "cancelled";
-
-/** A run that has ended: nothing changes it any more. */
-export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
 
 /** A run to start. */
 export interface NewRun {
