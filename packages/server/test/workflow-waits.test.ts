@@ -41,6 +41,12 @@ const app = tempApp({
     `const e = await step.waitForEvent("shipped", { type: "ship.done", match: "data.orderId", timeout: event.data.timeout });
      return e ? e.id : null;`,
   ),
+  "functions/racer.ts": workflowSource(
+    "racer",
+    "race.start",
+    `const e = await step.waitForEvent("done", { type: "race.done", match: "data.k", timeout: "1h" });
+     return e && e.data.k;`,
+  ),
   "functions/sender.ts": workflowSource(
     "sender",
     "send.go",
@@ -96,6 +102,28 @@ describe("workflow waits", () => {
     await send(eddy.url, "ship.done", { orderId: "s-1" }, "shipped-1");
     const done = await waitForRun(eddy.url, "waiter", "succeeded");
     expect(done.output).toBe("shipped-1");
+  });
+
+  it("no lost wait when events and wait registrations race: 30 runs, each event sent with its trigger", async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `k${i}`);
+    // Each awaited event goes out right after its trigger, so it lands before, during or after
+    // the registration of its wait.
+    await Promise.all(
+      keys.map(async (k) => {
+        await send(eddy.url, "race.start", { k });
+        await send(eddy.url, "race.done", { k });
+      }),
+    );
+    await waitFor(async () => {
+      const runs = await runsOf(eddy.url, "racer");
+      return runs.length === 30 && runs.every((r) => r.status === "succeeded");
+    }, "every racer run to resolve its wait");
+    const outputs = await Promise.all(
+      (await runsOf(eddy.url, "racer")).map(
+        async (r) => (await getJson<RunView>(`${eddy.url}/v1/runs/${r.id}`)).output,
+      ),
+    );
+    expect(outputs.sort()).toEqual([...keys].sort());
   });
 
   it("a wait resolves with null at its timeout", async () => {
