@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
 import { ManualClock } from "@eddy/server/testing";
-import { advanceWhenArmed, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
+import { advanceWhenArmed, post, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
 import { lines, runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-wf-"));
@@ -71,6 +71,12 @@ const app = tempApp({
      return n;`,
     "concurrency: { max: 1 }",
   ),
+  // A queue message starts a run too (one per message's delivery).
+  "functions/queued.ts": `import { defineWorkflow, on } from "eddy";
+export default defineWorkflow({ name: "queued", triggers: [on.queue("wf-jobs")] }, async (event, step) =>
+  step.run("echo", () => event.data),
+);
+`,
   "functions/dup.ts": workflowSource(
     "dup",
     "dup.go",
@@ -198,6 +204,19 @@ describe("workflows", () => {
       const runs = await runsOf(eddy.url, "serial");
       return runs.length === 4 && runs.every((r) => r.status === "succeeded");
     }, "four runs of serial to succeed");
+  });
+
+  it("starts a run per queue message", async () => {
+    const sent = await post(
+      `${eddy.url}/v1/queues/wf-jobs/messages`,
+      { body: { job: 7 } },
+      {
+        "content-type": "application/json",
+      },
+    );
+    expect(sent.status).toBeLessThan(300);
+    const done = await waitForRun(eddy.url, "queued", "succeeded");
+    expect(done.output).toEqual({ job: 7 });
   });
 
   it("fails a run that reuses a step id, naming both steps", async () => {
