@@ -279,7 +279,7 @@ describe("workflows", () => {
   });
 
   it.skipIf(!clock)(
-    "a sleep survives a restart: a new server on the same SQLite file finishes the run (embedded: the cluster's restarts are in packages/cluster/test)",
+    "a sleep survives a restart: a new server on the same SQLite file finishes the run (embedded; the cluster's: packages/cluster/test/workflow-restart.test.ts)",
     async () => {
       rmSync(file("replay"), { force: true });
       await send(eddy.url, "replay.go", { n: 1 });
