@@ -15,6 +15,7 @@ import { connectNats, connectPostgres } from "./connect.js";
 import { ClusterSetupError } from "./errors.js";
 import { ClusterDeadLetters } from "./dead-letters.js";
 import { Heartbeat } from "./heartbeat.js";
+import { ClusterJournal } from "./journal.js";
 import { ClusterKeyValue } from "./kv.js";
 import { ClusterLog } from "./log.js";
 import { migrate } from "./migrations.js";
@@ -202,6 +203,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     kv,
     records,
     traces: new ClusterTraces(pool, log),
+    journal: new ClusterJournal(pool),
     capabilities: {
       bundles: new ClusterBundles(pool),
       wakeups: {

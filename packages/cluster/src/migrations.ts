@@ -250,6 +250,40 @@ const MIGRATIONS: string[] = [
   ALTER TABLE invocations ADD COLUMN emits text, ADD COLUMN sends text;
   CREATE INDEX invocations_emitted ON invocations (started_at DESC, id DESC) WHERE emits IS NOT NULL OR sends IS NOT NULL;
   `,
+  // The workflow journal (journal.ts), as the embedded store's: due_at is a suspended run's due time
+  // or a leased run's lease end; NULL for a run only a wake resumes and for finished runs.
+  `
+  CREATE TABLE runs (
+    n bigserial PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    workflow text NOT NULL,
+    version text NOT NULL,
+    status text NOT NULL,
+    event text NOT NULL,
+    event_seq bigint NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    ended_at bigint,
+    output text,
+    error text,
+    due_at bigint,
+    lease_token text,
+    woken boolean NOT NULL DEFAULT false,
+    failures integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_due ON runs (workflow, due_at) WHERE due_at IS NOT NULL;
+  CREATE INDEX runs_workflow ON runs (workflow, n);
+  CREATE INDEX runs_status ON runs (status, n);
+  CREATE TABLE run_steps (
+    run_id text NOT NULL,
+    id text NOT NULL,
+    idx integer NOT NULL,
+    body text NOT NULL,
+    wait_type text,
+    PRIMARY KEY (run_id, id)
+  );
+  CREATE INDEX run_steps_wait ON run_steps (wait_type) WHERE wait_type IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

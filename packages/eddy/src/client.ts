@@ -23,6 +23,11 @@ import type {
   ReceivedMessageView,
   RedriveResponse,
   RollbackRequest,
+  RunsParams,
+  RunsResponse,
+  RunView,
+  StartRunRequest,
+  StartRunResponse,
   SendMessagesResponse,
   SendResponse,
   SendResult,
@@ -195,6 +200,35 @@ export class EddyClient {
   async rollback(name: string, version?: string): Promise<DeployChange> {
     const body: RollbackRequest = version === undefined ? {} : { version };
     return this.#request<DeployChange>("POST", `/v1/functions/${encodeURIComponent(name)}/rollback`, body);
+  }
+
+  /** Starts a run of a workflow with `data` as its trigger event's data; `id` makes the start idempotent. */
+  async startRun(workflow: string, data?: unknown, options: { id?: string } = {}): Promise<StartRunResponse> {
+    const body: StartRunRequest = { ...(data !== undefined ? { data } : {}), ...options };
+    return this.#request<StartRunResponse>(
+      "POST",
+      `/v1/workflows/${encodeURIComponent(workflow)}/runs`,
+      body,
+    );
+  }
+
+  /** Workflow runs, newest first; `next` of the answer is the `before` of the next page. */
+  async runs(params: RunsParams = {}): Promise<RunsResponse> {
+    const q = new URLSearchParams();
+    for (const k of ["workflow", "status", "limit", "before"] as const) {
+      if (params[k] !== undefined) q.set(k, String(params[k]));
+    }
+    return this.#request<RunsResponse>("GET", `/v1/runs?${q}`);
+  }
+
+  /** One run with its trigger event, its steps and its outcome. */
+  async run(id: string): Promise<RunView> {
+    return this.#request<RunView>("GET", `/v1/runs/${encodeURIComponent(id)}`);
+  }
+
+  /** Cancels a run that has not finished. */
+  async cancelRun(id: string): Promise<StartRunResponse> {
+    return this.#request<StartRunResponse>("POST", `/v1/runs/${encodeURIComponent(id)}/cancel`, {});
   }
 
   #complete(e: EventInput): CloudEvent {

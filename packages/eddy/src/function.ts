@@ -5,7 +5,8 @@ import { InvalidFunctionConfigError } from "./errors.js";
 import type { FunctionKv } from "./kv.js";
 import type { HttpFunctionConfig, HttpHandler } from "./http-function.js";
 import type { Trigger } from "./triggers/index.js";
-import { checkQueueName, kindList, triggerKind, triggersByKind } from "./triggers/index.js";
+import { checkQueueName, kindList, triggerKind, triggersByKind, TRIGGER_KINDS } from "./triggers/index.js";
+import type { WorkflowHandler, WorkflowLimits } from "./workflow.js";
 
 /** Structured logger given to a function; lines are stored with the invocation. */
 export interface FunctionLogger {
@@ -218,6 +219,8 @@ export interface ResolvedFunctionConfig {
   cancelOn: { event: string; match: string }[];
   isolation: "thread" | "process";
   compat?: "aws";
+  /** Set for a workflow (`defineWorkflow`): its limits, in bytes and steps. */
+  workflow?: { stepResultBytes: number; steps: number; stateBytes: number };
 }
 
 const FUNCTION_BRAND = Symbol.for("eddy.function");
@@ -226,7 +229,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** What `defineFunction` returns: the module's default export. */
 export interface EddyFunction<TData = unknown> {
   readonly config: ResolvedFunctionConfig;
-  readonly handler: Handler<TData> | BatchHandler<TData> | HttpHandler;
+  readonly handler: Handler<TData> | BatchHandler<TData> | HttpHandler | WorkflowHandler<TData>;
 }
 
 /**
@@ -294,6 +297,17 @@ export function defineBatchFunction<TData = unknown>(
   return fn;
 }
 
+/** `defineWorkflow`'s function (in workflow.ts): a function whose configuration has `workflow`. */
+export function defineWorkflowFunction(
+  config: FunctionConfig,
+  limits: WorkflowLimits,
+  handler: WorkflowHandler,
+): EddyFunction {
+  const fn = { config: resolveFunctionConfig(config, limits), handler };
+  Object.defineProperty(fn, FUNCTION_BRAND, { value: true });
+  return fn;
+}
+
 /** True for a value returned by {@link defineFunction}, whichever copy of the SDK made it. */
 export function isEddyFunction(value: unknown): value is EddyFunction {
   return (
@@ -307,7 +321,10 @@ export function isEddyFunction(value: unknown): value is EddyFunction {
  * @example
  * resolveFunctionConfig({ triggers: [] }).retries.maxAttempts; // 3
  */
-export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionConfig {
+export function resolveFunctionConfig(
+  config: FunctionConfig,
+  workflow?: WorkflowLimits,
+): ResolvedFunctionConfig {
   if (typeof config !== "object" || config === null) {
     throw new InvalidFunctionConfigError("", `the configuration must be an object, got ${String(config)}`);
   }
@@ -358,7 +375,36 @@ export function resolveFunctionConfig(config: FunctionConfig): ResolvedFunctionC
   resolveFlowControl(config, resolved);
   if (resolved.timeoutMs < 1) throw new InvalidFunctionConfigError("timeout", "must be at least 1ms");
   resolveRuntimeOptions(config, resolved);
+  if (workflow !== undefined) resolved.workflow = resolveWorkflow(config, resolved, workflow);
   return resolved;
+}
+
+const MIB = 1024 * 1024;
+
+/** A workflow's limits, and what a workflow may not be (its runs start one per delivery). */
+function resolveWorkflow(
+  config: FunctionConfig,
+  resolved: ResolvedFunctionConfig,
+  limits: WorkflowLimits,
+): NonNullable<ResolvedFunctionConfig["workflow"]> {
+  if (typeof limits !== "object" || limits === null) {
+    throw new InvalidFunctionConfigError("limits", "must be { stepResultBytes?, steps?, stateBytes? }");
+  }
+  if (resolved.batch) throw new InvalidFunctionConfigError("batch", "a workflow runs one event at a time");
+  if (triggersByKind(config.triggers).some(([k]) => k === TRIGGER_KINDS.http)) {
+    throw new InvalidFunctionConfigError(
+      "triggers",
+      "a workflow has no on.http trigger yet: start runs with POST /v1/workflows/NAME/runs",
+    );
+  }
+  if (resolved.compat !== undefined)
+    throw new InvalidFunctionConfigError("compat", "a workflow is not Lambda-style");
+  const stepResultBytes = integer(limits.stepResultBytes ?? 4 * MIB, "limits.stepResultBytes", 1, 64 * MIB);
+  return {
+    stepResultBytes,
+    steps: integer(limits.steps ?? 10_000, "limits.steps", 1, 1_000_000),
+    stateBytes: integer(limits.stateBytes ?? 64 * MIB, "limits.stateBytes", stepResultBytes, 1024 * MIB),
+  };
 }
 
 /** The options that are plain data: text and lists of names. */

@@ -41,3 +41,12 @@ export type {
   Trigger,
 } from "./triggers/index.js";
 export type * from "./wire/index.js";
+export { defineWorkflow } from "./workflow.js";
+export type {
+  StepRunOptions,
+  WaitForEventOptions,
+  WorkflowConfig,
+  WorkflowHandler,
+  WorkflowLimits,
+  WorkflowStep,
+} from "./workflow.js";

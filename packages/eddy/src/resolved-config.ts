@@ -11,6 +11,7 @@ import { resolveFunctionConfig } from "./function.js";
 import { InvalidFunctionConfigError, ValidationError } from "./errors.js";
 import type { Trigger } from "./triggers/index.js";
 import { kindList, triggerKind, triggersByKind } from "./triggers/index.js";
+import type { WorkflowLimits } from "./workflow.js";
 
 type Json = Record<string, unknown>;
 
@@ -25,7 +26,9 @@ type Json = Record<string, unknown>;
 export function checkResolvedConfig(value: unknown): ResolvedFunctionConfig {
   let resolved: ResolvedFunctionConfig;
   try {
-    resolved = resolveFunctionConfig(unresolve(record(value, "")));
+    const c = record(value, "");
+    const workflow = optional(c.workflow, "workflow");
+    resolved = resolveFunctionConfig(unresolve(c), workflow as WorkflowLimits | undefined);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     // defineFunction would have thrown at import: the module changed its configuration afterwards.

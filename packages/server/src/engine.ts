@@ -35,6 +35,7 @@ import { SandboxPool } from "./runtime/pool.js";
 import type { InvokeRequest, QueueSend } from "./runtime/protocol.js";
 import type { IndexedTrigger, Refusal, TriggerKind } from "./triggers/kind.js";
 import { triggersOf } from "./triggers/kind.js";
+import { Workflows } from "./workflows/workflows.js";
 
 const DAY = 86_400_000;
 /** Where the extension names seen on events are kept (see router/pattern-keys.ts). */
@@ -109,6 +110,7 @@ export class Engine {
   readonly backpressure: Backpressure;
   readonly dispatcher: Dispatcher;
   readonly queues: QueueService;
+  readonly workflows: Workflows;
   readonly log: Logger;
   readonly observer: Observer;
   readonly pricing: Pricing;
@@ -187,6 +189,17 @@ export class Engine {
       this.backpressure,
     );
     this.queues = new QueueService(options.backend, (entries) => this.ingestor.appendEntries(entries), clock);
+    this.workflows = new Workflows({
+      journal: options.backend.journal,
+      log: options.backend.log,
+      clock,
+      logger: options.log,
+      limits: options.ingest,
+      publish: (events, traceparent) => this.publish(events, [], traceparent),
+      append: (entries) => this.ingestor.appendEntries(entries),
+      pollMs: options.backend.capabilities.wakeups ? 5_000 : undefined,
+    });
+    this.ingestor.afterAppend = (entries, results) => this.workflows.appended(entries, results);
     this.pricing = options.metering?.pricing ?? DEFAULT_PRICING;
     this.meter = new UsageMeter(options.backend.records, options.log);
     this.budgets = new BudgetWatcher({
@@ -282,10 +295,11 @@ export class Engine {
         warm: undefined,
         pool,
         plan,
-        target: this.#target(fn, plan, pool),
+        target: this.workflows.target(this.#target(fn, plan, pool), fn.config),
       });
     }
     this.#functions = next;
+    this.workflows.sync([...next.values()]);
     for (const commit of commits) commit();
     switchRouter();
     this.blanks.setInUse(
@@ -328,7 +342,7 @@ export class Engine {
       "running pinned deliveries on a replaced version",
     );
     return {
-      target: this.#target(fn, plan, pool),
+      target: this.workflows.target(this.#target(fn, plan, pool), fn.config),
       abortAll: (reason) => pool.abortAll(reason),
       close: (force) => pool.close(force),
     };
@@ -610,7 +624,9 @@ export class Engine {
     for (const kind of this.#kinds) await kind.stop?.();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), graceMs)));
-    const stopping = this.dispatcher.stop().then(() => "done" as const);
+    const stopping = Promise.all([this.dispatcher.stop(), this.workflows.close()]).then(
+      () => "done" as const,
+    );
     for (const f of this.#functions.values()) f.pool.abortAll("the server is shutting down");
     this.versions.abortAll("the server is shutting down");
     const finished = await Promise.race([stopping, graceOver]);

@@ -2,7 +2,7 @@
  * @eddy/server: the engine, the runtime, the HTTP API and the embedded backend.
  */
 export type * from "./backends/types.js";
-export { MAX_KV_BATCH, MAX_KV_LIST, MAX_RESULT_BYTES } from "./backends/types.js";
+export { MAX_KV_BATCH, MAX_KV_LIST, MAX_RESULT_BYTES, MAX_RUN_LIST } from "./backends/types.js";
 export { openEmbeddedBackend } from "./backends/embedded/index.js";
 export type { EmbeddedOptions } from "./backends/embedded/index.js";
 export { Engine } from "./engine.js";
@@ -51,6 +51,8 @@ export * from "./errors/attempt.js";
 export * from "./errors/start.js";
 export { rowToInvocation } from "./backends/invocation-row.js";
 export { checkKvBatch } from "./backends/kv-batch.js";
+export { bodyToStep, RUN_COLUMNS, rowToRun, waitType } from "./backends/run-row.js";
+export type { RunSqlRow } from "./backends/run-row.js";
 export type { InvocationRow } from "./backends/invocation-row.js";
 export { realClock } from "./clock/clock.js";
 export type { Clock, ClockTimer } from "./clock/clock.js";

@@ -17,6 +17,7 @@ export type * from "./patterns.js";
 export type * from "./problem.js";
 export type * from "./queues.js";
 export type * from "./routes.js";
+export type * from "./runs.js";
 export type * from "./runtime.js";
 export type * from "./traces.js";
 export type * from "./usage.js";

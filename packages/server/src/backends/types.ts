@@ -10,6 +10,7 @@
  * | `records` | {@link Records} | invocation records and metering |
  * | `kv` | {@link KeyValue} | key-value with compare-and-set, TTL, ordered prefix reads with paging |
  * | `traces` | {@link TraceLookups} | the events of a trace, the trace of an event |
+ * | `journal` | {@link Journal} | workflow runs and their steps: create, lease fenced, put step, suspend, finish |
  * | `capabilities` | {@link BackendCapabilities} | optional: wake-ups, joined writes, shared bundles, broadcast |
  *
  * The engine only ever talks to these interfaces; `embedded` (SQLite) and `cluster` (NATS
@@ -29,6 +30,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { BackendCapabilities } from "./primitives/capabilities.js";
 import type { DeadLetterAdmin } from "./primitives/dead-letters.js";
+import type { Journal } from "./primitives/journal.js";
 import type { KeyValue } from "./primitives/kv.js";
 import type { LeaseCore } from "./primitives/lease.js";
 import type { EventLog } from "./primitives/log.js";
@@ -37,11 +39,13 @@ import type { TraceLookups } from "./primitives/traces.js";
 
 export type * from "./primitives/capabilities.js";
 export type * from "./primitives/dead-letters.js";
+export type * from "./primitives/journal.js";
 export type * from "./primitives/kv.js";
 export type * from "./primitives/lease.js";
 export type * from "./primitives/log.js";
 export type * from "./primitives/records.js";
 export type * from "./primitives/traces.js";
+export { MAX_RUN_LIST } from "./primitives/journal.js";
 export { MAX_KV_BATCH, MAX_KV_LIST } from "./primitives/kv.js";
 export { MAX_RESULT_BYTES } from "./primitives/records.js";
 
@@ -54,6 +58,7 @@ export interface Backend {
   readonly kv: KeyValue;
   readonly records: Records;
   readonly traces: TraceLookups;
+  readonly journal: Journal;
   readonly capabilities: BackendCapabilities;
   /**
    * The clock the backend's times come from (lease ends, due times, expiry, dedup windows): the

@@ -164,6 +164,7 @@ async function runOn(
     },
     emitSource: functionSource(target.name),
     emitIdPrefix: `${live[0]!.eventSeq}.${target.name}`,
+    eventSeq: live[0]!.eventSeq,
   };
   if (config.batch) req.batch = live.map((d) => d.event);
   // A Lambda-style queue consumer gets SQS's records, which say more than the event.

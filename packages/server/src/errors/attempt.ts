@@ -124,6 +124,98 @@ export class NonErrorThrownError extends EddyError {
   }
 }
 
+/** Where a step was called: its id, its kind and its position, as errors name it. */
+export interface StepPlace {
+  id: string;
+  kind: string;
+  index: number;
+}
+
+const place = (s: StepPlace) => `step ${JSON.stringify(s.id)} (${s.kind}, step #${s.index + 1})`;
+
+/** A workflow run called two steps with the same id: the second names the first. */
+export class StepIdReusedError extends EddyError {
+  static readonly code = "EDDY_STEP_ID_REUSED";
+  constructor(step: StepPlace, first: StepPlace) {
+    super(
+      StepIdReusedError.code,
+      `${place(step)} reuses the id of ${place(first)}: give every step of a run its own id (in a loop, \`charge-\${i}\`)`,
+    );
+  }
+}
+
+/** A replay asked for another step than the run's journal holds at that position (the code changed). */
+export class NonDeterminismError extends EddyError {
+  static readonly code = "EDDY_WORKFLOW_NON_DETERMINISM";
+  constructor(asked: StepPlace, journaled: StepPlace) {
+    super(
+      NonDeterminismError.code,
+      `the replay asked for ${place(asked)} where the journal holds ${place(journaled)}: a workflow ` +
+        "must call the same steps in the same order on every replay (did its code change under a run in flight?)",
+    );
+  }
+}
+
+/** A step's JSON result is larger than the workflow's `limits.stepResultBytes`. */
+export class StepResultTooLargeError extends EddyError {
+  static readonly code = "EDDY_STEP_RESULT_TOO_LARGE";
+  constructor(step: string, bytes: number, limit: number) {
+    super(
+      StepResultTooLargeError.code,
+      `step ${JSON.stringify(step)} returned ${bytes} bytes of JSON, over limits.stepResultBytes (${limit})`,
+    );
+  }
+}
+
+/** A run called more steps than the workflow's `limits.steps`. */
+export class TooManyStepsError extends EddyError {
+  static readonly code = "EDDY_TOO_MANY_STEPS";
+  constructor(step: string, limit: number) {
+    super(
+      TooManyStepsError.code,
+      `step ${JSON.stringify(step)} would be step ${limit + 1} of the run, over limits.steps (${limit})`,
+    );
+  }
+}
+
+/** The journaled results of a run together grew over the workflow's `limits.stateBytes`. */
+export class RunStateTooLargeError extends EddyError {
+  static readonly code = "EDDY_RUN_STATE_TOO_LARGE";
+  constructor(step: string, bytes: number, limit: number) {
+    super(
+      RunStateTooLargeError.code,
+      `step ${JSON.stringify(step)} would bring the run's journaled results to ${bytes} bytes, over limits.stateBytes (${limit})`,
+    );
+  }
+}
+
+/** A step call the engine cannot take (bad arguments from the sandbox, a step of a finished run). */
+export class InvalidStepError extends EddyError {
+  static readonly code = "EDDY_INVALID_STEP";
+  constructor(message: string) {
+    super(InvalidStepError.code, message);
+  }
+}
+
+/** The run was cancelled (`POST /v1/runs/ID/cancel`). */
+export class RunCancelledError extends EddyError {
+  static readonly code = "EDDY_RUN_CANCELLED";
+  constructor(reason = "cancelled through the API") {
+    super(RunCancelledError.code, `the run was cancelled: ${reason}`);
+  }
+}
+
+/** The executions of a run failed without an outcome (timeouts, crashes) more times than its retries allow. */
+export class RunExecutionsFailedError extends EddyError {
+  static readonly code = "EDDY_RUN_EXECUTIONS_FAILED";
+  constructor(times: number, last: string) {
+    super(
+      RunExecutionsFailedError.code,
+      `the run's executions failed ${times} times in a row without reaching a step (last: ${last})`,
+    );
+  }
+}
+
 /**
  * Every condition an attempt can end with, besides what the function itself throws. A gateway
  * request's record may also end with `EDDY_GATEWAY_TIMEOUT` (an HTTP condition, errors/http.ts).
@@ -144,6 +236,14 @@ export const ATTEMPT_ERRORS = [
   MaxReceiveCountError,
   FunctionLoadError,
   InvalidFunctionConfigError,
+  StepIdReusedError,
+  NonDeterminismError,
+  StepResultTooLargeError,
+  TooManyStepsError,
+  RunStateTooLargeError,
+  InvalidStepError,
+  RunCancelledError,
+  RunExecutionsFailedError,
 ] as const;
 
 /** An Eddy error as an invocation or dead letter records it: name, code and message (no stack). */

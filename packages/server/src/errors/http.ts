@@ -21,11 +21,14 @@ export const HTTP_ERRORS = {
   EDDY_HOST_NOT_ALLOWED: { status: 403, title: "Host not allowed" },
   EDDY_NOT_FOUND: { status: 404, title: "Not found" },
   EDDY_QUEUE_NOT_FOUND: { status: 404, title: "No such queue" },
+  EDDY_WORKFLOW_NOT_FOUND: { status: 404, title: "No such workflow" },
+  EDDY_RUN_NOT_FOUND: { status: 404, title: "No such run" },
   EDDY_METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   EDDY_REQUEST_TIMEOUT: { status: 408, title: "Request timeout" },
   EDDY_STALE_RECEIPT: { status: 409, title: "Receipt no longer valid" },
   EDDY_NO_PREVIOUS_VERSION: { status: 409, title: "No previous version" },
   EDDY_WRITE_CONFLICT: { status: 409, title: "Concurrent change" },
+  EDDY_RUN_FINISHED: { status: 409, title: "Run already finished" },
   EDDY_EVENT_TOO_LARGE: { status: 413, title: "Event too large" },
   EDDY_PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
   EDDY_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
@@ -130,6 +133,12 @@ export class HostNotAllowedError extends httpError("EDDY_HOST_NOT_ALLOWED") {}
 export class NotFoundError extends httpError("EDDY_NOT_FOUND") {}
 /** No queue has this name. */
 export class QueueNotFoundError extends httpError("EDDY_QUEUE_NOT_FOUND") {}
+/** No deployed workflow has this name (`POST /v1/workflows/NAME/runs`). */
+export class WorkflowNotFoundError extends httpError("EDDY_WORKFLOW_NOT_FOUND") {}
+/** No workflow run has this id. */
+export class RunNotFoundError extends httpError("EDDY_RUN_NOT_FOUND") {}
+/** The run to cancel has finished already. */
+export class RunFinishedError extends httpError("EDDY_RUN_FINISHED") {}
 /** A gateway path served for other methods only. */
 export class MethodNotAllowedError extends httpError("EDDY_METHOD_NOT_ALLOWED") {}
 /** Headers or the whole request did not arrive in time. */
@@ -193,11 +202,14 @@ export const HTTP_ERROR_CLASSES = {
   EDDY_HOST_NOT_ALLOWED: HostNotAllowedError,
   EDDY_NOT_FOUND: NotFoundError,
   EDDY_QUEUE_NOT_FOUND: QueueNotFoundError,
+  EDDY_WORKFLOW_NOT_FOUND: WorkflowNotFoundError,
+  EDDY_RUN_NOT_FOUND: RunNotFoundError,
   EDDY_METHOD_NOT_ALLOWED: MethodNotAllowedError,
   EDDY_REQUEST_TIMEOUT: RequestTimeoutError,
   EDDY_STALE_RECEIPT: StaleReceiptError,
   EDDY_NO_PREVIOUS_VERSION: NoPreviousVersionError,
   EDDY_WRITE_CONFLICT: WriteConflictError,
+  EDDY_RUN_FINISHED: RunFinishedError,
   EDDY_EVENT_TOO_LARGE: EventTooLargeError,
   EDDY_PAYLOAD_TOO_LARGE: PayloadTooLargeError,
   EDDY_UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError,

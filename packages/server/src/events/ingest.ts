@@ -56,6 +56,9 @@ export class Ingestor {
     this.#joinsWrites = backend.capabilities.joinsWrites === true;
   }
 
+  /** Told of every append once durable (workflows wake the runs waiting for these events). */
+  afterAppend: ((entries: AppendEntry[], results: { status: string }[]) => Promise<void>) | undefined;
+
   get options(): IngestOptions {
     return this.#options;
   }
@@ -185,6 +188,7 @@ export class Ingestor {
       for (const c of known.cancels[k]!) await this.#queue.cancel(c.consumer, c.cancelKey);
     }
     if (consumers.size > 0 && !known.woken) this.#onAppended(consumers);
+    await this.afterAppend?.(entries, results);
   }
 
   /** Appends prepared entries (e.g. queue messages, which are not routed) and notifies their consumers. */

@@ -25,6 +25,7 @@ export const API_SCOPES: Readonly<Record<string, string | null>> = {
   "DELETE /v1/queues/:name/messages/:receipt": SCOPES.consume,
   "POST /v1/queues/:name/messages/:receipt/visibility": SCOPES.consume,
   "GET /v1/invocations/:id": null,
+  "POST /v1/workflows/:name/runs": SCOPES.invoke,
   "GET /v1/openapi.json": SCOPES.invoke,
   "POST /v1/deploy": null,
   "POST /v1/functions/:name/rollback": null,

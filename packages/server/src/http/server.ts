@@ -22,6 +22,7 @@ import { functionRoutes } from "./routes/functions.js";
 import { graphRoutes } from "./routes/graph.js";
 import { healthRoutes } from "./routes/health.js";
 import { invocationRoutes } from "./routes/invocations.js";
+import { runRoutes } from "./routes/runs.js";
 import { logRoutes } from "./routes/logs.js";
 import { observabilityRoutes } from "./routes/observability.js";
 import { patternRoutes } from "./routes/patterns.js";
@@ -158,5 +159,6 @@ export function createHttpServer(engine: Engine, options: HttpOptions): FastifyI
   void app.register(observabilityRoutes, { engine });
   void app.register(logRoutes, { engine });
   void app.register(usageRoutes, { engine, pricing: options.pricing });
+  void app.register(runRoutes, { engine });
   return app;
 }

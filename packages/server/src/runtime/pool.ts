@@ -4,7 +4,7 @@ import type { BlankPool } from "./blank-pool.js";
 import type { SandboxKind } from "./channel.js";
 import { SandboxCrashedError } from "../errors/attempt.js";
 import type { AttemptResult, InvokeRequest, LoadRequest } from "./protocol.js";
-import type { KvService, Sandbox } from "./sandbox.js";
+import type { KvService, Sandbox, StepService } from "./sandbox.js";
 import { serializeError } from "./worker/serialize.js";
 
 /** Options of one function version's pool. */
@@ -106,8 +106,8 @@ export class SandboxPool {
     };
   }
 
-  /** Runs one attempt in a sandbox of this pool. Never rejects. */
-  async invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult> {
+  /** Runs one attempt in a sandbox of this pool (`steps`: a workflow execution's). Never rejects. */
+  async invoke(req: InvokeRequest, timeoutMs: number, steps?: StepService): Promise<AttemptResult> {
     let sandbox: Sandbox;
     let coldStartMs: number | undefined;
     const t0 = performance.now();
@@ -119,7 +119,7 @@ export class SandboxPool {
       return { ok: false, error: serializeError(err), logs: [], logsTruncated: false, durationMs: 0 };
     }
     try {
-      const result = sandbox.invoke(req, timeoutMs);
+      const result = sandbox.invoke(req, timeoutMs, steps);
       // Shutdown began while this attempt was still getting its sandbox: it is aborted from the start.
       if (this.#abortReason !== undefined) sandbox.abort(this.#abortReason);
       const r = await result;

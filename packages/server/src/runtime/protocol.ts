@@ -5,7 +5,7 @@
  */
 import { basename, extname } from "node:path";
 import type { CloudEvent, InvocationInfo, ResolvedFunctionConfig } from "eddy";
-import type { ErrorInfo, LogLine } from "../backends/types.js";
+import type { ErrorInfo, LogLine, StepRow } from "../backends/types.js";
 
 /** The global (`Symbol.for`) under which a sandbox provides the eddy SDK to bundles (see bundler.ts). */
 export const SDK_GLOBAL = "eddy.sdk";
@@ -89,7 +89,44 @@ export interface InvokeRequest {
   http?: HttpRequestData;
   /** A compat "aws" queue consumer's messages, one per event of `batch ?? [event]`. */
   messages?: QueueMessageInfo[];
+  /** The trigger event's position in the log (a workflow run starts from it). */
+  eventSeq?: number;
+  /** An execution of a workflow run: the handler gets `step`, replayed from this journal. */
+  workflow?: WorkflowInvoke;
 }
+
+/** What an execution of a workflow run starts from. */
+export interface WorkflowInvoke {
+  runId: string;
+  /** The run's journal so far: finished steps return from here without a call to the engine. */
+  steps: StepRow[];
+  /** The server clock's time at the start of the execution (sleeps and retries are due by it). */
+  now: number;
+}
+
+/** Which step a call is about: its id and the order in which the handler called it. */
+export interface StepRef {
+  id: string;
+  index: number;
+}
+
+/** Resolved retry options of one step (`step.run(id, fn, { retries })`). */
+export interface StepRetries {
+  maxAttempts?: number;
+  backoff?: Partial<ResolvedFunctionConfig["retries"]["backoff"]>;
+}
+
+/** A step reaching the engine, which journals it durably before it answers. */
+export type StepCall =
+  | { op: "done"; step: StepRef; result?: unknown; bytes: number; startedAt: number }
+  | { op: "failed"; step: StepRef; error: SandboxError; startedAt: number; retries?: StepRetries }
+  | { op: "sleep"; step: StepRef; ms?: number; until?: number }
+  | { op: "wait"; step: StepRef; type: string; match?: string; if?: string; timeoutMs: number }
+  | { op: "send"; step: StepRef; events: CloudEvent[] };
+
+/** The engine's answer to a {@link StepCall}: the step's value, its final error, or "blocked" (the run suspends). */
+export type StepReply =
+  { status: "done"; result?: unknown } | { status: "failed"; error: ErrorInfo } | { status: "blocked" };
 
 /** What a sandbox loads: one function's bundle. */
 export interface LoadRequest {
@@ -132,7 +169,9 @@ export type ToSandbox =
   /** Aborts `ctx.signal` of the attempt in flight (shutdown). */
   | { t: "abort"; id: string; reason: string }
   | { t: "kv-reply"; rpc: number; ok: true; value: unknown }
-  | { t: "kv-reply"; rpc: number; ok: false; error: ErrorInfo };
+  | { t: "kv-reply"; rpc: number; ok: false; error: ErrorInfo }
+  | { t: "step-reply"; rpc: number; ok: true; value: StepReply }
+  | { t: "step-reply"; rpc: number; ok: false; error: ErrorInfo };
 
 /** Sandbox → engine. */
 export type FromSandbox =
@@ -142,6 +181,7 @@ export type FromSandbox =
   | { t: "load-failed"; error: ErrorInfo }
   | { t: "inspected"; results: InspectResult[] }
   | ({ t: "kv"; rpc: number; id: string } & KvCall)
+  | { t: "step"; rpc: number; id: string; call: StepCall }
   /** Its ArrayBuffers and Buffers passed `memoryMb` (worker/memory.ts): stop it. */
   | { t: "memory-exceeded"; usedMb: number }
   | {
@@ -154,6 +194,8 @@ export type FromSandbox =
       failedItems?: string[];
       /** What the handler returned, as JSON data; an HTTP function's {@link HttpResponseData}. */
       result?: unknown;
+      /** A workflow execution stopped at a step that blocks (a sleep, a wait, a retry): the run suspends. */
+      suspended?: boolean;
       logs: LogLine[];
       logsTruncated: boolean;
     }
@@ -175,6 +217,7 @@ export type AttemptResult =
       failedItems?: string[];
       /** What the handler returned (see the `result` message). */
       result?: unknown;
+      suspended?: boolean;
       logs: LogLine[];
       logsTruncated: boolean;
       durationMs: number;

@@ -15,6 +15,8 @@ import type {
   InvokeRequest,
   KvCall,
   LoadRequest,
+  StepCall,
+  StepReply,
   ToSandbox,
 } from "./protocol.js";
 import { checkReturned } from "./returned.js";
@@ -22,6 +24,9 @@ import { boundError, serializeError } from "./worker/serialize.js";
 
 /** Runs a `ctx.kv` call of the loaded function (the engine binds it to the function's namespace). */
 export type KvService = (call: KvCall) => Promise<unknown>;
+
+/** Serves the step calls of one workflow execution (workflows/steps.ts): journals, then answers. */
+export type StepService = (call: StepCall) => Promise<StepReply>;
 
 /** What loading a bundle into a sandbox found. */
 export interface Loaded {
@@ -35,6 +40,7 @@ interface Pending {
   resolve: (r: AttemptResult) => void;
   started: number;
   timer: NodeJS.Timeout;
+  steps: StepService | undefined;
 }
 
 /**
@@ -71,6 +77,7 @@ export class Sandbox {
     channel.onMessage((msg) => {
       if (msg.t === "ready") ready();
       else if (msg.t === "kv") this.#onKv(msg);
+      else if (msg.t === "step") this.#onStep(msg);
       else if (msg.t === "result") this.#onResult(msg);
       else if (msg.t === "memory-exceeded")
         this.#fail(new FunctionOutOfMemoryError(this.memoryMb, msg.usedMb));
@@ -166,8 +173,11 @@ export class Sandbox {
     }
   }
 
-  /** Runs one attempt; resolves with its result, including timeouts and crashes. */
-  invoke(req: InvokeRequest, timeoutMs: number): Promise<AttemptResult> {
+  /**
+   * Runs one attempt; resolves with its result, including timeouts and crashes. `steps` serves a
+   * workflow execution's step calls.
+   */
+  invoke(req: InvokeRequest, timeoutMs: number, steps?: StepService): Promise<AttemptResult> {
     if (this.#dead) {
       const err = this.#exit
         ? this.#error(this.#exit)
@@ -182,7 +192,7 @@ export class Sandbox {
     const id = String(++this.#seq);
     return new Promise<AttemptResult>((resolve) => {
       const timer = setTimeout(() => this.#fail(new FunctionTimeoutError(timeoutMs), id), timeoutMs);
-      this.#pending.set(id, { id, resolve, started: performance.now(), timer });
+      this.#pending.set(id, { id, resolve, started: performance.now(), timer, steps });
       try {
         // An attempt whose message does not serialize fails alone; the sandbox stays usable.
         this.#channel.send({ t: "invoke", id, ...req } satisfies ToSandbox, (err) => {
@@ -236,6 +246,7 @@ export class Sandbox {
             sends: msg.sends,
             ...(msg.failedItems ? { failedItems: msg.failedItems } : {}),
             ...(msg.result !== undefined ? { result: msg.result } : {}),
+            ...(msg.suspended === true ? { suspended: true } : {}),
             logs,
             logsTruncated,
             durationMs,
@@ -259,6 +270,26 @@ export class Sandbox {
     }
     const { t: _t, rpc: _rpc, id: _id, ...call } = msg;
     this.#kv(call).then(
+      (value) => reply({ ok: true, value }),
+      (err: unknown) => reply({ ok: false, error: serializeError(err) }),
+    );
+  }
+
+  #onStep(msg: Extract<FromSandbox, { t: "step" }>): void {
+    const reply = (r: { ok: true; value: StepReply } | { ok: false; error: ErrorInfo }) => {
+      if (this.#dead) return;
+      try {
+        this.#channel.send({ t: "step-reply", rpc: msg.rpc, ...r } as ToSandbox);
+      } catch {
+        // The sandbox died meanwhile; nobody is waiting.
+      }
+    };
+    // Only the execution in flight may take steps; what it sends is checked by the service.
+    const steps = this.#pending.get(msg.id)?.steps;
+    if (!steps || typeof msg.call !== "object" || msg.call === null) {
+      return reply({ ok: false, error: { name: "Error", message: "a step was taken outside of its run" } });
+    }
+    steps(msg.call).then(
       (value) => reply({ ok: true, value }),
       (err: unknown) => reply({ ok: false, error: serializeError(err) }),
     );

@@ -18,6 +18,7 @@ import type { ContractContext, ContractTest } from "./context.js";
 import { sleep } from "./fixtures.js";
 import { describeDeadLetterContract } from "./dead-letters.js";
 import { describeFlowContract } from "./flow.js";
+import { describeJournalContract } from "./journal.js";
 import { describeKeyValueContract } from "./kv.js";
 import { describeLeaseContract } from "./lease.js";
 import { describeLogContract } from "./log.js";
@@ -105,6 +106,7 @@ export function describeBackendContract(name: string, harness: ContractHarness):
     describeRecordsContract(c);
     describeKeyValueContract(c);
     describeTracesContract(c);
+    describeJournalContract(c);
 
     describe("capabilities", () => {
       it("declares exactly the capabilities its harness names", async () => {

@@ -6,6 +6,7 @@ import { realClock } from "../../clock/clock.js";
 import type { Backend } from "../types.js";
 import { GroupCommit } from "./group-commit.js";
 import { EmbeddedDeadLetters } from "./dead-letters.js";
+import { EmbeddedJournal, releaseRunLeases } from "./journal.js";
 import { EmbeddedKeyValue } from "./kv.js";
 import { EmbeddedLog } from "./log.js";
 import { EmbeddedQueue } from "./queue.js";
@@ -67,6 +68,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
   db.prepare("UPDATE deliveries SET state = 0, due_at = ?, lease_token = NULL WHERE state = 1").run(
     clock.now(),
   );
+  releaseRunLeases(db, clock.now());
 
   const wq = new GroupCommit(db, { maxBatch: options.maxBatch, windowMs: options.commitWindowMs });
   const log = new EmbeddedLog(db, wq, clock);
@@ -98,6 +100,7 @@ export function openEmbeddedBackend(options: EmbeddedOptions): Backend {
     kv,
     records,
     traces: new EmbeddedTraces(db),
+    journal: new EmbeddedJournal(db, wq, clock),
     capabilities: { joinsWrites: true },
     close() {
       clock.clearInterval(sweeper);

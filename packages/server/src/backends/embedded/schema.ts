@@ -172,6 +172,40 @@ const MIGRATIONS: string[] = [
   ALTER TABLE invocations ADD COLUMN sends TEXT;
   CREATE INDEX invocations_emitted ON invocations (started_at, id) WHERE emits IS NOT NULL OR sends IS NOT NULL;
   `,
+  // The workflow journal (backends/primitives/journal.ts). due_at: when a suspended run is due, or
+  // the end of a leased run's lease; NULL for a run that only a wake resumes, and for finished runs.
+  `
+  CREATE TABLE runs (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    workflow TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    event TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    output TEXT,
+    error TEXT,
+    due_at INTEGER,
+    lease_token TEXT,
+    woken INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_due ON runs (workflow, due_at) WHERE due_at IS NOT NULL;
+  CREATE INDEX runs_workflow ON runs (workflow, n);
+  CREATE INDEX runs_status ON runs (status, n);
+  CREATE TABLE run_steps (
+    run_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    wait_type TEXT,
+    PRIMARY KEY (run_id, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX run_steps_wait ON run_steps (wait_type) WHERE wait_type IS NOT NULL;
+  `,
 ];
 
 /**

@@ -17,7 +17,16 @@ import * as sdk from "eddy";
 import * as sdkInternal from "eddy/internal";
 import { validateCloudEvent } from "eddy";
 import { parseDuration } from "eddy/internal";
-import type { FromSandbox, InspectResult, KvCall, LoadRequest, QueueSend, ToSandbox } from "../protocol.js";
+import type {
+  FromSandbox,
+  InspectResult,
+  KvCall,
+  LoadRequest,
+  QueueSend,
+  StepCall,
+  StepReply,
+  ToSandbox,
+} from "../protocol.js";
 import { SDK_GLOBAL } from "../protocol.js";
 import { checkReturned } from "../returned.js";
 import { jsonResult, toRequest, toResponseData } from "./http.js";
@@ -26,6 +35,7 @@ import { guardMemory } from "./memory.js";
 import type { LoadedModule } from "./module.js";
 import { loadModule } from "./module.js";
 import { redactor, safeString, serializeError } from "./serialize.js";
+import { WorkflowExecution } from "./workflow.js";
 import { WriteConflictError } from "../../errors/http.js";
 
 export { serializeError } from "./serialize.js";
@@ -74,6 +84,16 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
     return new Promise((resolve, reject) => {
       calls.set(rpc, { resolve, reject });
       send({ t: "kv", rpc, id: attempt.id, ...call });
+    });
+  };
+
+  const stepCall = (attempt: Attempt, call: StepCall): Promise<StepReply> => {
+    if (running.get(attempt.id) !== attempt)
+      return Promise.reject(new Error("a step taken after its run's execution ended"));
+    const rpc = ++rpcSeq;
+    return new Promise((resolve, reject) => {
+      calls.set(rpc, { resolve: resolve as (v: unknown) => void, reject });
+      send({ t: "step", rpc, id: attempt.id, call });
     });
   };
 
@@ -129,9 +149,22 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       ctx.route = http.route;
       ctx.requestId = http.requestId;
     }
+    let suspended = false;
     try {
       const loaded = fn;
+      const wf =
+        msg.workflow && loaded.runWorkflow && loaded.config.workflow
+          ? new WorkflowExecution(msg.workflow, loaded.config.workflow, msg.emitSource, (c) =>
+              stepCall(attempt, c),
+            )
+          : undefined;
       const run = async () => {
+        if (wf) {
+          const r = await wf.run(() => loaded.runWorkflow!(msg.event, wf.step, ctx));
+          if ("value" in r) return r.value;
+          suspended = true;
+          return undefined;
+        }
         if (!http) {
           // The handler runs in its attempt's span: that is the trace context its events carry.
           if (msg.traceparent !== undefined)
@@ -156,6 +189,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
         sends,
         ...(failedItems ? { failedItems } : {}),
         ...(result !== undefined ? { result } : {}),
+        ...(suspended ? { suspended } : {}),
         ...logs,
       };
       // Checked here too, where it is cheap, so that the author reads why and not a timeout.
@@ -202,7 +236,8 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       case "abort":
         running.get(msg.id)?.abort.abort(new DOMException(msg.reason, "AbortError"));
         return;
-      case "kv-reply": {
+      case "kv-reply":
+      case "step-reply": {
         const call = calls.get(msg.rpc);
         calls.delete(msg.rpc);
         if (!call) return;

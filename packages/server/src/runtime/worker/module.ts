@@ -7,6 +7,8 @@ import type {
   FunctionContext,
   Handler,
   ResolvedFunctionConfig,
+  WorkflowHandler,
+  WorkflowStep,
 } from "eddy";
 import { InvalidFunctionConfigError } from "eddy";
 import { isEddyFunction, resolveFunctionConfig } from "eddy/internal";
@@ -38,6 +40,8 @@ export interface LoadedModule {
    * `Request` (Lambda-style handlers get API Gateway's event). Absent: `run` with a `Request`.
    */
   runHttp?: (request: HttpRequestData, ctx: FunctionContext) => Promise<HttpResponseData>;
+  /** A workflow's handler, which also takes `step` (see worker/workflow.ts). */
+  runWorkflow?: (event: CloudEvent, step: WorkflowStep, ctx: FunctionContext) => Promise<unknown>;
 }
 
 /**
@@ -67,6 +71,15 @@ export async function loadModule(req: LoadRequest): Promise<LoadedModule> {
         '"aws" is for modules that export handler(event, context) and config; a defineFunction ' +
           "handler takes (event, ctx): remove compat, or export the Lambda-style handler instead",
       );
+    }
+    if (fn.config.workflow) {
+      const handler = fn.handler as WorkflowHandler;
+      return {
+        config: fn.config,
+        run: () => Promise.reject(new Error("a workflow runs as a run of its journal, with step")),
+        runWorkflow: async (event, step, ctx) => handler(event, step, ctx),
+        mapStack,
+      };
     }
     return {
       config: fn.config,

@@ -1,0 +1,288 @@
+/**
+ * One execution of a workflow run, inside the sandbox: the `step` object the handler gets. Steps
+ * the journal holds return from it at once (a replay costs no call to the engine); a new step
+ * runs here, then is journaled by the engine (a `step` call) before the handler sees its result.
+ * A step that blocks (a sleep not due, a wait not resolved, a retry later) never resolves: once
+ * nothing else runs, the execution ends `suspended` and the engine resumes it by a replay.
+ */
+import type { CloudEvent, EventInput, StepRunOptions, WaitForEventOptions, WorkflowStep } from "eddy";
+import { validateCloudEvent } from "eddy";
+import { parseDuration } from "eddy/internal";
+import type { ResolvedFunctionConfig } from "eddy";
+import type { StepRow } from "../../backends/types.js";
+import type { StepCall, StepReply, StepRetries, WorkflowInvoke } from "../protocol.js";
+import type { StepPlace } from "../../errors/attempt.js";
+import {
+  NonDeterminismError,
+  RunStateTooLargeError,
+  StepIdReusedError,
+  StepResultTooLargeError,
+  TooManyStepsError,
+} from "../../errors/attempt.js";
+import { safeString, serializeError } from "./serialize.js";
+
+type Limits = NonNullable<ResolvedFunctionConfig["workflow"]>;
+type Kind = StepRow["kind"];
+
+const MATCH_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+
+/** The steps of one execution, and how it ends: the handler's outcome, a suspension, or a fatal error. */
+export class WorkflowExecution {
+  readonly step: WorkflowStep;
+  readonly #journal = new Map<string, StepRow>();
+  readonly #byIndex = new Map<number, StepRow>();
+  readonly #called = new Map<string, StepPlace>();
+  readonly #call: (c: StepCall) => Promise<StepReply>;
+  readonly #limits: Limits;
+  readonly #now: number;
+  readonly #emitSource: string;
+  readonly #runId: string;
+  #next = 0;
+  #stateBytes = 0;
+  /** Step bodies and engine calls in flight; blocked steps. */
+  #busy = 0;
+  #blocked = 0;
+  #end!: (r: { suspended: true } | { fatal: unknown }) => void;
+  readonly #ended: Promise<{ suspended: true } | { fatal: unknown }>;
+  #check: NodeJS.Immediate | undefined;
+
+  constructor(
+    w: WorkflowInvoke,
+    limits: Limits,
+    emitSource: string,
+    call: (c: StepCall) => Promise<StepReply>,
+  ) {
+    for (const s of w.steps) {
+      this.#journal.set(s.id, s);
+      this.#byIndex.set(s.index, s);
+      this.#stateBytes += s.resultBytes;
+    }
+    this.#limits = limits;
+    this.#now = w.now;
+    this.#runId = w.runId;
+    this.#emitSource = emitSource;
+    this.#call = call;
+    this.#ended = new Promise((resolve) => (this.#end = resolve));
+    this.step = {
+      run: (id, fn, options) => this.#run(id, fn, options) as never,
+      sleep: (id, duration) =>
+        this.#sleep(id, { ms: parseDuration(duration, `step.sleep(${safeString(id)})`) }),
+      sleepUntil: (id, until) => this.#sleep(id, { until: epochMs(until, id) }),
+      waitForEvent: (id, options) => this.#wait(id, options) as never,
+      sendEvent: (id, events) => this.#send(id, events),
+    };
+  }
+
+  /**
+   * Runs the handler to its end: its value, or `{ suspended }` when it blocked, or it throws the
+   * handler's error or a fatal one (a non-determinism, a limit) whatever the handler caught.
+   */
+  async run(handler: () => Promise<unknown>): Promise<{ value: unknown } | { suspended: true }> {
+    const out = await Promise.race([handler().then((value) => ({ value })), this.#ended]);
+    if ("fatal" in out) throw out.fatal;
+    return out;
+  }
+
+  /** A step's place in the run, checked against the journal: the non-determinism check. */
+  #place(id: unknown, kind: Kind): { place: StepPlace; row: StepRow | undefined } {
+    if (typeof id !== "string" || id.length < 1 || id.length > 256) {
+      throw new TypeError(`step.${kind}: the id must be a string of 1-256 characters, got ${safeString(id)}`);
+    }
+    const place: StepPlace = { id, kind, index: this.#next++ };
+    const first = this.#called.get(id);
+    if (first) this.#fatal(new StepIdReusedError(place, first));
+    this.#called.set(id, place);
+    const at = this.#byIndex.get(place.index);
+    const row = this.#journal.get(id);
+    const journaled = at ?? row;
+    if (journaled && (journaled.id !== id || journaled.kind !== kind || journaled.index !== place.index)) {
+      this.#fatal(new NonDeterminismError(place, journaled));
+    }
+    if (!row && place.index >= this.#limits.steps) this.#fatal(new TooManyStepsError(id, this.#limits.steps));
+    return { place, row };
+  }
+
+  async #run(id: string, fn: () => unknown, options: StepRunOptions = {}): Promise<unknown> {
+    if (typeof fn !== "function") throw new TypeError(`step.run(${safeString(id)}): fn must be a function`);
+    const { place, row } = this.#place(id, "run");
+    if (row?.status === "done") return clone(row.result);
+    if (row?.status === "failed") throw toError(row.error!);
+    if (row?.wakeAt !== undefined && row.wakeAt > this.#now) return this.#block();
+    const ref = { id, index: place.index };
+    const startedAt = this.#now;
+    this.#busy++;
+    let reply: StepReply;
+    try {
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(await fn());
+      } catch (err) {
+        reply = await this.#engine({
+          op: "failed",
+          step: ref,
+          error: serializeError(err),
+          startedAt,
+          ...retries(options),
+        });
+        return this.#answer(reply);
+      }
+      const bytes = json === undefined ? 0 : Buffer.byteLength(json);
+      if (bytes > this.#limits.stepResultBytes) {
+        this.#fatal(new StepResultTooLargeError(id, bytes, this.#limits.stepResultBytes));
+      }
+      if (this.#stateBytes + bytes > this.#limits.stateBytes) {
+        this.#fatal(new RunStateTooLargeError(id, this.#stateBytes + bytes, this.#limits.stateBytes));
+      }
+      this.#stateBytes += bytes;
+      const result = json === undefined ? undefined : (JSON.parse(json) as unknown);
+      reply = await this.#engine({ op: "done", step: ref, result, bytes, startedAt });
+    } finally {
+      this.#idle();
+    }
+    return this.#answer(reply);
+  }
+
+  async #sleep(id: string, at: { ms?: number; until?: number }): Promise<void> {
+    const { place, row } = this.#place(id, "sleep");
+    if (row) {
+      if (row.status === "done" || (row.wakeAt ?? 0) <= this.#now) return;
+      return this.#block();
+    }
+    await this.#answer(await this.#busyCall({ op: "sleep", step: { id, index: place.index }, ...at }));
+  }
+
+  async #wait(id: string, o: WaitForEventOptions): Promise<unknown> {
+    const { place, row } = this.#place(id, "wait");
+    if (row?.status === "done") return clone(row.result ?? null);
+    if (typeof o !== "object" || o === null || typeof o.type !== "string" || o.type === "") {
+      throw new TypeError(`step.waitForEvent(${safeString(id)}): options.type must be an event type`);
+    }
+    if (o.match !== undefined && (typeof o.match !== "string" || !MATCH_PATH.test(o.match))) {
+      throw new TypeError(
+        `step.waitForEvent(${safeString(id)}): options.match must be a path such as "data.orderId", got ${safeString(o.match)}`,
+      );
+    }
+    if (o.if !== undefined && typeof o.if !== "string") {
+      throw new TypeError(`step.waitForEvent(${safeString(id)}): options.if must be a CEL expression`);
+    }
+    const call: StepCall = {
+      op: "wait",
+      step: { id, index: place.index },
+      type: o.type,
+      timeoutMs: parseDuration(o.timeout, `step.waitForEvent(${safeString(id)}) timeout`),
+    };
+    if (o.match !== undefined) call.match = o.match;
+    if (o.if !== undefined) call.if = o.if;
+    return this.#answer(await this.#busyCall(call));
+  }
+
+  async #send(id: string, input: EventInput | EventInput[]): Promise<{ ids: string[] }> {
+    const { place, row } = this.#place(id, "send");
+    if (row?.status === "done") return clone(row.result) as { ids: string[] };
+    const list = Array.isArray(input) ? input : [input];
+    const events = list.map((e, n) => this.#event(e, id, n));
+    return (await this.#answer(
+      await this.#busyCall({ op: "send", step: { id, index: place.index }, events }),
+    )) as { ids: string[] };
+  }
+
+  /** An event to send: its id defaults to one stable across replays (`<run>.<step>.<n>`), so it dedupes. */
+  #event(input: EventInput, step: string, n: number): CloudEvent {
+    const event = {
+      ...(JSON.parse(safeString(input)) as EventInput),
+      specversion: "1.0",
+      id: input.id ?? `${this.#runId}.${step}.${n}`,
+      source: input.source ?? this.#emitSource,
+    } as CloudEvent;
+    const problems = validateCloudEvent(event);
+    if (problems.length > 0) {
+      throw new TypeError(
+        `step.sendEvent(${safeString(step)}): invalid event: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join("; ")}`,
+      );
+    }
+    return event;
+  }
+
+  async #busyCall(call: StepCall): Promise<StepReply> {
+    this.#busy++;
+    try {
+      return await this.#engine(call);
+    } finally {
+      this.#idle();
+    }
+  }
+
+  /** A call to the engine; a refusal (a stale lease, a bad step) ends the execution. */
+  async #engine(call: StepCall): Promise<StepReply> {
+    try {
+      return await this.#call(call);
+    } catch (err) {
+      return this.#fatal(err);
+    }
+  }
+
+  #answer(reply: StepReply): Promise<unknown> | unknown {
+    if (reply.status === "done") return clone(reply.result);
+    if (reply.status === "failed") throw toError(reply.error);
+    return this.#block();
+  }
+
+  /** A step that cannot go on in this execution: it never resolves; the run suspends once all else stopped. */
+  #block(): Promise<never> {
+    this.#blocked++;
+    this.#schedule();
+    return new Promise<never>(() => undefined);
+  }
+
+  #idle(): void {
+    this.#busy--;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#blocked === 0 || this.#busy > 0 || this.#check) return;
+    // After the handler's continuations ran: a step it calls next keeps the execution going.
+    this.#check = setImmediate(() => {
+      this.#check = undefined;
+      if (this.#blocked > 0 && this.#busy === 0) this.#end({ suspended: true });
+    });
+  }
+
+  #fatal(err: unknown): never {
+    this.#end({ fatal: err });
+    throw err;
+  }
+}
+
+function retries(options: StepRunOptions): { retries?: StepRetries } {
+  const r = options.retries;
+  if (r === undefined) return {};
+  const out: StepRetries = {};
+  if (r.maxAttempts !== undefined) out.maxAttempts = r.maxAttempts;
+  if (r.backoff !== undefined) {
+    const b = r.backoff;
+    out.backoff = {};
+    if (b.initial !== undefined) out.backoff.initialMs = parseDuration(b.initial, "retries.backoff.initial");
+    if (b.max !== undefined) out.backoff.maxMs = parseDuration(b.max, "retries.backoff.max");
+    if (b.factor !== undefined) out.backoff.factor = b.factor;
+    if (b.jitter !== undefined) out.backoff.jitter = b.jitter;
+  }
+  return { retries: out };
+}
+
+function epochMs(until: unknown, id: string): number {
+  const ms =
+    until instanceof Date ? until.getTime() : typeof until === "string" ? Date.parse(until) : Number(until);
+  if (!Number.isFinite(ms)) {
+    throw new TypeError(`step.sleepUntil(${safeString(id)}): not a time: ${safeString(until)}`);
+  }
+  return ms;
+}
+
+function clone(v: unknown): unknown {
+  return v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as unknown);
+}
+
+function toError(e: { name: string; message: string; code?: string }): Error {
+  return Object.assign(new Error(e.message), { name: e.name, ...(e.code ? { code: e.code } : {}) });
+}
