@@ -238,7 +238,20 @@ describe("usage and budgets", () => {
       return l.length > 0 && l;
     }, "the budget event");
     expect(run!.logs[0]!.fields).toMatchObject({ function: "c", limit: 0, currency: "USD", period: "day" });
-    await new Promise((r) => setTimeout(r, 600));
+    // The watcher checks every 200 ms and publishes again while the budget stays crossed: wait for
+    // two repeats to be stored as duplicates, and for d to have nothing queued, before counting its runs.
+    const duplicates = async () =>
+      Number(
+        /^eddy_events_duplicate_total (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0,
+      );
+    const seen = await duplicates();
+    await waitFor(async () => (await duplicates()) >= seen + 2, "two repeats of the budget event");
+    await waitFor(async () => {
+      const { deliveries } = await getJson<{ deliveries: { ready: number; leased: number } }>(
+        `${url}/v1/functions/d`,
+      );
+      return deliveries.ready + deliveries.leased === 0;
+    }, "d drained");
     expect(await invocations(url, "d")).toHaveLength(1);
   });
 });
