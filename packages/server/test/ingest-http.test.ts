@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudEvent, CONSTANTS, emitterFor, httpTransport, Mode } from "cloudevents";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { drained, fnSource, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 // Three functions with distinct patterns; each test checks which of them ran.
 const app = tempApp({
@@ -24,14 +24,6 @@ afterAll(async () => {
   await eddy?.close();
   app.cleanup();
 });
-
-/** Nothing of `fn` is queued or running. */
-async function drained(fn: string) {
-  const { deliveries } = await getJson<{ deliveries: { ready: number; leased: number } }>(
-    `${url}/v1/functions/${fn}`,
-  );
-  return deliveries.ready + deliveries.leased === 0;
-}
 
 async function ranFor(fn: string, eventId: string) {
   return (await invocations(url, fn)).filter((i) => i.eventId === eventId && i.status === "succeeded").length;
@@ -56,7 +48,7 @@ describe("POST /v1/events with the official cloudevents SDK", () => {
     await waitFor(async () => (await ranFor("paid", ce.id)) === 1, "paid");
     // Deliveries are written with the event, before the 202: a wrong dispatch would be queued or have run.
     await waitFor(
-      async () => (await drained("big")) && (await drained("shipped")),
+      async () => (await drained(url, "big")) && (await drained(url, "shipped")),
       "big and shipped drained",
     );
     expect(await ranFor("big", ce.id)).toBe(0);
@@ -111,7 +103,7 @@ describe("POST /v1/events deduplication", () => {
     expect((second.body.results as { status: string }[])[0]!.status).toBe("duplicate");
     await waitFor(async () => (await ranFor("paid", "dup-1")) === 1, "one run");
     // A second delivery would have been written with the duplicate, before its 202: none is left to run.
-    await waitFor(() => drained("paid"), "paid drained");
+    await waitFor(() => drained(url, "paid"), "paid drained");
     expect((await invocations(url, "paid")).filter((i) => i.eventId === "dup-1")).toHaveLength(1);
   });
 

@@ -3,7 +3,7 @@ import type { AddressInfo, Server } from "node:net";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { drained, fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 // A three-step choreography (a → b → c), and d, which hears about exceeded budgets.
 const app = tempApp({
@@ -246,12 +246,7 @@ describe("usage and budgets", () => {
       );
     const seen = await duplicates();
     await waitFor(async () => (await duplicates()) >= seen + 2, "two repeats of the budget event");
-    await waitFor(async () => {
-      const { deliveries } = await getJson<{ deliveries: { ready: number; leased: number } }>(
-        `${url}/v1/functions/d`,
-      );
-      return deliveries.ready + deliveries.leased === 0;
-    }, "d drained");
+    await waitFor(() => drained(url, "d"), "d drained");
     expect(await invocations(url, "d")).toHaveLength(1);
   });
 });
