@@ -291,6 +291,8 @@ export class StreamLane {
     ]);
     if (scheduled !== undefined) next = Math.min(next, scheduled > now ? scheduled : now + RECHECK_MS);
     if (info && info.num_pending > 0) return now;
+    // No consumer yet (never leased): what waits is the function's messages in the stream.
+    if (!info && (await this.#unconsumed(fn)) > 0) return now;
     if (info && info.num_ack_pending > mine) next = Math.min(next, now + this.#o.pollMs);
     return next === Infinity ? undefined : next;
   }
@@ -299,10 +301,14 @@ export class StreamLane {
   async counts(fn: string): Promise<Omit<QueueCounts, "dead">> {
     const [info, waiting] = await Promise.all([this.#d.consumers.info(fn), this.#d.scheduled.count(fn)]);
     if (info) return { ready: info.num_pending + waiting, leased: info.num_ack_pending };
-    // No consumer yet (never leased): count the function's messages in the stream.
+    return { ready: (await this.#unconsumed(fn)) + waiting, leased: 0 };
+  }
+
+  /** The messages of `fn` in the work stream: what waits for a function that has no consumer yet. */
+  async #unconsumed(fn: string): Promise<number> {
     const subject = workSubject(this.#o, fn);
     const stream = await this.#d.jsm.streams.info(this.#o.workStream, { subjects_filter: subject });
-    return { ready: (stream.state.subjects?.[subject] ?? 0) + waiting, leased: 0 };
+    return stream.state.subjects?.[subject] ?? 0;
   }
 
   /** This node's leases (of `fn`, or all) and the retries it scheduled, for the admin view. */

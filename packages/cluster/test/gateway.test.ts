@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
 import { createLogger, startEddy } from "@eddy/server";
 import { openClusterBackend } from "@eddy/cluster";
+import { waitFor } from "../../server/test/helpers.js";
 import { dropPrefix, NATS_URL, POSTGRES_URL, requireServices, uniquePrefix } from "./services.js";
 
 const ADMIN = "cluster-admin-key-0123456789";
@@ -85,16 +86,17 @@ it("serves sync and async routes with keys stored in the cluster", async () => {
   const location = res.headers.get("location")!;
   const first = await fetch(`${eddy.url}${location}`, { headers: auth });
   expect(first.status).toBe(200);
-  const deadline = Date.now() + 20_000;
-  let body: Record<string, unknown> = {};
-  while (Date.now() < deadline) {
-    body = (await (await fetch(`${eddy.url}${location}`, { headers: auth })).json()) as Record<
-      string,
-      unknown
-    >;
-    if (body.status === "succeeded") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const body = await waitFor(
+    async () => {
+      const b = (await (await fetch(`${eddy.url}${location}`, { headers: auth })).json()) as Record<
+        string,
+        unknown
+      >;
+      return b.status === "succeeded" && b;
+    },
+    "the async request to succeed",
+    20_000,
+  );
   expect(body).toMatchObject({ status: "succeeded", result: { status: 200, body: { job: 42 } } });
 });
 
@@ -110,7 +112,7 @@ it("invalidates cached responses and revokes keys on every node", async () => {
     headers: { authorization: `Bearer ${ADMIN}` },
   });
   expect(dropped.status).toBe(200);
-  await until(async () => (await get(eddy.url))[0] === "MISS", "node a to drop its entry");
+  await waitFor(async () => (await get(eddy.url))[0] === "MISS", "node a to drop its entry");
 
   const made = await fetch(`${eddy.url}/v1/keys`, {
     method: "POST",
@@ -127,13 +129,5 @@ it("invalidates cached responses and revokes keys on every node", async () => {
   });
   expect((await hi(other.url)).status).toBe(401);
   // Node a was told; it does not wait for its 5 s copy to age.
-  await until(async () => (await hi(eddy.url)).status === 401, "node a to refuse the revoked key", 2_000);
+  await waitFor(async () => (await hi(eddy.url)).status === 401, "node a to refuse the revoked key", 2_000);
 });
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import type { EddyProcess } from "../../cli/test/helpers.js";
 import type { ClusterSpec } from "./nodes.js";
+import { waitFor } from "../../server/test/helpers.js";
 import { publish, query, startNode } from "./nodes.js";
 import { dropPrefix, NATS_URL, POSTGRES_URL, requireServices, uniquePrefix } from "./services.js";
 
@@ -119,7 +120,8 @@ it("keeps FIFO groups in order across three nodes, also when one is killed", asy
   ).flat();
   const sent = await call(`${nodes[0]!.url}/v1/queues/orders.fifo/messages`, "POST", { messages });
   expect(sent.status).toBe(202);
-  await new Promise((r) => setTimeout(r, 400));
+  // The nodes are under way (some heads ran, the next ones are leased) when one is killed.
+  await waitRuns(spec, "fifo", 4, 20_000);
   await nodes[1]!.kill9();
   // The victim's heads come back when their lease (timeout 2 s + 10 s) ends.
   const all = await waitRuns(spec, "fifo", 60, 45_000);
@@ -176,15 +178,18 @@ it("shows the leases of every node in the admin view", async () => {
     data: {},
   }));
   expect(await publish(nodes[0]!.url, events)).toHaveLength(4);
-  await new Promise((r) => setTimeout(r, 500));
-  const seen = await Promise.all(
-    nodes.map(async (n) => {
-      const res = await call(`${n.url}/v1/deliveries?state=leased&function=slow`, "GET");
-      return (res.body.deliveries as { id: string; dueAt: number }[]).map((d) => d.id).sort();
-    }),
-  );
-  // Every node sees the same four leases, wherever they are held.
-  expect(seen[0]).toHaveLength(4);
+  const leased = () =>
+    Promise.all(
+      nodes.map(async (n) => {
+        const res = await call(`${n.url}/v1/deliveries?state=leased&function=slow`, "GET");
+        return (res.body.deliveries as { id: string; dueAt: number }[]).map((d) => d.id).sort();
+      }),
+    );
+  // Every node comes to see the same four leases, wherever they are held (the slow runs take 1.5 s).
+  const seen = await waitFor(async () => {
+    const s = await leased();
+    return s.every((ids) => ids.length === 4) && s;
+  }, "every node to show the four leases");
   expect(seen[1]).toEqual(seen[0]);
   expect(seen[2]).toEqual(seen[0]);
 }, 60_000);

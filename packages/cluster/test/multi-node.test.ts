@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import type { EddyProcess } from "../../cli/test/helpers.js";
 import type { ClusterSpec } from "./nodes.js";
-import { publish, query, startNode, waitAllSucceeded, workApp, workEvents } from "./nodes.js";
+import { waitFor } from "../../server/test/helpers.js";
+import { publish, query, startNode, succeeded, waitAllSucceeded, workApp, workEvents } from "./nodes.js";
 import { dropPrefix, NATS_URL, POSTGRES_URL, requireServices, uniquePrefix } from "./services.js";
 
 const app = workApp();
@@ -48,15 +49,27 @@ it("loses nothing when a node is killed with SIGKILL under load: its leases run 
   for (let b = 0; b < 6; b++)
     ids.push(...(await publish(nodes[b % 3]!.url, workEvents(`kill-${b}`, 50, 50))));
   expect(ids).toHaveLength(300);
-  await new Promise((r) => setTimeout(r, 400)); // every node is busy and has leased ahead
   const victim = nodes[1]!;
+  const victimPid = victim.child.pid!;
+  // The victim is busy: it ran work, and its heartbeat shows leases it holds (running or leased ahead).
+  await waitFor(
+    async () => {
+      const ran = [...(await succeeded(spec)).values()].some((p) => p.includes(victimPid));
+      const [held] = await query<{ n: number }>(
+        spec,
+        `SELECT coalesce(max(jsonb_array_length(leases)), 0)::int AS n FROM nodes WHERE node LIKE '%-${victimPid}'`,
+      );
+      return ran && held!.n > 0;
+    },
+    "the victim to run work and hold leases",
+    20_000,
+  );
   await victim.kill9();
   const killedAt = Date.now();
   // The lease is the function's timeout (2 s) + 10 s; the survivors poll every second.
   const done = await waitAllSucceeded(spec, ids, 25_000);
   const tookMs = Date.now() - killedAt;
   expect(tookMs).toBeLessThan(12_000 + 1_000 + 5_000);
-  const victimPid = victim.child.pid!;
   expect(
     [...done.values()].some((p) => p.includes(victimPid)),
     "the victim ran nothing before it died",
@@ -92,12 +105,13 @@ export default defineFunction({ name: "tick", triggers: [on.schedule("* * * * * 
   );
   try {
     nodes = await Promise.all([0, 1, 2].map(() => startNode(spec, app.dir)));
-    await new Promise((r) => setTimeout(r, 4_500));
-    const rows = await query<{ event_id: string; n: number }>(
-      spec,
-      "SELECT event_id, count(*)::int AS n FROM invocations WHERE fn = 'tick' AND status = 'succeeded' GROUP BY event_id",
-    );
-    expect(rows.length, "ticks in 4.5 s of every-second schedule").toBeGreaterThanOrEqual(3);
+    const ticks = () =>
+      query<{ event_id: string; n: number }>(
+        spec,
+        "SELECT event_id, count(*)::int AS n FROM invocations WHERE fn = 'tick' AND status = 'succeeded' GROUP BY event_id",
+      );
+    await waitFor(async () => (await ticks()).length >= 4, "four ticks of the every-second schedule", 30_000);
+    const rows = await ticks();
     expect(
       rows.filter((r) => r.n !== 1),
       "ticks that ran more than once",

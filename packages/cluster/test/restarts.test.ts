@@ -3,6 +3,7 @@
 // servers (see private-servers.ts) so that killing them disturbs nobody else.
 import { afterAll, afterEach, expect, it } from "vitest";
 import type { EddyProcess } from "../../cli/test/helpers.js";
+import { waitFor } from "../../server/test/helpers.js";
 import type { ClusterSpec } from "./nodes.js";
 import { publish, startNode, waitAllSucceeded, workApp, workEvents } from "./nodes.js";
 import { PrivateNats, PrivatePostgres } from "./private-servers.js";
@@ -36,8 +37,10 @@ async function produceThrough(spec: ClusterSpec, ms: number, outage: () => Promi
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
+  // Traffic flows end to end before the outage: the first acknowledged events ran.
+  await waitFor(() => acked.length >= 20, "the first batches to be acknowledged");
+  await waitAllSucceeded(spec, acked.slice(0, 20), 20_000);
   const ended = new Promise((r) => setTimeout(r, ms));
-  await new Promise((r) => setTimeout(r, 500));
   await outage();
   await ended;
   stop = true;

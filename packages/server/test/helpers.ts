@@ -169,6 +169,14 @@ export async function invocations(url: string, fn: string, limit = 1000): Promis
   return body.invocations;
 }
 
+/** Nothing of `fn` is queued or running (its deliveries, from `GET /v1/functions/:name`). */
+export async function drained(url: string, fn: string): Promise<boolean> {
+  const { deliveries } = await getJson<{ deliveries: { ready: number; leased: number } }>(
+    `${url}/v1/functions/${fn}`,
+  );
+  return deliveries.ready + deliveries.leased === 0;
+}
+
 /** Waits until every one of these events has a succeeded invocation of `fn`. */
 export async function waitForSucceeded(
   url: string,

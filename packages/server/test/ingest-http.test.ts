@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloudEvent, CONSTANTS, emitterFor, httpTransport, Mode } from "cloudevents";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { drained, fnSource, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 // Three functions with distinct patterns; each test checks which of them ran.
 const app = tempApp({
@@ -46,8 +46,11 @@ describe("POST /v1/events with the official cloudevents SDK", () => {
     const ce = new CloudEvent({ type: "order.paid", source: "/sdk/binary", data: { total: 5 } });
     await emit(ce);
     await waitFor(async () => (await ranFor("paid", ce.id)) === 1, "paid");
-    // A short grace period for a wrong dispatch to show up before checking that none did.
-    await new Promise((r) => setTimeout(r, 200));
+    // Deliveries are written with the event, before the 202: a wrong dispatch would be queued or have run.
+    await waitFor(
+      async () => (await drained(url, "big")) && (await drained(url, "shipped")),
+      "big and shipped drained",
+    );
     expect(await ranFor("big", ce.id)).toBe(0);
     expect(await ranFor("shipped", ce.id)).toBe(0);
     const [inv] = (await invocations(url, "paid")).filter((i) => i.eventId === ce.id);
@@ -99,7 +102,8 @@ describe("POST /v1/events deduplication", () => {
     expect(second.status).toBe(202);
     expect((second.body.results as { status: string }[])[0]!.status).toBe("duplicate");
     await waitFor(async () => (await ranFor("paid", "dup-1")) === 1, "one run");
-    await new Promise((r) => setTimeout(r, 200));
+    // A second delivery would have been written with the duplicate, before its 202: none is left to run.
+    await waitFor(() => drained(url, "paid"), "paid drained");
     expect((await invocations(url, "paid")).filter((i) => i.eventId === "dup-1")).toHaveLength(1);
   });
 

@@ -3,7 +3,7 @@ import type { AddressInfo, Server } from "node:net";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
-import { fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { drained, fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
 
 // A three-step choreography (a → b → c), and d, which hears about exceeded budgets.
 const app = tempApp({
@@ -238,7 +238,15 @@ describe("usage and budgets", () => {
       return l.length > 0 && l;
     }, "the budget event");
     expect(run!.logs[0]!.fields).toMatchObject({ function: "c", limit: 0, currency: "USD", period: "day" });
-    await new Promise((r) => setTimeout(r, 600));
+    // The watcher checks every 200 ms and publishes again while the budget stays crossed: wait for
+    // two repeats to be stored as duplicates, and for d to have nothing queued, before counting its runs.
+    const duplicates = async () =>
+      Number(
+        /^eddy_events_duplicate_total (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0,
+      );
+    const seen = await duplicates();
+    await waitFor(async () => (await duplicates()) >= seen + 2, "two repeats of the budget event");
+    await waitFor(() => drained(url, "d"), "d drained");
     expect(await invocations(url, "d")).toHaveLength(1);
   });
 });

@@ -26,6 +26,8 @@ import { describeRecordsContract } from "./records.js";
 import { describeTracesContract } from "./traces.js";
 
 export type { ContractContext, ContractTest } from "./context.js";
+export { describeModelContract } from "./model.js";
+export type { ModelHarness } from "./model.js";
 
 /** A capability's name, as a key of `Backend.capabilities`. */
 export type CapabilityName = keyof BackendCapabilities;

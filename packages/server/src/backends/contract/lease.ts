@@ -33,6 +33,12 @@ export function describeLeaseContract({ it, create, restart, now, elapse }: Cont
       expect((await b.queue.counts("f")).leased).toBe(1);
     });
 
+    it("answers a next due time for deliveries of a consumer that never leased", async () => {
+      const b = await create();
+      await b.log.append([entry(["never-leased"])], WINDOW);
+      expect(await b.queue.nextDueAt("never-leased")).toBeDefined();
+    });
+
     it("acks: a settled delivery is gone", async () => {
       const b = await create();
       await b.log.append([entry(["f"])], WINDOW);
