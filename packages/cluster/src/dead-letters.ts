@@ -88,8 +88,18 @@ export class ClusterDeadLetters {
       const table = rows.filter((r) => r.lane !== null).map((r) => r.id);
       const stream = rows.filter((r) => r.lane === null);
       for (const r of stream) {
-        const body: WorkMessage = { s: r.event_seq, c: r.created_at, e: JSON.parse(r.event), a: 0, r: r.redrives + 1 };
-        msgs.push({ id: `${r.id}~r${r.redrives + 1}`, subject: workSubject(this.#o, fn), body: JSON.stringify(body) });
+        const body: WorkMessage = {
+          s: r.event_seq,
+          c: r.created_at,
+          e: JSON.parse(r.event),
+          a: 0,
+          r: r.redrives + 1,
+        };
+        msgs.push({
+          id: `${r.id}~r${r.redrives + 1}`,
+          subject: workSubject(this.#o, fn),
+          body: JSON.stringify(body),
+        });
       }
       await this.#outbox.stage(client, msgs);
       if (table.length > 0) {

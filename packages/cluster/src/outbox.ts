@@ -46,7 +46,12 @@ export class Outbox {
   #recovering: Promise<number> | undefined;
 
   /** @param published told which consumers got work messages from a recovery (to wake the nodes). */
-  constructor(pool: pg.Pool, js: JetStreamClient, o: ResolvedClusterOptions, published: (fns: Set<string>) => void) {
+  constructor(
+    pool: pg.Pool,
+    js: JetStreamClient,
+    o: ResolvedClusterOptions,
+    published: (fns: Set<string>) => void,
+  ) {
     this.#pool = pool;
     this.#js = js;
     this.#o = o;
@@ -78,9 +83,14 @@ export class Outbox {
     if (msgs.length === 0) return;
     await Promise.all(msgs.map((m) => this.#js.publish(m.subject, m.body, { msgID: m.id })));
     crashPoint(this.#o, "relay.published");
-    this.#deletes.add(msgs.map((m) => m.id)).catch((err: unknown) =>
-      this.#o.log?.warn({ err }, "[cluster] deleting relayed outbox rows failed (they are published again, deduplicated)"),
-    );
+    this.#deletes
+      .add(msgs.map((m) => m.id))
+      .catch((err: unknown) =>
+        this.#o.log?.warn(
+          { err },
+          "[cluster] deleting relayed outbox rows failed (they are published again, deduplicated)",
+        ),
+      );
   }
 
   /** Publishes the rows that no node relayed (its writer stopped after the commit). Resolves how many. */

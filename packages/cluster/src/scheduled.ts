@@ -133,9 +133,11 @@ export class ScheduledDeliveries {
         );
         if (rows.length === 0) return [];
         await client.query("DELETE FROM scheduled WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
-        const msgs = rows.map(
-          (r): OutboxMessage => ({ id: `${r.id}~d${r.due_at}`, subject: workSubject(this.#o, r.fn), body: r.body }),
-        );
+        const msgs = rows.map((r): OutboxMessage => ({
+          id: `${r.id}~d${r.due_at}`,
+          subject: workSubject(this.#o, r.fn),
+          body: r.body,
+        }));
         await this.#outbox.stage(client, msgs);
         for (const r of rows) fns.add(r.fn);
         return msgs;

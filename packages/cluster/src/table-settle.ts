@@ -1,10 +1,5 @@
 import type pg from "pg";
-import type {
-  LeasedDelivery,
-  SettleResult,
-  Settlement,
-  SettleWrites,
-} from "@eddy/server";
+import type { LeasedDelivery, SettleResult, Settlement, SettleWrites } from "@eddy/server";
 import { joinWhileRunning } from "./coalesce.js";
 import { crashPoint } from "./crash-points.js";
 import { applyKvWrite } from "./kv.js";
