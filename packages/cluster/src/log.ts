@@ -6,7 +6,12 @@ import { withTraceparent } from "@eddy/server";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent } from "@eddy/server";
 import { coalesceAppends } from "./coalesce.js";
 import { crashPoint } from "./crash-points.js";
+import type { Queryable } from "./kv.js";
 import type { Outbox, OutboxMessage } from "./outbox.js";
+import { insertOutbox, outboxArgs } from "./outbox.js";
+import { insertScheduled, scheduledRows } from "./scheduled.js";
+import { insertDeliveries } from "./table-lane.js";
+import { toRecords } from "./table-rows.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
 import type { ScheduledDelivery, ScheduledDeliveries } from "./scheduled.js";
@@ -73,7 +78,8 @@ export interface StagedAppend {
  *    sequence. The log hands out the sequence that names the deliveries, so this step comes first;
  *    a log message whose transaction never commits (crash point `append.logged`) was never
  *    acknowledged and has no deliveries.
- * 2. `write`, one PostgreSQL transaction: the deliveries, named `<sequence>.<function>` (also when
+ * 2. `write`, one PostgreSQL statement (a transaction with debounced deliveries, or the settle's
+ *    transaction for emits): the deliveries, named `<sequence>.<function>` (also when
  *    step 1 said `duplicate`: that repairs a node that crashed after it): table-lane rows, rows of
  *    `scheduled` for plain deliveries not due yet, outbox rows for the work stream; the traces;
  *    the dedup keys (only where absent or expired). Every table ignores an id it has.
@@ -119,7 +125,8 @@ export class ClusterLog implements EventLog {
   readonly append = coalesceAppends(async (entries, options) => {
     const staged = await this.stage(entries, options);
     crashPoint(this.#o, "append.logged");
-    await inTransaction(this.#pool, (client) => this.write(client, staged));
+    if (staged.table.some((d) => d.debounce)) await inTransaction(this.#pool, (c) => this.write(c, staged));
+    else await this.write(this.#pool, staged);
     crashPoint(this.#o, "append.committed");
     return this.relay(staged);
   });
@@ -183,36 +190,45 @@ export class ClusterLog implements EventLog {
     return { entries, results, published, fresh, repeats, later, table, work };
   }
 
-  /** Step 2, inside the caller's transaction (an append's own, or a settle's). */
-  async write(q: pg.PoolClient, s: StagedAppend): Promise<void> {
-    await this.#scheduled.add(s.later, q);
-    await this.#table.add(s.table, q);
-    await this.#outbox.stage(q, s.work);
+  /**
+   * Step 2: one statement (data-modifying CTEs commit together) on the pool, or inside the
+   * caller's transaction (a settle's); debounced deliveries, which merge under a lock, first need
+   * a transaction of their own: `q` must then be a transaction's connection.
+   */
+  async write(q: Queryable, s: StagedAppend): Promise<void> {
+    const debounced = s.table.filter((d) => d.debounce);
+    if (debounced.length > 0) await this.#table.add(debounced, q);
     const traced = s.published.filter((p) => p.entry.trace);
-    if (traced.length > 0) {
-      await q.query(
-        `INSERT INTO event_traces (seq, event_id, trace_id, span_id, parent_span_id)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT (seq) DO NOTHING`,
-        [
-          traced.map((p) => p.seq),
-          traced.map((p) => p.entry.event.id),
-          traced.map((p) => p.entry.trace!.traceId),
-          traced.map((p) => p.entry.trace!.spanId),
-          traced.map((p) => p.entry.trace!.parentSpanId ?? null),
-        ],
-      );
-    }
-    if (s.published.length > 0) {
-      // In key order, so that two transactions over the same keys wait rather than deadlock.
-      const keys = [...s.published].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      await q.query(
-        `INSERT INTO dedup (key, seq, expires_at)
-         SELECT k, s, now_ms() + w FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(k, s, w)
-         ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at
-         WHERE dedup.expires_at <= now_ms()`,
-        [keys.map((p) => p.key), keys.map((p) => p.seq), keys.map((p) => p.windowMs)],
-      );
-    }
+    // Dedup keys in key order, so that two writes over the same keys wait rather than deadlock.
+    const keys = [...s.published].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await q.query(
+      `WITH sch AS (${insertScheduled("$1")}),
+       del AS (${insertDeliveries("$2")}),
+       box AS (${insertOutbox(3)}),
+       tr AS (
+         INSERT INTO event_traces (seq, event_id, trace_id, span_id, parent_span_id)
+         SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[]) ON CONFLICT (seq) DO NOTHING
+       )
+       INSERT INTO dedup (key, seq, expires_at)
+       SELECT k, s, now_ms() + w FROM unnest($11::text[], $12::bigint[], $13::bigint[]) AS t(k, s, w)
+       ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at
+       WHERE dedup.expires_at <= now_ms()`,
+      [
+        scheduledRows(s.later),
+        toRecords(s.table.filter((d) => !d.debounce)),
+        ...outboxArgs(s.work),
+        traced.map((p) => p.seq),
+        traced.map((p) => p.entry.event.id),
+        traced.map((p) => p.entry.trace!.traceId),
+        traced.map((p) => p.entry.trace!.spanId),
+        traced.map((p) => p.entry.trace!.parentSpanId ?? null),
+        keys.map((p) => p.key),
+        keys.map((p) => p.seq),
+        keys.map((p) => p.windowMs),
+      ],
+    );
+    this.#scheduled.added(s.later);
+    this.#table.touch(s.table.map((d) => d.fn));
   }
 
   /** Step 3, after the commit: the work messages published; resolves the append's results. */

@@ -20,6 +20,20 @@ const RECOVER_AFTER_MS = 2_000;
 const RECOVER_BATCH = 500;
 
 /**
+ * Inserts outbox rows from three array parameters starting at `$first` (see {@link outboxArgs}):
+ * one statement, or a CTE of a larger one (log.ts). A repeated id is kept once.
+ */
+export function insertOutbox(first: number): string {
+  return `INSERT INTO outbox (id, subject, body)
+    SELECT * FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[]) ON CONFLICT (id) DO NOTHING`;
+}
+
+/** The parameters of {@link insertOutbox}. */
+export function outboxArgs(msgs: OutboxMessage[]): string[][] {
+  return [msgs.map((m) => m.id), msgs.map((m) => m.subject), msgs.map((m) => m.body)];
+}
+
+/**
  * The one way the cluster writes across PostgreSQL and JetStream. A write that must be atomic
  * across both is one PostgreSQL transaction that also inserts the JetStream messages it implies
  * into `outbox` (`stage`); after the commit the writer publishes them itself (`relay`), each with
@@ -67,11 +81,7 @@ export class Outbox {
   /** Inserts messages into the outbox, inside the caller's transaction (a repeated id is kept once). */
   async stage(q: Queryable, msgs: OutboxMessage[]): Promise<void> {
     if (msgs.length === 0) return;
-    await q.query(
-      `INSERT INTO outbox (id, subject, body)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (id) DO NOTHING`,
-      [msgs.map((m) => m.id), msgs.map((m) => m.subject), msgs.map((m) => m.body)],
-    );
+    await q.query(insertOutbox(1), outboxArgs(msgs));
   }
 
   /**

@@ -15,6 +15,23 @@ export interface ScheduledDelivery {
   body: WorkMessage;
 }
 
+/** The rows of {@link insertScheduled} (JSON). */
+export function scheduledRows(items: ScheduledDelivery[]): string {
+  return JSON.stringify(
+    items.map((d) => ({ id: d.id, fn: d.fn, due_at: d.dueAt, body: JSON.stringify(d.body) })),
+  );
+}
+
+/**
+ * Inserts the rows of `param` into `scheduled`; a repeat (a producer's retry repairing a crashed
+ * append) finds its row already there. One statement, or a CTE of a larger one (log.ts).
+ */
+export function insertScheduled(param: string): string {
+  return `INSERT INTO scheduled (id, fn, due_at, body)
+    SELECT id, fn, due_at, body FROM json_to_recordset(${param}::json) AS t(id text, fn text, due_at bigint, body text)
+    ON CONFLICT (id) DO NOTHING`;
+}
+
 /**
  * Deliveries of the stream lane that are not due yet (delayed, released to a later time; debounced
  * ones and those with flow-control keys wait in the table lane instead). JetStream 2.9
@@ -56,17 +73,13 @@ export class ScheduledDeliveries {
   /** Stores deliveries to publish later (in `q`'s transaction, if given). */
   async add(items: ScheduledDelivery[], q: Queryable = this.#pool): Promise<void> {
     if (items.length === 0) return;
-    const rows = JSON.stringify(
-      items.map((d) => ({ id: d.id, fn: d.fn, due_at: d.dueAt, body: JSON.stringify(d.body) })),
-    );
-    // A repeat (a producer's retry repairing a crashed append) finds its row already there.
-    await q.query(
-      `INSERT INTO scheduled (id, fn, due_at, body)
-       SELECT id, fn, due_at, body FROM json_to_recordset($1::json) AS t(id text, fn text, due_at bigint, body text)
-       ON CONFLICT (id) DO NOTHING`,
-      [rows],
-    );
-    this.#arm(Math.min(...items.map((d) => d.dueAt)));
+    await q.query(insertScheduled("$1"), [scheduledRows(items)]);
+    this.added(items);
+  }
+
+  /** Arms the timer for deliveries stored by someone else's statement (log.ts). */
+  added(items: ScheduledDelivery[]): void {
+    if (items.length > 0) this.#arm(Math.min(...items.map((d) => d.dueAt)));
   }
 
   /** Earliest due time of `fn`'s waiting deliveries, if any. */

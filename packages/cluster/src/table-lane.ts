@@ -25,6 +25,18 @@ const NO_LIMIT = 2 ** 31 - 1;
 const TOMBSTONE_MS = 10 * 60_000;
 
 /**
+ * Inserts the not-debounced deliveries of `param` ({@link toRecords}' JSON), ignoring an id the
+ * table has (a live delivery, or a tombstone): one statement, or a CTE of a larger one (log.ts).
+ */
+export function insertDeliveries(param: string): string {
+  return `INSERT INTO deliveries (${TABLE_COLUMNS})
+    SELECT id, fn, coalesce(due_at, now_ms()), attempt, event_seq, event_id, event_type, event, created_at,
+      redrives, group_key, priority, cancel_key, batch_key
+    FROM json_to_recordset(${param}::json) ${TABLE_RECORD}
+    ON CONFLICT (id) DO NOTHING`;
+}
+
+/**
  * The table lane: deliveries in the PostgreSQL `deliveries` table, for what the work stream cannot
  * do (groups, FIFO, priority, batches, cancel keys, debounce, queues: see `takesTableLane`). It has
  * the embedded store's semantics, row for row: `due_at` is the due time of a ready row and the
@@ -78,14 +90,7 @@ export class TableLane {
     if (list.length === 0) return;
     const plain = list.filter((d) => !d.debounce);
     if (plain.length > 0) {
-      await q.query(
-        `INSERT INTO deliveries (${TABLE_COLUMNS})
-         SELECT id, fn, coalesce(due_at, now_ms()), attempt, event_seq, event_id, event_type, event, created_at,
-           redrives, group_key, priority, cancel_key, batch_key
-         FROM json_to_recordset($1::json) ${TABLE_RECORD}
-         ON CONFLICT (id) DO NOTHING`,
-        [toRecords(plain)],
-      );
+      await q.query(insertDeliveries("$1"), [toRecords(plain)]);
     }
     for (const d of list) {
       if (!d.debounce) continue;
