@@ -1,5 +1,5 @@
 // The crash-injection contract of the cluster's cross-store writes (outbox.ts, docs/cluster.md):
-// a real node process (crash-child.mjs) is killed with SIGKILL at each named crash point, between
+// a real node process (crash-child.js) is killed with SIGKILL at each named crash point, between
 // two steps of an append, a settle of either lane, a promotion of scheduled deliveries or a
 // redrive; then another node opens the same cluster and checks that nothing acknowledged is lost,
 // nothing that must happen once happens twice (a delivery, an emitted event), and no delivery is
@@ -14,12 +14,12 @@ import { CRASH_POINTS, openClusterBackend } from "@eddy/cluster";
 import { waitFor } from "../../server/test/helpers.js";
 import { dropPrefix, NATS_URL, POSTGRES_URL, requireServices, uniquePrefix } from "./services.js";
 
-const CHILD = fileURLToPath(new URL("./crash-child.mjs", import.meta.url));
+const CHILD = fileURLToPath(new URL("./crash-child.js", import.meta.url));
 const LEASE_MS = 30_000;
-// The crashed node's lease length (crash-child.mjs): a longer lease of the same function would grow
+// The crashed node's lease length (crash-child.js): a longer lease of the same function would grow
 // its consumer's ack wait, and with it the wait for the crashed node's lease to end.
 const CHILD_LEASE_MS = 1_500;
-// What crash-child.mjs appends and emits.
+// What crash-child.js appends and emits.
 const event = (id: string, type = "crash.test") => ({
   specversion: "1.0" as const,
   id,
