@@ -1,9 +1,10 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type pg from "pg";
 import type { DeadFilter, DeadLetter, DeadQuery, ErrorInfo } from "@eddy/server";
 import type { WorkMessage } from "./log.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
+import { crashPoint } from "./crash-points.js";
+import type { Outbox, OutboxMessage } from "./outbox.js";
 import type { DeadLetterRow } from "./settle-writer.js";
 import { inTransaction } from "./transaction.js";
 
@@ -13,19 +14,19 @@ import { inTransaction } from "./transaction.js";
  */
 export class ClusterDeadLetters {
   readonly #pool: pg.Pool;
-  readonly #js: JetStreamClient;
+  readonly #outbox: Outbox;
   readonly #o: ResolvedClusterOptions;
   readonly #redriven: (fns: Set<string>, table: Set<string>) => void;
 
   /** @param redriven told which consumers got deliveries back, and which of them in the table lane. */
   constructor(
     pool: pg.Pool,
-    js: JetStreamClient,
+    outbox: Outbox,
     o: ResolvedClusterOptions,
     redriven: (fns: Set<string>, table: Set<string>) => void,
   ) {
     this.#pool = pool;
-    this.#js = js;
+    this.#outbox = outbox;
     this.#o = o;
     this.#redriven = redriven;
   }
@@ -69,14 +70,16 @@ export class ClusterDeadLetters {
 
   /**
    * Puts the selected dead letters back (same id, a fresh attempt budget, one more redrive), then
-   * deletes their rows, in the transaction that locked them. Those of the stream lane are published
-   * to the work stream again (a crash before the commit publishes again, deduplicated by the message
-   * id `<id>~r<redrives>`); those of the table lane go back to its table with their flow-control
-   * keys and their place in insertion order (a FIFO group's head is its head again), in the same
-   * transaction.
+   * deletes their rows, in the transaction that locked them: the cluster's cross-store write
+   * (outbox.ts). Those of the stream lane become outbox rows of that transaction (message id
+   * `<id>~r<redrives>`), relayed to the work stream after the commit (a crash at
+   * `redrive.committed` leaves them to any node's recovery); those of the table lane go back to its
+   * table with their flow-control keys and their place in insertion order (a FIFO group's head is
+   * its head again).
    */
   async redrive(fn: string, filter: DeadFilter): Promise<number> {
     const { sql, args } = where(fn, filter);
+    const msgs: OutboxMessage[] = [];
     const rows = await inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<DeadLetterRow>(
         `SELECT * FROM dead_letters WHERE ${sql.join(" AND ")} FOR UPDATE SKIP LOCKED`,
@@ -84,20 +87,21 @@ export class ClusterDeadLetters {
       );
       const table = rows.filter((r) => r.lane !== null).map((r) => r.id);
       const stream = rows.filter((r) => r.lane === null);
-      await Promise.all(
-        stream.map((r) => {
-          const body: WorkMessage = {
-            s: r.event_seq,
-            c: r.created_at,
-            e: JSON.parse(r.event),
-            a: 0,
-            r: r.redrives + 1,
-          };
-          return this.#js.publish(workSubject(this.#o, fn), JSON.stringify(body), {
-            msgID: `${r.id}~r${r.redrives + 1}`,
-          });
-        }),
-      );
+      for (const r of stream) {
+        const body: WorkMessage = {
+          s: r.event_seq,
+          c: r.created_at,
+          e: JSON.parse(r.event),
+          a: 0,
+          r: r.redrives + 1,
+        };
+        msgs.push({
+          id: `${r.id}~r${r.redrives + 1}`,
+          subject: workSubject(this.#o, fn),
+          body: JSON.stringify(body),
+        });
+      }
+      await this.#outbox.stage(client, msgs);
       if (table.length > 0) {
         // Over the tombstone the settle left, or anew if it was swept.
         await client.query(
@@ -119,6 +123,8 @@ export class ClusterDeadLetters {
       await client.query("DELETE FROM dead_letters WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
       return rows;
     });
+    if (rows.length > 0) crashPoint(this.#o, "redrive.committed");
+    await this.#outbox.relay(msgs);
     const table = rows.filter((r) => r.lane !== null);
     if (rows.length > 0) this.#redriven(new Set([fn]), new Set(table.length > 0 ? [fn] : []));
     return rows.length;

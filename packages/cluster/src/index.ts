@@ -22,6 +22,7 @@ import { migrate } from "./migrations.js";
 import type { ClusterOptions, ResolvedClusterOptions } from "./options.js";
 import { resolveOptions } from "./options.js";
 import { Peers } from "./peers.js";
+import { Outbox } from "./outbox.js";
 import { ClusterQueue } from "./queue.js";
 import { tableAcks } from "./table-settle.js";
 import { ClusterRecords } from "./records.js";
@@ -34,6 +35,8 @@ import { TableLane } from "./table-lane.js";
 import { ClusterTraces } from "./traces.js";
 
 export * from "./errors.js";
+export type { CrashPoint, FaultInjector } from "./crash-points.js";
+export { CRASH_POINTS } from "./crash-points.js";
 export type { ClusterOptions } from "./options.js";
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -125,12 +128,14 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
       }
     },
   });
-  const scheduled = new ScheduledDeliveries(pool, js, o, (fns) => announce(fns));
-  const log = new ClusterLog(js, jsm, pool, o, { scheduled, table }, announce);
+  // Every write across PostgreSQL and JetStream goes through the outbox (outbox.ts, docs/cluster.md).
+  const outbox = new Outbox(pool, js, o, (fns) => announce(fns));
+  const scheduled = new ScheduledDeliveries(pool, outbox, o, (fns) => announce(fns));
+  const log = new ClusterLog(js, jsm, pool, o, { scheduled, table, outbox }, announce);
   const writer = new SettleWriter(pool);
   const consumers = new FunctionConsumers(jsm, o);
   const kv = new ClusterKeyValue(pool);
-  const dead = new ClusterDeadLetters(pool, js, o, (fns, t) => {
+  const dead = new ClusterDeadLetters(pool, outbox, o, (fns, t) => {
     table.touch(t);
     announce(fns, t);
   });
@@ -140,8 +145,8 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     jsm,
     options: o,
     consumers,
+    pool,
     log,
-    kv,
     writer,
     scheduled,
     announce: (fns) => announce(fns),
@@ -165,7 +170,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
     stream,
     table,
     dead,
-    settleDeps: { pool, log, notify: notifyTable, ack: tableAcks(pool) },
+    settleDeps: { pool, log, options: o, notify: notifyTable, ack: tableAcks(pool) },
   });
   const deadLetters = new ClusterDeadLetterAdmin(dead, table, {
     jsm,
@@ -223,6 +228,7 @@ export async function openClusterBackend(options: ClusterOptions): Promise<Backe
         queue.close();
         await scheduled.close();
         await writer.flush();
+        await outbox.close();
         await nc.close().catch(() => undefined);
         await pool.end().catch(() => undefined);
       })()),

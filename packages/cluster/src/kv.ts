@@ -109,7 +109,8 @@ function cmp(a: string, b: string): number {
 }
 
 /** What runs a statement: the pool, or the client of a transaction. */
-type Queryable = pg.Pool | pg.PoolClient;
+/** A pool or one connection of it (inside a transaction). */
+export type Queryable = pg.Pool | pg.PoolClient;
 
 /**
  * Applies a key-value write made with a settle (ctx.kv, idempotency records) through `q`, so that

@@ -5,6 +5,13 @@ import type { CloudEvent } from "eddy";
 import { withTraceparent } from "@eddy/server";
 import type { AppendEntry, AppendResult, EventLog, NewDelivery, StoredEvent } from "@eddy/server";
 import { coalesceAppends } from "./coalesce.js";
+import { crashPoint } from "./crash-points.js";
+import type { Queryable } from "./kv.js";
+import type { Outbox, OutboxMessage } from "./outbox.js";
+import { insertOutbox, outboxArgs } from "./outbox.js";
+import { insertScheduled, scheduledRows } from "./scheduled.js";
+import { insertDeliveries } from "./table-lane.js";
+import { toRecords } from "./table-rows.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
 import type { ScheduledDelivery, ScheduledDeliveries } from "./scheduled.js";
@@ -12,6 +19,7 @@ import { LOG_DUPLICATE_WINDOW_MS } from "./streams.js";
 import type { TableLane } from "./table-lane.js";
 import type { TableDelivery } from "./table-rows.js";
 import { takesTableLane } from "./table-rows.js";
+import { inTransaction } from "./transaction.js";
 
 /** A message of the log stream. */
 interface LogMessage {
@@ -38,26 +46,48 @@ export interface WorkMessage {
 }
 
 /**
+ * An append whose log messages are published and whose PostgreSQL rows are still to be written
+ * (see {@link ClusterLog.stage}).
+ */
+export interface StagedAppend {
+  entries: AppendEntry[];
+  results: AppendResult[];
+  /** Entries whose log message was published: their dedup keys to record. */
+  published: { key: string; seq: number; windowMs: number; entry: AppendEntry }[];
+  /** Indexes of entries not found live in the dedup window. */
+  fresh: number[];
+  /** [entry, entry it repeats] within the call. */
+  repeats: [number, number][];
+  later: ScheduledDelivery[];
+  table: TableDelivery[];
+  /** The work-stream messages of due plain deliveries: outbox rows. */
+  work: OutboxMessage[];
+}
+
+/**
  * The event log on JetStream, with the dedup window in PostgreSQL.
  *
- * JetStream and PostgreSQL share no transaction, and JetStream cannot publish several messages
- * atomically, so an append is a sequence of idempotent steps in an order where a crash anywhere
- * only repeats work when the producer sends again (it got no answer, so it must):
+ * An append is the cluster's cross-store write (outbox.ts) in three steps; a crash between two
+ * only repeats work when the producer sends again (it got no answer, so it must), and loses or
+ * doubles nothing it was told:
  *
- * 1. PostgreSQL: which dedup keys are live (→ `duplicate`, with their sequence). An expired key
- *    gives the next message id a new generation (its old sequence), so a repeat after the window
- *    is a new event even while JetStream still remembers the old id.
- * 2. JetStream log: one message per event, message id `hash(source, id):generation`. Two nodes
- *    appending the same event at once get the same sequence: one of them is told `duplicate`.
- * 3. Deliveries, with id `<sequence>.<function>`, written also when step 2 said `duplicate`:
- *    that repairs a node that crashed between 2 and 3, and is dropped as a repeat otherwise.
- *    Plain deliveries go to the JetStream work stream (message id = delivery id), or, when not
- *    due yet, to PostgreSQL's `scheduled` until due (scheduled.ts); deliveries with flow-control
- *    keys, debounced ones and queue messages go to the table lane (table-lane.ts), which ignores
- *    an id it has (a live delivery, or the tombstone of a finished one).
- * 4. PostgreSQL: record the live dedup keys (only if the key is absent or expired).
+ * 1. `stage`: PostgreSQL says which dedup keys are live (→ `duplicate`, with their sequence); each
+ *    other event goes to the JetStream log with message id `hash(source, id):generation` (an
+ *    expired key gives a new generation, so a repeat after the window is a new event even while
+ *    JetStream remembers the old id). Two nodes appending the same event at once get the same
+ *    sequence. The log hands out the sequence that names the deliveries, so this step comes first;
+ *    a log message whose transaction never commits (crash point `append.logged`) was never
+ *    acknowledged and has no deliveries.
+ * 2. `write`, one PostgreSQL statement (a transaction with debounced deliveries, or the settle's
+ *    transaction for emits): the deliveries, named `<sequence>.<function>` (also when
+ *    step 1 said `duplicate`: that repairs a node that crashed after it): table-lane rows, rows of
+ *    `scheduled` for plain deliveries not due yet, outbox rows for the work stream; the traces;
+ *    the dedup keys (only where absent or expired). Every table ignores an id it has.
+ * 3. `relay`: the outbox rows go to the work stream (message id = delivery id), then are deleted;
+ *    a crash before (`append.committed`, `relay.published`) leaves them to any node's recovery.
  *
- * Only then is the producer told `accepted`: an acknowledged event has its deliveries.
+ * The producer is told `accepted` after step 3 has published, so an acknowledged event's
+ * deliveries are leasable at once; from step 2's commit on they would be anyway.
  */
 export class ClusterLog implements EventLog {
   readonly #js: JetStreamClient;
@@ -66,6 +96,7 @@ export class ClusterLog implements EventLog {
   readonly #o: ResolvedClusterOptions;
   readonly #scheduled: ScheduledDeliveries;
   readonly #table: TableLane;
+  readonly #outbox: Outbox;
   readonly #appended: (fns: Set<string>, table: Set<string>) => void;
 
   /**
@@ -77,7 +108,7 @@ export class ClusterLog implements EventLog {
     jsm: JetStreamManager,
     pool: pg.Pool,
     o: ResolvedClusterOptions,
-    lanes: { scheduled: ScheduledDeliveries; table: TableLane },
+    lanes: { scheduled: ScheduledDeliveries; table: TableLane; outbox: Outbox },
     appended: (fns: Set<string>, table: Set<string>) => void,
   ) {
     this.#js = js;
@@ -86,13 +117,22 @@ export class ClusterLog implements EventLog {
     this.#o = o;
     this.#scheduled = lanes.scheduled;
     this.#table = lanes.table;
+    this.#outbox = lanes.outbox;
     this.#appended = appended;
   }
 
   /** Concurrent calls are joined into one (coalesce.ts). */
-  readonly append = coalesceAppends((entries, options) => this.#append(entries, options));
+  readonly append = coalesceAppends(async (entries, options) => {
+    const staged = await this.stage(entries, options);
+    crashPoint(this.#o, "append.logged");
+    if (staged.table.some((d) => d.debounce)) await inTransaction(this.#pool, (c) => this.write(c, staged));
+    else await this.write(this.#pool, staged);
+    crashPoint(this.#o, "append.committed");
+    return this.relay(staged);
+  });
 
-  async #append(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<AppendResult[]> {
+  /** Step 1: the dedup look-up and the log publishes. */
+  async stage(entries: AppendEntry[], options: { dedupWindowMs: number }): Promise<StagedAppend> {
     const results: AppendResult[] = new Array(entries.length);
     // Entries with the same key in one call: the first wins, the others repeat its result.
     const first = new Map<string, number>();
@@ -119,6 +159,7 @@ export class ClusterLog implements EventLog {
     const now = Date.now();
     const later: ScheduledDelivery[] = [];
     const table: TableDelivery[] = [];
+    const work: OutboxMessage[] = [];
     const published = await Promise.all(
       fresh.map(async (i) => {
         const entry = entries[i]!;
@@ -130,59 +171,76 @@ export class ClusterLog implements EventLog {
         const ack = await this.#js.publish(this.#o.logSubject, JSON.stringify(body), {
           msgID: `${key}:${generation}`,
         });
-        const work: WorkMessage = { s: ack.seq, c: now, e: event };
-        const text = JSON.stringify(work);
-        const due: NewDelivery[] = [];
+        const msg: WorkMessage = { s: ack.seq, c: now, e: event };
+        const text = JSON.stringify(msg);
         for (const d of entry.deliveries) {
           const id = `${ack.seq}.${d.fn}`;
           if (takesTableLane(d)) table.push(tableDelivery(id, d, ack.seq, event, now));
           else if (d.dueAt !== undefined && d.dueAt > now) {
-            later.push({ id, fn: d.fn, dueAt: d.dueAt, body: { ...work, d: d.dueAt } });
-          } else due.push(d);
+            later.push({ id, fn: d.fn, dueAt: d.dueAt, body: { ...msg, d: d.dueAt } });
+          } else {
+            const body = d.dueAt === undefined ? text : JSON.stringify({ ...msg, d: d.dueAt });
+            work.push({ id, subject: workSubject(this.#o, d.fn), body });
+          }
         }
-        await Promise.all(
-          due.map((d) =>
-            this.#js.publish(
-              workSubject(this.#o, d.fn),
-              d.dueAt === undefined ? text : JSON.stringify({ ...work, d: d.dueAt }),
-              { msgID: `${ack.seq}.${d.fn}` },
-            ),
-          ),
-        );
         results[i] = { status: ack.duplicate ? "duplicate" : "accepted", seq: ack.seq };
         return { key, seq: ack.seq, windowMs: entry.dedupWindowMs ?? options.dedupWindowMs, entry };
       }),
     );
-    await Promise.all([this.#scheduled.add(later), this.#table.add(table)]);
-    const traced = published.filter((p) => p.entry.trace);
-    if (traced.length > 0) {
-      await this.#pool.query(
-        `INSERT INTO event_traces (seq, event_id, trace_id, span_id, parent_span_id)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT (seq) DO NOTHING`,
-        [
-          traced.map((p) => p.seq),
-          traced.map((p) => p.entry.event.id),
-          traced.map((p) => p.entry.trace!.traceId),
-          traced.map((p) => p.entry.trace!.spanId),
-          traced.map((p) => p.entry.trace!.parentSpanId ?? null),
-        ],
-      );
-    }
-    if (published.length > 0) {
-      await this.#pool.query(
-        `INSERT INTO dedup (key, seq, expires_at)
-         SELECT k, s, now_ms() + w FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(k, s, w)
-         ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at
-         WHERE dedup.expires_at <= now_ms()`,
-        [published.map((p) => p.key), published.map((p) => p.seq), published.map((p) => p.windowMs)],
-      );
-    }
-    for (const [i, j] of repeats) results[i] = { status: "duplicate", seq: results[j]!.seq };
+    return { entries, results, published, fresh, repeats, later, table, work };
+  }
+
+  /**
+   * Step 2: one statement (data-modifying CTEs commit together) on the pool, or inside the
+   * caller's transaction (a settle's); debounced deliveries, which merge under a lock, first need
+   * a transaction of their own: `q` must then be a transaction's connection.
+   */
+  async write(q: Queryable, s: StagedAppend): Promise<void> {
+    const debounced = s.table.filter((d) => d.debounce);
+    if (debounced.length > 0) await this.#table.add(debounced, q);
+    const traced = s.published.filter((p) => p.entry.trace);
+    // Dedup keys in key order, so that two writes over the same keys wait rather than deadlock.
+    const keys = [...s.published].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await q.query(
+      `WITH sch AS (${insertScheduled("$1")}),
+       del AS (${insertDeliveries("$2")}),
+       box AS (${insertOutbox(3)}),
+       tr AS (
+         INSERT INTO event_traces (seq, event_id, trace_id, span_id, parent_span_id)
+         SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[]) ON CONFLICT (seq) DO NOTHING
+       )
+       INSERT INTO dedup (key, seq, expires_at)
+       SELECT k, s, now_ms() + w FROM unnest($11::text[], $12::bigint[], $13::bigint[]) AS t(k, s, w)
+       ON CONFLICT (key) DO UPDATE SET seq = excluded.seq, expires_at = excluded.expires_at
+       WHERE dedup.expires_at <= now_ms()`,
+      [
+        scheduledRows(s.later),
+        toRecords(s.table.filter((d) => !d.debounce)),
+        ...outboxArgs(s.work),
+        traced.map((p) => p.seq),
+        traced.map((p) => p.entry.event.id),
+        traced.map((p) => p.entry.trace!.traceId),
+        traced.map((p) => p.entry.trace!.spanId),
+        traced.map((p) => p.entry.trace!.parentSpanId ?? null),
+        keys.map((p) => p.key),
+        keys.map((p) => p.seq),
+        keys.map((p) => p.windowMs),
+      ],
+    );
+    this.#scheduled.added(s.later);
+    this.#table.touch(s.table.map((d) => d.fn));
+  }
+
+  /** Step 3, after the commit: the work messages published; resolves the append's results. */
+  async relay(s: StagedAppend): Promise<AppendResult[]> {
+    await this.#outbox.relay(s.work);
+    const results = s.results;
+    for (const [i, j] of s.repeats) results[i] = { status: "duplicate", seq: results[j]!.seq };
     const fns = new Set<string>();
-    for (const i of fresh) {
-      if (results[i]!.status === "accepted") for (const d of entries[i]!.deliveries) fns.add(d.fn);
+    for (const i of s.fresh) {
+      if (results[i]!.status === "accepted") for (const d of s.entries[i]!.deliveries) fns.add(d.fn);
     }
-    if (fns.size > 0) this.#appended(fns, new Set(table.map((d) => d.fn).filter((fn) => fns.has(fn))));
+    if (fns.size > 0) this.#appended(fns, new Set(s.table.map((d) => d.fn).filter((fn) => fns.has(fn))));
     return results;
   }
 

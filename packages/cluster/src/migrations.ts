@@ -284,6 +284,17 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX run_steps_wait ON run_steps (wait_type) WHERE wait_type IS NOT NULL;
   `,
+  // The outbox (outbox.ts): JetStream messages committed with the PostgreSQL write they belong to,
+  // published after the commit with their id as Nats-Msg-Id, and deleted once published.
+  `
+  CREATE TABLE outbox (
+    id text PRIMARY KEY,
+    subject text NOT NULL,
+    body text NOT NULL,
+    created_at bigint NOT NULL DEFAULT now_ms()
+  );
+  CREATE INDEX outbox_created ON outbox (created_at);
+  `,
 ];
 
 /** Brings the schema to the newest version; safe when several nodes start at once. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "@eddy/server";
+import type { FaultInjector } from "./crash-points.js";
 
 /** Options of the cluster backend. Only the two addresses matter to most users. */
 export interface ClusterOptions {
@@ -35,11 +36,17 @@ export interface ClusterOptions {
   /** Largest number of PostgreSQL connections of this node. Default 10. */
   poolSize?: number;
   log?: Logger;
+  /**
+   * Tests only: called at every named crash point of the cross-store writes (crash-points.ts), to
+   * throw there or end the process. Leave unset.
+   */
+  faults?: FaultInjector;
 }
 
 /** {@link ClusterOptions} with every default filled in and the derived names. */
-export interface ResolvedClusterOptions extends Required<Omit<ClusterOptions, "log">> {
+export interface ResolvedClusterOptions extends Required<Omit<ClusterOptions, "log" | "faults">> {
   log: Logger | undefined;
+  faults: FaultInjector | undefined;
   /** This process's run of the node, unique (a restarted node with the same id is another instance). */
   instance: string;
   logStream: string;
@@ -88,6 +95,7 @@ export function resolveOptions(options: ClusterOptions): ResolvedClusterOptions 
     instance: randomUUID().replaceAll("-", ""),
     poolSize: options.poolSize ?? 10,
     log: options.log,
+    faults: options.faults,
     logStream: `${upper}_LOG`,
     workStream: `${upper}_WORK`,
     logSubject: `${prefix}.log`,

@@ -1,8 +1,11 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
 import type pg from "pg";
+import { crashPoint } from "./crash-points.js";
+import type { Queryable } from "./kv.js";
 import type { WorkMessage } from "./log.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import { workSubject } from "./options.js";
+import type { Outbox, OutboxMessage } from "./outbox.js";
+import { inTransaction } from "./transaction.js";
 
 /** A delivery to hold back until `dueAt`. */
 export interface ScheduledDelivery {
@@ -12,6 +15,23 @@ export interface ScheduledDelivery {
   body: WorkMessage;
 }
 
+/** The rows of {@link insertScheduled} (JSON). */
+export function scheduledRows(items: ScheduledDelivery[]): string {
+  return JSON.stringify(
+    items.map((d) => ({ id: d.id, fn: d.fn, due_at: d.dueAt, body: JSON.stringify(d.body) })),
+  );
+}
+
+/**
+ * Inserts the rows of `param` into `scheduled`; a repeat (a producer's retry repairing a crashed
+ * append) finds its row already there. One statement, or a CTE of a larger one (log.ts).
+ */
+export function insertScheduled(param: string): string {
+  return `INSERT INTO scheduled (id, fn, due_at, body)
+    SELECT id, fn, due_at, body FROM json_to_recordset(${param}::json) AS t(id text, fn text, due_at bigint, body text)
+    ON CONFLICT (id) DO NOTHING`;
+}
+
 /**
  * Deliveries of the stream lane that are not due yet (delayed, released to a later time; debounced
  * ones and those with flow-control keys wait in the table lane instead). JetStream 2.9
@@ -19,12 +39,14 @@ export interface ScheduledDelivery {
  * published to the work stream once due, by whichever node gets there first: every node looks
  * every `pollMs`, and a node also sets a timer for the due times it knows of.
  *
- * Publishing is idempotent (message id `<id>~d<due>`) and happens before the row is deleted, in
- * the transaction that locked it, so a crash in between publishes again, deduplicated.
+ * Promoting is the cluster's cross-store write (outbox.ts): the transaction that locks the due rows
+ * deletes them and stages their work messages (message id `<id>~d<due>`) in the outbox; the relay
+ * then publishes them. A crash after the commit (`promote.committed`) leaves the messages to any
+ * node's outbox recovery.
  */
 export class ScheduledDeliveries {
   readonly #pool: pg.Pool;
-  readonly #js: JetStreamClient;
+  readonly #outbox: Outbox;
   readonly #o: ResolvedClusterOptions;
   readonly #published: (fns: Set<string>) => void;
   #timer: NodeJS.Timeout | undefined;
@@ -36,32 +58,28 @@ export class ScheduledDeliveries {
 
   constructor(
     pool: pg.Pool,
-    js: JetStreamClient,
+    outbox: Outbox,
     o: ResolvedClusterOptions,
     published: (fns: Set<string>) => void,
   ) {
     this.#pool = pool;
-    this.#js = js;
+    this.#outbox = outbox;
     this.#o = o;
     this.#published = published;
     this.#poll = setInterval(() => this.promoteSoon(), o.pollMs);
     this.#poll.unref();
   }
 
-  /** Stores deliveries to publish later. */
-  async add(items: ScheduledDelivery[]): Promise<void> {
+  /** Stores deliveries to publish later (in `q`'s transaction, if given). */
+  async add(items: ScheduledDelivery[], q: Queryable = this.#pool): Promise<void> {
     if (items.length === 0) return;
-    const rows = JSON.stringify(
-      items.map((d) => ({ id: d.id, fn: d.fn, due_at: d.dueAt, body: JSON.stringify(d.body) })),
-    );
-    // A repeat (a producer's retry repairing a crashed append) finds its row already there.
-    await this.#pool.query(
-      `INSERT INTO scheduled (id, fn, due_at, body)
-       SELECT id, fn, due_at, body FROM json_to_recordset($1::json) AS t(id text, fn text, due_at bigint, body text)
-       ON CONFLICT (id) DO NOTHING`,
-      [rows],
-    );
-    this.#arm(Math.min(...items.map((d) => d.dueAt)));
+    await q.query(insertScheduled("$1"), [scheduledRows(items)]);
+    this.added(items);
+  }
+
+  /** Arms the timer for deliveries stored by someone else's statement (log.ts). */
+  added(items: ScheduledDelivery[]): void {
+    if (items.length > 0) this.#arm(Math.min(...items.map((d) => d.dueAt)));
   }
 
   /** Earliest due time of `fn`'s waiting deliveries, if any. */
@@ -119,32 +137,28 @@ export class ScheduledDeliveries {
 
   async #promote(): Promise<void> {
     if (this.#timerAt <= Date.now()) this.#timerAt = Infinity;
-    const client = await this.#pool.connect();
     const fns = new Set<string>();
-    try {
-      for (;;) {
-        await client.query("BEGIN");
+    for (;;) {
+      const msgs = await inTransaction(this.#pool, async (client) => {
         const { rows } = await client.query<{ id: string; fn: string; due_at: number; body: string }>(
           `SELECT id, fn, due_at, body FROM scheduled WHERE due_at <= now_ms()
            ORDER BY due_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
         );
-        await Promise.all(
-          rows.map((r) =>
-            this.#js.publish(workSubject(this.#o, r.fn), r.body, { msgID: `${r.id}~d${r.due_at}` }),
-          ),
-        );
-        if (rows.length > 0) {
-          await client.query("DELETE FROM scheduled WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
-        }
-        await client.query("COMMIT");
+        if (rows.length === 0) return [];
+        await client.query("DELETE FROM scheduled WHERE id = ANY($1::text[])", [rows.map((r) => r.id)]);
+        const msgs = rows.map((r): OutboxMessage => ({
+          id: `${r.id}~d${r.due_at}`,
+          subject: workSubject(this.#o, r.fn),
+          body: r.body,
+        }));
+        await this.#outbox.stage(client, msgs);
         for (const r of rows) fns.add(r.fn);
-        if (rows.length < 500) break;
-      }
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+        return msgs;
+      });
+      if (msgs.length === 0) break;
+      crashPoint(this.#o, "promote.committed");
+      await this.#outbox.relay(msgs);
+      if (msgs.length < 500) break;
     }
     if (fns.size > 0) this.#published(fns);
     // Whatever waits longer (added meanwhile, or by another node) gets its own timer.

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { Queryable } from "./kv.js";
 import type { InvocationRow } from "@eddy/server";
 import type { InvocationRecord } from "@eddy/server";
 import { Joiner } from "./coalesce.js";
@@ -40,7 +41,7 @@ export class SettleWriter {
   readonly #pool: pg.Pool;
   readonly #joiner = new Joiner<SettleWrite, void>(
     async (writes) => {
-      await this.#commit(writes);
+      await writeSettles(this.#pool, writes);
       return writes.map(() => undefined);
     },
     { waitTurn: true },
@@ -59,24 +60,25 @@ export class SettleWriter {
   flush(): Promise<void> {
     return this.#joiner.flush();
   }
+}
 
-  async #commit(writes: SettleWrite[]): Promise<void> {
-    const invocations: InvocationRow[] = writes.flatMap((w) => (w.invocation ? [toRow(w.invocation)] : []));
-    const dead = new Map<string, DeadLetterRow>();
-    for (const w of writes) if (w.dead) dead.set(w.dead.id, w.dead);
-    const clear = writes.flatMap((w) => (w.clearDead && !dead.has(w.clearDead) ? [w.clearDead] : []));
-    await this.#pool.query(
-      `WITH ins AS (
-         INSERT INTO invocations SELECT * FROM json_populate_recordset(NULL::invocations, $1::json)
-         ON CONFLICT (id) DO NOTHING
-       ), dl AS (
-         INSERT INTO dead_letters SELECT * FROM json_populate_recordset(NULL::dead_letters, $2::json)
-         ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, dead_at = excluded.dead_at,
-           error = excluded.error, redrives = excluded.redrives
-       ), del AS (
-         DELETE FROM dead_letters WHERE id = ANY($3::text[])
-       ) SELECT 1`,
-      [JSON.stringify(invocations), JSON.stringify([...dead.values()]), clear],
-    );
-  }
+/** Writes settles in one statement: on the pool, or in the caller's transaction. */
+export async function writeSettles(q: Queryable, writes: SettleWrite[]): Promise<void> {
+  const invocations: InvocationRow[] = writes.flatMap((w) => (w.invocation ? [toRow(w.invocation)] : []));
+  const dead = new Map<string, DeadLetterRow>();
+  for (const w of writes) if (w.dead) dead.set(w.dead.id, w.dead);
+  const clear = writes.flatMap((w) => (w.clearDead && !dead.has(w.clearDead) ? [w.clearDead] : []));
+  await q.query(
+    `WITH ins AS (
+       INSERT INTO invocations SELECT * FROM json_populate_recordset(NULL::invocations, $1::json)
+       ON CONFLICT (id) DO NOTHING
+     ), dl AS (
+       INSERT INTO dead_letters SELECT * FROM json_populate_recordset(NULL::dead_letters, $2::json)
+       ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, dead_at = excluded.dead_at,
+         error = excluded.error, redrives = excluded.redrives
+     ), del AS (
+       DELETE FROM dead_letters WHERE id = ANY($3::text[])
+     ) SELECT 1`,
+    [JSON.stringify(invocations), JSON.stringify([...dead.values()]), clear],
+  );
 }

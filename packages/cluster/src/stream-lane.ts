@@ -1,13 +1,16 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type pg from "pg";
 import type {
-  KeyValue,
+  AppendResult,
   LeasedDelivery,
   QueueCounts,
   SettleResult,
   Settlement,
   SettleWrites,
 } from "@eddy/server";
+import { crashPoint } from "./crash-points.js";
+import { applyKvWrite } from "./kv.js";
 import type { TokenData } from "./lease-token.js";
 import { decodeToken, encodeToken } from "./lease-token.js";
 import type { ClusterLog, WorkMessage } from "./log.js";
@@ -18,9 +21,11 @@ import type { NodeReport } from "./peers.js";
 import type { PulledMessage } from "./pull.js";
 import { acknowledge, deliveryCountOf, nakPayload, pullNow } from "./pull.js";
 import type { ScheduledDeliveries } from "./scheduled.js";
-import type { SettleWriter } from "./settle-writer.js";
+import type { SettleWrite, SettleWriter } from "./settle-writer.js";
+import { writeSettles } from "./settle-writer.js";
 import type { FunctionConsumers } from "./streams.js";
 import type { TableDelivery } from "./table-rows.js";
+import { inTransaction } from "./transaction.js";
 
 /** A lease this node holds: the JetStream message it stands for. */
 interface Held extends TokenData {
@@ -37,8 +42,8 @@ export interface StreamLaneDeps {
   jsm: JetStreamManager;
   options: ResolvedClusterOptions;
   consumers: FunctionConsumers;
+  pool: pg.Pool;
   log: ClusterLog;
-  kv: KeyValue;
   writer: SettleWriter;
   scheduled: ScheduledDeliveries;
   /** Tells other nodes that these consumers have work again. */
@@ -154,9 +159,16 @@ export class StreamLane {
   }
 
   /**
-   * Settles in an order where a crash between two steps only repeats work: key-value writes and
-   * emits first (both idempotent: emitted ids are stable across attempts), then the invocation
-   * record and any dead letter in one PostgreSQL statement, then the ack or negative ack.
+   * Ends an attempt: the cluster's cross-store write (outbox.ts), fenced first. The lease must
+   * still be this node's (`#claim`), else only the record is kept (the attempt happened). A plain
+   * ack or retry is one PostgreSQL statement, joined with other settles (the record, and the
+   * removal of a stale dead letter); a settle with emits, key-value writes or a dead letter is one
+   * transaction: the emits' rows (their log messages published first, step 1 of an append, crash
+   * point `settle.logged`), the key-value writes, the record and the dead letter, committed only if
+   * the lease still holds (checked again last, before the commit). Then the emits are relayed and
+   * JetStream told (ack, or negative ack with the retry's delay). A crash after the commit
+   * (`settle.committed`) loses no outcome: the emits are in the outbox, and the delivery, not
+   * acked, runs again when its lease ends (at least once), its emits deduplicated by their ids.
    */
   async settle(lease: LeasedDelivery, settlement: Settlement, extra: SettleWrites): Promise<SettleResult> {
     const held = this.#claim(lease.leaseToken);
@@ -166,35 +178,31 @@ export class StreamLane {
       return { settled: false, emitted: [] };
     }
     this.#forget(lease.leaseToken); // settled once: a second settle of the same lease is stale
-    for (const w of extra.kv ?? []) {
-      if (w.value === undefined) await this.#d.kv.delete(w.ns, w.key);
-      else await this.#d.kv.set(w.ns, w.key, w.value, w.ttlMs !== undefined ? { ttlMs: w.ttlMs } : {});
-    }
-    const emitted =
-      settlement.kind === "ack" && extra.emit?.length
-        ? await this.#d.log.append(extra.emit, { dedupWindowMs: extra.dedupWindowMs })
-        : [];
-    const id = lease.id;
-    if (settlement.kind === "dead") {
-      const body = held.body ?? (await this.#fetch(held));
-      await this.#d.writer.write({
-        invocation: extra.invocation,
-        dead: {
-          id,
-          fn: held.fn,
-          event_seq: body.s,
-          event_type: body.e.type,
-          event: JSON.stringify(body.e),
-          attempts: (body.a ?? 0) + deliveryCountOf(held.reply),
-          redrives: body.r ?? 0,
-          created_at: body.c,
-          dead_at: Date.now(),
-          error: JSON.stringify(settlement.error),
-          lane: null,
-        },
-      });
+    const kv = extra.kv ?? [];
+    const emits = settlement.kind === "ack" ? (extra.emit ?? []) : [];
+    const write = await this.#settleWrite(held, lease.id, settlement, extra);
+    let emitted: AppendResult[] = [];
+    if (kv.length === 0 && emits.length === 0 && !write.dead) {
+      await this.#d.writer.write(write);
+      crashPoint(this.#o, "settle.committed");
     } else {
-      await this.#d.writer.write({ invocation: extra.invocation, clearDead: id });
+      const staged = emits.length > 0 ? await this.#d.log.stage(emits, extra) : undefined;
+      if (staged) crashPoint(this.#o, "settle.logged");
+      const lost = new Error("lease lost");
+      try {
+        await inTransaction(this.#d.pool, async (client) => {
+          if (staged) await this.#d.log.write(client, staged);
+          for (const w of kv) await applyKvWrite(client, w);
+          await writeSettles(client, [write]);
+          if (Date.now() >= held.validUntil) throw lost;
+        });
+      } catch (err) {
+        if (err !== lost) throw err;
+        if (extra.invocation) await this.#d.writer.write({ invocation: extra.invocation });
+        return { settled: false, emitted: [] };
+      }
+      crashPoint(this.#o, "settle.committed");
+      if (staged) emitted = await this.#d.log.relay(staged);
     }
     if (Date.now() >= held.validUntil) return { settled: false, emitted };
     if (settlement.kind === "retry") {
@@ -206,6 +214,33 @@ export class StreamLane {
       await acknowledge(this.#d.nc, held.reply, "+ACK");
     }
     return { settled: true, emitted };
+  }
+
+  /** What a settle writes to PostgreSQL: the record, and the dead letter or the removal of a stale one. */
+  async #settleWrite(
+    held: TokenData & { body?: WorkMessage },
+    id: string,
+    settlement: Settlement,
+    extra: SettleWrites,
+  ): Promise<SettleWrite> {
+    if (settlement.kind !== "dead") return { invocation: extra.invocation, clearDead: id };
+    const body = held.body ?? (await this.#fetch(held));
+    return {
+      invocation: extra.invocation,
+      dead: {
+        id,
+        fn: held.fn,
+        event_seq: body.s,
+        event_type: body.e.type,
+        event: JSON.stringify(body.e),
+        attempts: (body.a ?? 0) + deliveryCountOf(held.reply),
+        redrives: body.r ?? 0,
+        created_at: body.c,
+        dead_at: Date.now(),
+        error: JSON.stringify(settlement.error),
+        lane: null,
+      },
+    };
   }
 
   /**

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { DeliveryInfo, LeasedDelivery, LeaseOptions, QueueCounts } from "@eddy/server";
+import type { Queryable } from "./kv.js";
 import type { ResolvedClusterOptions } from "./options.js";
 import type { InfoRow, LeasedRow, TableDelivery } from "./table-rows.js";
 import { inTransaction } from "./transaction.js";
@@ -22,6 +23,18 @@ const RETURNING =
 const NO_LIMIT = 2 ** 31 - 1;
 // How long finished rows stay as tombstones: the work stream's duplicate window (streams.ts).
 const TOMBSTONE_MS = 10 * 60_000;
+
+/**
+ * Inserts the not-debounced deliveries of `param` ({@link toRecords}' JSON), ignoring an id the
+ * table has (a live delivery, or a tombstone): one statement, or a CTE of a larger one (log.ts).
+ */
+export function insertDeliveries(param: string): string {
+  return `INSERT INTO deliveries (${TABLE_COLUMNS})
+    SELECT id, fn, coalesce(due_at, now_ms()), attempt, event_seq, event_id, event_type, event, created_at,
+      redrives, group_key, priority, cancel_key, batch_key
+    FROM json_to_recordset(${param}::json) ${TABLE_RECORD}
+    ON CONFLICT (id) DO NOTHING`;
+}
 
 /**
  * The table lane: deliveries in the PostgreSQL `deliveries` table, for what the work stream cannot
@@ -71,52 +84,50 @@ export class TableLane {
    * Stores deliveries; a debounced one merges into a queued (not leased) delivery of its consumer
    * with the same key: that one takes the new event and is due `periodMs` from now, but no later
    * than `maxWaitMs` after it was made. A repeat of a stored delivery (same id) is ignored, also
-   * while its tombstone lasts.
+   * while its tombstone lasts. `q`: a transaction's connection, to store them in it.
    */
-  async add(list: TableDelivery[]): Promise<void> {
+  async add(list: TableDelivery[], q: Queryable = this.#pool): Promise<void> {
     if (list.length === 0) return;
     const plain = list.filter((d) => !d.debounce);
     if (plain.length > 0) {
-      await this.#pool.query(
-        `INSERT INTO deliveries (${TABLE_COLUMNS})
-         SELECT id, fn, coalesce(due_at, now_ms()), attempt, event_seq, event_id, event_type, event, created_at,
-           redrives, group_key, priority, cancel_key, batch_key
-         FROM json_to_recordset($1::json) ${TABLE_RECORD}
-         ON CONFLICT (id) DO NOTHING`,
-        [toRecords(plain)],
-      );
+      await q.query(insertDeliveries("$1"), [toRecords(plain)]);
     }
-    for (const d of list) if (d.debounce) await this.#debounce(d);
+    for (const d of list) {
+      if (!d.debounce) continue;
+      if (q === this.#pool) await inTransaction(this.#pool, (client) => this.#debounce(client, d));
+      else await this.#debounce(q as pg.PoolClient, d);
+    }
     this.touch(list.map((d) => d.fn));
   }
 
-  /** One debounced delivery, under a lock on its key, so that two nodes never make two rows. */
-  async #debounce(d: TableDelivery): Promise<void> {
+  /**
+   * One debounced delivery, under a lock on its key (held until `client`'s transaction ends), so
+   * that two nodes never make two rows.
+   */
+  async #debounce(client: pg.PoolClient, d: TableDelivery): Promise<void> {
     const { key, periodMs, maxWaitMs } = d.debounce!;
-    await inTransaction(this.#pool, async (client) => {
-      await client.query(
-        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':debounce:' || $1 || '/' || $2))",
-        [d.fn, key],
-      );
-      await client.query(
-        `WITH hit AS (
-           SELECT id FROM deliveries WHERE fn = $2 AND debounce_key = $3 AND state = 0 ORDER BY n LIMIT 1
-         ), merged AS (
-           UPDATE deliveries d SET event_seq = t.event_seq, event_id = t.event_id, event_type = t.event_type,
-             event = t.event, due_at = LEAST(now_ms() + $4::bigint, d.max_due)
-           FROM hit, json_to_recordset($1::json) ${TABLE_RECORD}
-           WHERE d.id = hit.id RETURNING d.id
-         )
-         INSERT INTO deliveries (${TABLE_COLUMNS}, debounce_key, max_due)
-         SELECT id, fn, now_ms() + LEAST($4::bigint, $5::bigint), attempt, event_seq, event_id, event_type, event,
-           created_at, redrives, group_key, priority, cancel_key, batch_key, $3, now_ms() + $5::bigint
-         FROM json_to_recordset($1::json) ${TABLE_RECORD}
-         WHERE NOT EXISTS (SELECT 1 FROM merged)
-         ON CONFLICT (id) DO NOTHING`,
-        // No maxWait is Infinity, which bigint cannot hold: NULL, and LEAST ignores NULLs.
-        [toRecords([d]), d.fn, key, periodMs, Number.isFinite(maxWaitMs) ? maxWaitMs : null],
-      );
-    });
+    await client.query(
+      "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':debounce:' || $1 || '/' || $2))",
+      [d.fn, key],
+    );
+    await client.query(
+      `WITH hit AS (
+         SELECT id FROM deliveries WHERE fn = $2 AND debounce_key = $3 AND state = 0 ORDER BY n LIMIT 1
+       ), merged AS (
+         UPDATE deliveries d SET event_seq = t.event_seq, event_id = t.event_id, event_type = t.event_type,
+           event = t.event, due_at = LEAST(now_ms() + $4::bigint, d.max_due)
+         FROM hit, json_to_recordset($1::json) ${TABLE_RECORD}
+         WHERE d.id = hit.id RETURNING d.id
+       )
+       INSERT INTO deliveries (${TABLE_COLUMNS}, debounce_key, max_due)
+       SELECT id, fn, now_ms() + LEAST($4::bigint, $5::bigint), attempt, event_seq, event_id, event_type, event,
+         created_at, redrives, group_key, priority, cancel_key, batch_key, $3, now_ms() + $5::bigint
+       FROM json_to_recordset($1::json) ${TABLE_RECORD}
+       WHERE NOT EXISTS (SELECT 1 FROM merged)
+       ON CONFLICT (id) DO NOTHING`,
+      // No maxWait is Infinity, which bigint cannot hold: NULL, and LEAST ignores NULLs.
+      [toRecords([d]), d.fn, key, periodMs, Number.isFinite(maxWaitMs) ? maxWaitMs : null],
+    );
   }
 
   /** Leases due deliveries of `fn` (or whose lease expired), honouring groups and priority. */

@@ -1,14 +1,10 @@
 import type pg from "pg";
-import type {
-  AppendResult,
-  EventLog,
-  LeasedDelivery,
-  SettleResult,
-  Settlement,
-  SettleWrites,
-} from "@eddy/server";
+import type { LeasedDelivery, SettleResult, Settlement, SettleWrites } from "@eddy/server";
 import { joinWhileRunning } from "./coalesce.js";
+import { crashPoint } from "./crash-points.js";
 import { applyKvWrite } from "./kv.js";
+import type { ClusterLog, StagedAppend } from "./log.js";
+import type { ResolvedClusterOptions } from "./options.js";
 import { toRow } from "./records.js";
 import type { TableNotify } from "./table-lane.js";
 import { inTransaction } from "./transaction.js";
@@ -16,7 +12,8 @@ import { inTransaction } from "./transaction.js";
 /** What settling a lease of the table lane works with. */
 export interface TableSettleDeps {
   pool: pg.Pool;
-  log: EventLog;
+  log: ClusterLog;
+  options: ResolvedClusterOptions;
   notify: TableNotify;
   /** Plain acks (no emits, no key-value writes), joined: see {@link tableAcks}. */
   ack: (ack: PlainAck) => Promise<SettledRow>;
@@ -65,9 +62,15 @@ const SETTLE: Record<Settlement["kind"], string> = {
 };
 
 /**
- * Ends an attempt of a table-lane delivery. Emits go first (their ids are stable across
- * attempts, so a rerun's are deduplicated), and only while the lease is held; then key-value
- * writes, the row's outcome and the record commit together. A settle that frees a group's slot
+ * Ends an attempt of a table-lane delivery: the cluster's cross-store write (outbox.ts), fenced
+ * first. A plain ack is one statement, joined with others (`tableAcks`); a retry or dead letter
+ * without key-value writes is one statement too: the row's outcome fenced by its lease token, and
+ * the record (kept whether or not the lease holds: the attempt happened). Otherwise one
+ * transaction whose first statement is the fenced outcome (it locks the row until the commit; a
+ * lost lease rolls everything back but the record), then the key-value writes and the emits' rows
+ * and outbox messages; the emits' log messages are published before it (step 1 of an append,
+ * after a look at the fence, so that a lost lease rarely leaves a log message; crash point
+ * `settle.logged`), and relayed after it (`settle.committed`). A settle that frees a group's slot
  * wakes the nodes, since deliveries of that group may be leasable now.
  */
 export async function settleTableLease(
@@ -83,39 +86,44 @@ export async function settleTableLease(
   ];
   if (settlement.kind === "retry") args.push(settlement.dueAt);
   else if (settlement.kind === "dead") args.push(JSON.stringify(settlement.error));
-  let emitted: AppendResult[] = [];
   const kv = extra.kv ?? [];
-  if (settlement.kind === "ack" && !extra.emit?.length && kv.length === 0) {
-    const row = await deps.ack({
-      id: lease.id,
-      token: lease.leaseToken,
-      invocation: extra.invocation ? toRow(extra.invocation) : undefined,
-    });
-    return { settled: settled(deps, row), emitted };
-  }
-  if (settlement.kind === "ack" && extra.emit?.length) {
-    const { rowCount } = await deps.pool.query(`SELECT 1 FROM deliveries WHERE ${FENCE}`, args.slice(0, 2));
-    if (rowCount !== 1) return { settled: await recordOnly(deps.pool, args[2] as string), emitted };
-    emitted = await deps.log.append(extra.emit, { dedupWindowMs: extra.dedupWindowMs });
-  }
+  const emits = settlement.kind === "ack" ? (extra.emit ?? []) : [];
   let row: SettledRow;
-  if (kv.length === 0) row = await settleRow(deps.pool, settlement.kind, args);
-  else {
-    // A lost lease writes no key-value: the transaction is undone, only the record stays.
-    const lost = new Error("lease lost");
-    try {
-      row = await inTransaction(deps.pool, async (client) => {
-        for (const w of kv) await applyKvWrite(client, w);
-        const r = await settleRow(client, settlement.kind, args);
-        if (r.n !== 1) throw lost;
-        return r;
-      });
-    } catch (err) {
-      if (err !== lost) throw err;
-      row = { n: 0, fn: null, group_key: null };
-      await recordOnly(deps.pool, args[2] as string);
-    }
+  if (emits.length === 0 && kv.length === 0) {
+    row =
+      settlement.kind === "ack"
+        ? await deps.ack({
+            id: lease.id,
+            token: lease.leaseToken,
+            invocation: extra.invocation ? toRow(extra.invocation) : undefined,
+          })
+        : await settleRow(deps.pool, settlement.kind, args);
+    crashPoint(deps.options, "settle.committed");
+    return { settled: settled(deps, row), emitted: [] };
   }
+  let staged: StagedAppend | undefined;
+  if (emits.length > 0) {
+    const { rowCount } = await deps.pool.query(`SELECT 1 FROM deliveries WHERE ${FENCE}`, args.slice(0, 2));
+    if (rowCount !== 1) return { settled: await recordOnly(deps.pool, args[2] as string), emitted: [] };
+    staged = await deps.log.stage(emits, extra);
+    crashPoint(deps.options, "settle.logged");
+  }
+  // A lost lease writes nothing but the record: the transaction is undone.
+  const lost = new Error("lease lost");
+  try {
+    row = await inTransaction(deps.pool, async (client) => {
+      const r = await settleRow(client, settlement.kind, args);
+      if (r.n !== 1) throw lost;
+      for (const w of kv) await applyKvWrite(client, w);
+      if (staged) await deps.log.write(client, staged);
+      return r;
+    });
+  } catch (err) {
+    if (err !== lost) throw err;
+    return { settled: await recordOnly(deps.pool, args[2] as string), emitted: [] };
+  }
+  crashPoint(deps.options, "settle.committed");
+  const emitted = staged ? await deps.log.relay(staged) : [];
   return { settled: settled(deps, row), emitted };
 }
 
