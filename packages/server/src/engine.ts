@@ -192,6 +192,7 @@ export class Engine {
     this.workflows = new Workflows({
       journal: options.backend.journal,
       log: options.backend.log,
+      records: options.backend.records,
       clock,
       logger: options.log,
       limits: options.ingest,

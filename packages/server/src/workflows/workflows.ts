@@ -4,7 +4,15 @@
  */
 import type { CloudEvent, ResolvedFunctionConfig, RunStepView, RunSummary, RunView } from "eddy";
 import { uuidv7 } from "eddy/internal";
-import type { AppendEntry, AppendResult, Journal, RunRow, RunStatus, StepRow } from "../backends/types.js";
+import type {
+  AppendEntry,
+  AppendResult,
+  Journal,
+  Records,
+  RunRow,
+  RunStatus,
+  StepRow,
+} from "../backends/types.js";
 import type { DispatchTarget } from "../dispatch/attempt.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { RunCancelledError, errorInfo } from "../errors/attempt.js";
@@ -16,6 +24,7 @@ import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
 import { serializeError } from "../runtime/worker/serialize.js";
 import { WorkflowRunner } from "./runner.js";
+import { sentRecord } from "./sent.js";
 import type { StepDeps } from "./steps.js";
 import { wakeWaiting } from "./waits.js";
 
@@ -45,6 +54,8 @@ export interface WorkflowDeps extends StepDeps {
   append(entries: AppendEntry[]): Promise<AppendResult[]>;
   /** Look for due runs at least this often: runs suspended or woken by other processes. */
   pollMs?: number;
+  /** Where what `step.sendEvent` published is recorded, for the choreography map. */
+  records: Records;
 }
 
 export class Workflows {
@@ -54,7 +65,15 @@ export class Workflows {
 
   constructor(deps: WorkflowDeps) {
     this.#deps = deps;
-    this.#runner = new WorkflowRunner(deps, deps.logger, deps.pollMs);
+    const sent = async (run: RunRow, index: number, events: CloudEvent[]) => {
+      try {
+        await deps.records.insert([sentRecord(run, index, events, deps.clock.now())]);
+      } catch (err) {
+        // The events are published; only the map misses them.
+        deps.logger.warn({ err, run: run.id }, "workflow sendEvent: recording what was sent failed");
+      }
+    };
+    this.#runner = new WorkflowRunner({ ...deps, sent }, deps.logger, deps.pollMs);
   }
 
   get #journal(): Journal {
