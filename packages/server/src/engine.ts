@@ -193,6 +193,7 @@ export class Engine {
       journal: options.backend.journal,
       log: options.backend.log,
       records: options.backend.records,
+      metrics: this.observer.enabled ? this.observer.metrics.workflows : undefined,
       clock,
       logger: options.log,
       limits: options.ingest,

@@ -20,10 +20,12 @@ import { EventTooDeepError, EventTooLargeError, InvalidEventError } from "../err
 import type { EventLimits } from "../events/envelope.js";
 import { checkEvent, isRefusal } from "../events/envelope.js";
 import type { Logger } from "../observability/logger.js";
+import type { WorkflowMetrics } from "../observability/workflow-metrics.js";
 import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
 import { serializeError } from "../runtime/worker/serialize.js";
 import { WorkflowRunner } from "./runner.js";
+import { observedJournal } from "./observed-journal.js";
 import { sentRecord } from "./sent.js";
 import type { StepDeps } from "./steps.js";
 import { wakeWaiting } from "./waits.js";
@@ -56,6 +58,8 @@ export interface WorkflowDeps extends StepDeps {
   pollMs?: number;
   /** Where what `step.sendEvent` published is recorded, for the choreography map. */
   records: Records;
+  /** Counts runs, steps and waits; none: metrics are off. */
+  metrics?: WorkflowMetrics;
 }
 
 export class Workflows {
@@ -63,7 +67,11 @@ export class Workflows {
   readonly #runner: WorkflowRunner;
   #deployed = new Map<string, DeployedWorkflow>();
 
-  constructor(deps: WorkflowDeps) {
+  constructor(options: WorkflowDeps) {
+    const { metrics } = options;
+    const deps = metrics
+      ? { ...options, journal: observedJournal(options.journal, metrics, options.clock) }
+      : options;
     this.#deps = deps;
     const sent = async (run: RunRow, index: number, events: CloudEvent[]) => {
       try {
