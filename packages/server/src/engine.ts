@@ -194,6 +194,10 @@ export class Engine {
       log: options.backend.log,
       records: options.backend.records,
       metrics: this.observer.enabled ? this.observer.metrics.workflows : undefined,
+      span:
+        this.observer.enabled && this.observer.spans.enabled
+          ? (span) => this.observer.spans.record(span)
+          : undefined,
       clock,
       logger: options.log,
       limits: options.ingest,

@@ -20,6 +20,7 @@ import { EventTooDeepError, EventTooLargeError, InvalidEventError } from "../err
 import type { EventLimits } from "../events/envelope.js";
 import { checkEvent, isRefusal } from "../events/envelope.js";
 import type { Logger } from "../observability/logger.js";
+import type { SpanRecord } from "../observability/tracer.js";
 import type { WorkflowMetrics } from "../observability/workflow-metrics.js";
 import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
@@ -60,6 +61,8 @@ export interface WorkflowDeps extends StepDeps {
   records: Records;
   /** Counts runs, steps and waits; none: metrics are off. */
   metrics?: WorkflowMetrics;
+  /** Exports a span per step (OTLP); none: no export. */
+  span?: (s: SpanRecord) => void;
 }
 
 export class Workflows {
@@ -68,9 +71,9 @@ export class Workflows {
   #deployed = new Map<string, DeployedWorkflow>();
 
   constructor(options: WorkflowDeps) {
-    const { metrics } = options;
+    const { metrics, span } = options;
     const deps = metrics
-      ? { ...options, journal: observedJournal(options.journal, metrics, options.clock) }
+      ? { ...options, journal: observedJournal(options.journal, { metrics, span }, options.clock) }
       : options;
     this.#deps = deps;
     const sent = async (run: RunRow, index: number, events: CloudEvent[]) => {
@@ -113,7 +116,9 @@ export class Workflows {
   async #startFromDelivery(t: DispatchTarget, req: InvokeRequest): Promise<AttemptResult> {
     const t0 = performance.now();
     const id = req.emitIdPrefix;
-    const run = { id, workflow: t.name, version: t.version, event: req.event, eventSeq: req.eventSeq ?? 0 };
+    // The trigger keeps the starting attempt's span, as a function's event has it: its steps' parent.
+    const event = req.traceparent ? { ...req.event, traceparent: req.traceparent } : req.event;
+    const run = { id, workflow: t.name, version: t.version, event, eventSeq: req.eventSeq ?? 0 };
     const room = this.#runner.hasRoom(t.name);
     const wf = this.#deployed.get(t.name);
     const leaseMs = room && wf ? wf.config.timeoutMs + 10_000 : undefined;
