@@ -192,6 +192,12 @@ export class Engine {
     this.workflows = new Workflows({
       journal: options.backend.journal,
       log: options.backend.log,
+      records: options.backend.records,
+      metrics: this.observer.enabled ? this.observer.metrics.workflows : undefined,
+      span:
+        this.observer.enabled && this.observer.spans.enabled
+          ? (span) => this.observer.spans.record(span)
+          : undefined,
       clock,
       logger: options.log,
       limits: options.ingest,

@@ -3,6 +3,7 @@ import type { GraphEdge, GraphNode, GraphResponse } from "eddy";
 import { EddyClient, EddyRequestError } from "eddy";
 import type { RunningEddy } from "@eddy/server";
 import { invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { send, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 // A small choreography: "start" → a → mid → b; a also sends to the queue "jobs" (consumed by c)
 // and emits a type it does not declare ("surprise"), which a prefix pattern consumes; b declares
@@ -28,6 +29,15 @@ const app = tempApp({
     "f",
     'triggers: [on.event({ type: ["start"] })], retries: { maxAttempts: 1 }',
     'await ctx.emit({ type: "from.failed" }); throw new NonRetriableError("no");',
+  ),
+  // A workflow: declares "wf.done", and its sendEvent steps publish it and an undeclared type.
+  "functions/w.ts": workflowSource(
+    "w",
+    "wf.go",
+    `await step.sendEvent("one", { type: "wf.done" });
+     await step.sendEvent("two", [{ type: "wf.extra" }, { type: "wf.done" }]);
+     return "ok";`,
+    'emits: ["wf.done"]',
   ),
 });
 let eddy: RunningEddy;
@@ -113,6 +123,21 @@ describe("the choreography map", () => {
     const later = await client.graph({ since: String(Date.now() + 60_000) });
     expect(shape(edge(later, "function:a", "event:mid"))).toBe("emits declared");
     expect(edge(later, "function:a", "event:surprise")).toBeUndefined();
+  });
+
+  it("draws a workflow as such, with what its sendEvent steps published as observed emits", async () => {
+    const before = await client.graph();
+    expect(node(before, "workflow:w")).toMatchObject({ kind: "workflow", name: "w" });
+    expect(node(before, "function:w")).toBeUndefined();
+    expect(shape(edge(before, "event:wf.go", "workflow:w"))).toBe("consumes declared");
+    expect(shape(edge(before, "workflow:w", "event:wf.done"))).toBe("emits declared");
+    await send(eddy.url, "wf.go", {});
+    expect((await waitForRun(eddy.url, "w", "succeeded")).output).toBe("ok");
+    const g = await client.graph({ since: "1h" });
+    // One record per sendEvent step: "wf.done" by both, "wf.extra" by the second.
+    expect(edge(g, "workflow:w", "event:wf.done")).toMatchObject({ source: "both", attempts: 2 });
+    expect(edge(g, "workflow:w", "event:wf.extra")).toMatchObject({ source: "observed", attempts: 1 });
+    expect(node(g, "event:wf.extra")?.flags).toEqual(["no-consumer"]);
   });
 
   it("refuses a bad window or limit with problem+json", async () => {

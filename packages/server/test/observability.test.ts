@@ -4,6 +4,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEddy } from "@eddy/server";
 import { drained, fnSource, getJson, invocations, post, startTestEddy, tempApp, waitFor } from "./helpers.js";
+import { waitForRun, workflowSource } from "./workflow-helpers.js";
 
 // A three-step choreography (a → b → c), and d, which hears about exceeded budgets.
 const app = tempApp({
@@ -24,6 +25,11 @@ const app = tempApp({
     `memoryMb: 256`,
   ),
   "functions/d.ts": fnSource("d", { type: ["eddy.budget.exceeded"] }, `ctx.log.info("budget", event.data);`),
+  "functions/wf.ts": workflowSource(
+    "wf",
+    "wf.traced",
+    'await step.run("one", async () => 1); await step.sleep("nap", 0); return "ok";',
+  ),
   "functions/hi.ts": `import { defineFunction, on } from "eddy";
 export default defineFunction({ name: "hi", triggers: [on.http("GET /hi", { public: true })] }, async () => ({ hi: 1 }));
 `,
@@ -152,6 +158,31 @@ describe("one event through a three-function choreography", () => {
     });
     expect(typeof attrs["faas.coldstart"]).toBe("boolean");
     expect(spans.some((s) => s.name === "eddy.queue_wait a")).toBe(true);
+  });
+
+  it("exports each step of a workflow run as a span under the attempt that started the run", async () => {
+    const trace = "5bf92f3577b34da6a3ce929d0e0e4737";
+    const sent = await post(`${url}/v1/events`, {
+      specversion: "1.0",
+      id: "wf-traced-1",
+      source: "/test",
+      type: "wf.traced",
+      traceparent: `00-${trace}-${PARENT}-01`,
+    });
+    expect(sent.status).toBe(202);
+    const run = await waitForRun(url, "wf", "succeeded");
+    const [start] = await invocations(url, "wf");
+    expect(start!.trace?.traceId).toBe(trace);
+    const steps = await waitFor(() => {
+      const mine = received.filter((s) => s.traceId === trace && s.name.startsWith("eddy.step"));
+      return mine.length === 2 && mine;
+    }, "the steps' spans at the collector");
+    expect(steps.map((s) => s.name).sort()).toEqual(["eddy.step run", "eddy.step sleep"]);
+    for (const s of steps) {
+      expect(s.parentSpanId).toBe(start!.trace!.spanId);
+      const attrs = Object.fromEntries(s.attributes.map((a) => [a.key, Object.values(a.value)[0]]));
+      expect(attrs).toMatchObject({ "faas.name": "wf", "eddy.run_id": run.id, "eddy.step.status": "done" });
+    }
   });
 
   it("names an HTTP route's attempt as triggered by http", async () => {

@@ -5,10 +5,11 @@
  */
 import type { GraphEdge, GraphNode, GraphNodeKind, GraphResponse } from "eddy";
 
-/** Opening and closing brackets of each kind's shape. A new kind (workflow) needs a line here. */
+/** Opening and closing brackets of each kind's shape. A new kind needs a line here. */
 const SHAPES: Readonly<Record<GraphNodeKind, readonly [string, string]>> = {
   event: ["([", "])"],
   function: ["[", "]"],
+  workflow: ["[[", "]]"],
   queue: ["[(", ")]"],
   pattern: ["{{", "}}"],
   route: ["[/", "/]"],

@@ -4,10 +4,11 @@
  */
 
 /**
- * What a node stands for. `pattern`: an event trigger that names no exact `type` (a prefix, a
- * wildcard, no type at all); `route` and `schedule`: the other ways a function is started.
+ * What a node stands for. `workflow`: a function defined with `defineWorkflow`; `pattern`: an
+ * event trigger that names no exact `type` (a prefix, a wildcard, no type at all); `route` and
+ * `schedule`: the other ways a function is started.
  */
-export type GraphNodeKind = "event" | "queue" | "function" | "pattern" | "route" | "schedule";
+export type GraphNodeKind = "event" | "queue" | "function" | "workflow" | "pattern" | "route" | "schedule";
 
 /**
  * `no-consumer`: something emits (or sends to) it and nothing consumes it; `no-producer`: something
@@ -21,15 +22,16 @@ export interface GraphNode {
   /** `<kind>:<name>`, unique in the graph: `event:order.paid`, `function:send-receipt`. */
   id: string;
   kind: GraphNodeKind;
-  /** The event type, queue name, function name, route ("POST /orders"), cron, or pattern (JSON). */
+  /** The event type, queue name, function or workflow name, route ("POST /orders"), cron, or pattern (JSON). */
   name: string;
   /** Event types and queues only; absent when none holds. */
   flags?: GraphFlag[];
 }
 
 /**
- * `consumes`: from what starts a function (an event type, a queue, a pattern, a route, a
- * schedule) to the function. `emits`: from a function to an event type; `sends`: to a queue.
+ * `consumes`: from what starts a function or workflow (an event type, a queue, a pattern, a
+ * route, a schedule) to it. `emits`: from a function or workflow to an event type (a workflow's
+ * `step.sendEvent` too); `sends`: to a queue.
  * `matches`: from an event type to a pattern node whose `type` condition matches it.
  */
 export type GraphEdgeKind = "consumes" | "emits" | "sends" | "matches";

@@ -16,11 +16,11 @@ import type { EmissionRow } from "../backends/types.js";
 import { triggerSources } from "./triggers.js";
 
 /**
- * Something deployed that consumes and produces: a function today. A workflow is one more `kind`
- * here (its config has the same `triggers`, `emits` and `sends`), and its node is drawn as such.
+ * Something deployed that consumes and produces: a function, or a workflow (its config has the
+ * same `triggers`, `emits` and `sends`; its node is drawn as a workflow).
  */
 export interface GraphUnit {
-  kind: Extract<GraphNodeKind, "function">;
+  kind: Extract<GraphNodeKind, "function" | "workflow">;
   name: string;
   config: Pick<ResolvedFunctionConfig, "triggers" | "emits"> & { sends?: string[] };
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { Buckets, registerComputed } from "./computed-metrics.js";
+import { WorkflowMetrics } from "./workflow-metrics.js";
 
 /** What the metrics read at scrape time: the deployed functions and their queues. */
 export interface MetricsSource {
@@ -46,6 +47,8 @@ interface FunctionStats {
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** Runs, steps and waits of workflows. */
+  readonly workflows = new WorkflowMetrics(this.registry);
   readonly #types = new Map<string, number>();
   readonly #functions = new Map<string, FunctionStats>();
   readonly #duplicates = new Counter({

@@ -146,6 +146,8 @@ export class WorkflowRunner {
         if (!this.#closed) this.#log.warn({ err, workflow: name }, "workflow runs: leasing failed");
       } finally {
         slot.pumping = false;
+        // A pump asked for while the timer was being armed (an execution ended) is not lost.
+        if (slot.again && !this.#closed) this.#pump(name);
       }
     })();
   }

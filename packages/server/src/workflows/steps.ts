@@ -5,7 +5,7 @@
  */
 import type { CloudEvent, ResolvedFunctionConfig } from "eddy";
 import type { Clock } from "../clock/clock.js";
-import type { EventLog, Journal, LeasedRun, StepRow } from "../backends/types.js";
+import type { EventLog, Journal, LeasedRun, RunRow, StepRow } from "../backends/types.js";
 import { backoffMs } from "../dispatch/retry-policy.js";
 import {
   InvalidStepError,
@@ -29,6 +29,8 @@ export interface StepDeps {
   clock: Clock;
   /** Publishes a step's events (validated, routed, durable): their ids, or throws why they were refused. */
   publish(events: CloudEvent[], traceparent?: string): Promise<void>;
+  /** A sendEvent step at `index` of `run` published `events` (for the map); never throws. */
+  sent?(run: RunRow, index: number, events: CloudEvent[]): Promise<void>;
 }
 
 /** One execution's steps: the journal as it grows, and the service answering the sandbox. */
@@ -239,6 +241,7 @@ export class ExecutionSteps {
     }
     // Published before journaled, with ids stable across replays: a crash in between dedupes on replay.
     await this.#deps.publish(events);
+    await this.#deps.sent?.(this.#leased.run, call.step.index, events);
     const result = { ids: events.map((e) => String(e.id)) };
     const row = this.#base(call, undefined);
     Object.assign(row, {

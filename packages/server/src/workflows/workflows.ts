@@ -4,7 +4,15 @@
  */
 import type { CloudEvent, ResolvedFunctionConfig, RunStepView, RunSummary, RunView } from "eddy";
 import { uuidv7 } from "eddy/internal";
-import type { AppendEntry, AppendResult, Journal, RunRow, RunStatus, StepRow } from "../backends/types.js";
+import type {
+  AppendEntry,
+  AppendResult,
+  Journal,
+  Records,
+  RunRow,
+  RunStatus,
+  StepRow,
+} from "../backends/types.js";
 import type { DispatchTarget } from "../dispatch/attempt.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { RunCancelledError, errorInfo } from "../errors/attempt.js";
@@ -12,10 +20,14 @@ import { EventTooDeepError, EventTooLargeError, InvalidEventError } from "../err
 import type { EventLimits } from "../events/envelope.js";
 import { checkEvent, isRefusal } from "../events/envelope.js";
 import type { Logger } from "../observability/logger.js";
+import type { SpanRecord } from "../observability/tracer.js";
+import type { WorkflowMetrics } from "../observability/workflow-metrics.js";
 import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
 import { serializeError } from "../runtime/worker/serialize.js";
 import { WorkflowRunner } from "./runner.js";
+import { observedJournal } from "./observed-journal.js";
+import { sentRecord } from "./sent.js";
 import type { StepDeps } from "./steps.js";
 import { wakeWaiting } from "./waits.js";
 
@@ -45,6 +57,12 @@ export interface WorkflowDeps extends StepDeps {
   append(entries: AppendEntry[]): Promise<AppendResult[]>;
   /** Look for due runs at least this often: runs suspended or woken by other processes. */
   pollMs?: number;
+  /** Where what `step.sendEvent` published is recorded, for the choreography map. */
+  records: Records;
+  /** Counts runs, steps and waits; none: metrics are off. */
+  metrics?: WorkflowMetrics;
+  /** Exports a span per step (OTLP); none: no export. */
+  span?: (s: SpanRecord) => void;
 }
 
 export class Workflows {
@@ -52,9 +70,21 @@ export class Workflows {
   readonly #runner: WorkflowRunner;
   #deployed = new Map<string, DeployedWorkflow>();
 
-  constructor(deps: WorkflowDeps) {
+  constructor(options: WorkflowDeps) {
+    const { metrics, span } = options;
+    const deps = metrics
+      ? { ...options, journal: observedJournal(options.journal, { metrics, span }, options.clock) }
+      : options;
     this.#deps = deps;
-    this.#runner = new WorkflowRunner(deps, deps.logger, deps.pollMs);
+    const sent = async (run: RunRow, index: number, events: CloudEvent[]) => {
+      try {
+        await deps.records.insert([sentRecord(run, index, events, deps.clock.now())]);
+      } catch (err) {
+        // The events are published; only the map misses them.
+        deps.logger.warn({ err, run: run.id }, "workflow sendEvent: recording what was sent failed");
+      }
+    };
+    this.#runner = new WorkflowRunner({ ...deps, sent }, deps.logger, deps.pollMs);
   }
 
   get #journal(): Journal {
@@ -86,7 +116,9 @@ export class Workflows {
   async #startFromDelivery(t: DispatchTarget, req: InvokeRequest): Promise<AttemptResult> {
     const t0 = performance.now();
     const id = req.emitIdPrefix;
-    const run = { id, workflow: t.name, version: t.version, event: req.event, eventSeq: req.eventSeq ?? 0 };
+    // The trigger keeps the starting attempt's span, as a function's event has it: its steps' parent.
+    const event = req.traceparent ? { ...req.event, traceparent: req.traceparent } : req.event;
+    const run = { id, workflow: t.name, version: t.version, event, eventSeq: req.eventSeq ?? 0 };
     const room = this.#runner.hasRoom(t.name);
     const wf = this.#deployed.get(t.name);
     const leaseMs = room && wf ? wf.config.timeoutMs + 10_000 : undefined;

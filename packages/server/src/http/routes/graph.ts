@@ -32,7 +32,11 @@ export const graphRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, {
       engine.queues.list(),
     ]);
     const graph = buildGraph({
-      units: engine.functions().map((f) => ({ kind: "function", name: f.name, config: f.config })),
+      units: engine.functions().map((f) => ({
+        kind: f.config.workflow ? "workflow" : "function",
+        name: f.name,
+        config: f.config,
+      })),
       queues: queues.map((q) => q.name),
       observed: observed.rows,
     });
