@@ -159,6 +159,8 @@ export interface Invocation {
   startedAt: number;
   error?: { name: string; message: string; code?: string };
   logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
+  /** The attempt's span, when it ran in a trace. */
+  trace?: { traceId: string; spanId: string };
 }
 
 /** The invocations of a function, newest first. */
