@@ -223,5 +223,6 @@ function stepView(s: StepRow, now: number): RunStepView {
   if (s.error) v.error = s.error;
   if (s.wakeAt !== undefined && !slept && s.status === "pending") v.wakeAt = s.wakeAt;
   if (s.wait) v.waitFor = s.wait.type;
+  if (s.compensates !== undefined) v.compensates = s.compensates;
   return v;
 }

@@ -8,9 +8,19 @@ import type { ErrorInfo } from "./records.js";
 
 /**
  * Where a run is. `running`: due or executing now (or due again after a retry's delay);
- * `sleeping`/`waiting`: suspended until a time or an event; the other three are final.
+ * `sleeping`/`waiting`: suspended until a time or an event; the others are final.
  */
-export type RunStatus = "running" | "sleeping" | "waiting" | "succeeded" | "failed" | "cancelled";
+export type RunStatus =
+  | "running"
+  | "sleeping"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "cancelled"
+  /** Failed, and the compensations of its finished steps ran (a saga). */
+  | "compensated"
+  /** Failed, and a compensation failed for good too. */
+  | "compensation_failed";
 
 /** A run to start. */
 export interface NewRun {
@@ -60,7 +70,9 @@ export interface StepRow {
   id: string;
   /** The order in which the handler called its steps (0, 1, …): replays must call them the same way. */
   index: number;
-  kind: "run" | "sleep" | "wait" | "send";
+  /** `compensate`: the compensation of the `run` step {@link StepRow.compensates} (a saga). */
+  kind: "run" | "sleep" | "wait" | "send" | "compensate";
+  compensates?: string;
   /** `pending`: sleeping, waiting, or a `run` step waiting for its next attempt at `wakeAt`. */
   status: "pending" | "done" | "failed";
   /** JSON result (done); `null` for a wait that timed out. */
@@ -99,7 +111,9 @@ export interface Suspension {
 export type RunOutcome =
   | { status: "succeeded"; output?: unknown }
   | { status: "failed"; error: ErrorInfo }
-  | { status: "cancelled"; error: ErrorInfo };
+  | { status: "cancelled"; error: ErrorInfo }
+  | { status: "compensated"; error: ErrorInfo }
+  | { status: "compensation_failed"; error: ErrorInfo };
 
 /** A page of runs, newest first. */
 export interface RunListQuery {

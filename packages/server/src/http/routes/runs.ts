@@ -24,6 +24,8 @@ const STATUSES: readonly RunStatusView[] = [
   "succeeded",
   "failed",
   "cancelled",
+  "compensated",
+  "compensation_failed",
 ];
 const MAX_ID = 256;
 
