@@ -1,12 +1,13 @@
 // Sagas end to end: a run that fails for good runs the compensations of its finished steps, newest
 // first, each journaled like a step (so a replay never runs a finished one again) and retried by
 // its step's policy. The side effects are counted in files outside Eddy.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EddyClient } from "eddy";
 import type { RunningEddy } from "@eddy/server";
-import { advanceWhenArmed, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
+import { advanceWhenArmed, post, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
 import { lines, runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-saga-"));
@@ -49,6 +50,19 @@ const app = tempApp({
     "stuck",
     "stuck",
     `note("try cancel flight"); throw new NonRetriableError("airline gone");`,
+  ),
+  // Fails for good until the test writes the "fixed" file; then a retry resumes it.
+  "functions/resumable.ts": workflowSource(
+    "resumable",
+    "resumable.go",
+    `const note = (s) => appendFileSync(${JSON.stringify(file("resumable"))}, s + "\\n");
+     const one = await step.run("one", () => { note("one"); return 1; });
+     const two = await step.run("two", () => {
+       note("two");
+       if (!existsSync(${JSON.stringify(file("fixed"))})) throw new NonRetriableError("not yet");
+       return 2;
+     });
+     return one + two;`,
   ),
 });
 const dataDir = mkdtempSync(join(tmpdir(), "eddy-saga-data-"));
@@ -113,5 +127,36 @@ describe("workflow sagas", () => {
     expect(run.error!.message).toContain("airline gone");
     const list = await runsOf(eddy.url, "stuck");
     expect(list[0]!.status).toBe("compensation_failed");
+  });
+
+  it("POST /v1/runs/ID/retry resumes a failed run from its failed step, keeping the finished ones", async () => {
+    const client = new EddyClient({ url: eddy.url });
+    await send(eddy.url, "resumable.go", {});
+    const failed = await waitForRun(eddy.url, "resumable", "failed");
+    expect(failed.error).toMatchObject({ message: "not yet" });
+    const path = `${eddy.url}/v1/runs/${encodeURIComponent(failed.id)}/retry`;
+
+    writeFileSync(file("fixed"), "");
+    expect(await client.retryRun(failed.id)).toEqual({
+      id: failed.id,
+      status: "running",
+      statusUrl: `/v1/runs/${encodeURIComponent(failed.id)}`,
+    });
+    const done = await waitForRun(eddy.url, "resumable", "succeeded");
+    expect(done.output).toBe(3);
+    expect(done.error).toBeUndefined();
+    expect(lines(file("resumable"))).toEqual(["one", "two", "two"]);
+    expect(done.steps.map((s) => [s.id, s.status, s.attempts])).toEqual([
+      ["one", "done", 1],
+      ["two", "done", 1],
+    ]);
+
+    const again = await post(path, {}, { "content-type": "application/json" });
+    expect(again).toMatchObject({ status: 409, body: { code: "EDDY_RUN_NOT_FAILED" } });
+    expect(again.type).toContain("application/problem+json");
+    await expect(client.retryRun("no-such-run")).rejects.toMatchObject({
+      status: 404,
+      code: "EDDY_RUN_NOT_FOUND",
+    });
   });
 });

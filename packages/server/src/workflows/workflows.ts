@@ -1,6 +1,6 @@
 /**
  * Durable workflows in the engine: what the engine calls (deploys, trigger deliveries, appends)
- * and what the API reads (runs, cancel). See ARCHITECTURE.md in this folder.
+ * and what the API reads (runs, cancel, retry). See ARCHITECTURE.md in this folder.
  */
 import type { CloudEvent, ResolvedFunctionConfig, RunStepView, RunSummary, RunView } from "eddy";
 import { uuidv7 } from "eddy/internal";
@@ -185,6 +185,13 @@ export class Workflows {
   /** Cancels a run that has not finished; false when there is none such. */
   async cancel(id: string): Promise<boolean> {
     return this.#journal.cancel(id, errorInfo(new RunCancelledError()));
+  }
+
+  /** Resumes a failed run from its failed steps, keeping the finished ones; false when it is not failed. */
+  async retry(id: string): Promise<boolean> {
+    if (!(await this.#journal.retry(id))) return false;
+    this.#runner.poke();
+    return true;
   }
 
   close(): Promise<void> {

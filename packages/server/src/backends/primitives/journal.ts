@@ -131,6 +131,9 @@ export interface PendingWait {
   wait: WaitSpec;
 }
 
+/** The statuses of a run that {@link Journal.retry} resumes. */
+export const RETRYABLE_RUN_STATUSES: readonly RunStatus[] = ["failed", "compensation_failed"];
+
 /** Largest page {@link Journal.list} returns. */
 export const MAX_RUN_LIST = 1_000;
 
@@ -167,6 +170,13 @@ export interface Journal {
    * when there is no such run or it had finished.
    */
   cancel(runId: string, error: ErrorInfo): Promise<boolean>;
+  /**
+   * Resumes a run that ended `failed` or `compensation_failed`: its failed steps are forgotten
+   * (they run again), its finished ones kept, its pending waits registered again, and it is due
+   * now with no error and no failures counted. Resolves false when there is no such run or it
+   * ended otherwise (or has not ended).
+   */
+  retry(runId: string): Promise<boolean>;
   /**
    * Wakes runs (an event they may wait for arrived): a suspended one becomes due now, a leased one
    * is marked so that its suspension makes it due now. Finished runs are left alone.
