@@ -7,6 +7,7 @@ import { registerObserveCommands } from "./commands/observe.js";
 import { registerDeployCommands } from "./commands/deploy.js";
 import { registerKeyCommands } from "./commands/keys.js";
 import { registerRunCommands } from "./commands/run.js";
+import { registerRunsCommand } from "./commands/runs.js";
 import { registerSendCommand } from "./commands/send.js";
 import { CliError, FAILURE_EXIT } from "./errors.js";
 
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSendCommand(program);
   registerDlqCommand(program);
   registerDeliveriesCommand(program);
+  registerRunsCommand(program);
   registerObserveCommands(program);
   registerGraphCommand(program);
   registerDeployCommands(program);

@@ -119,6 +119,23 @@ export class ClusterJournal implements Journal {
     );
   }
 
+  async retry(runId: string): Promise<boolean> {
+    // One statement: the run is due again, its failed steps forgotten, its pending waits registered again.
+    const { rows } = await this.#pool.query<{ n: number }>(
+      `WITH r AS (
+         UPDATE runs SET status = 'running', lease_token = NULL, due_at = now_ms(), woken = false,
+           updated_at = now_ms(), ended_at = NULL, output = NULL, error = NULL, failures = 0
+         WHERE id = $1 AND status IN ('failed', 'compensation_failed') RETURNING id),
+       forget AS (DELETE FROM run_steps WHERE run_id IN (SELECT id FROM r) AND body::jsonb->>'status' = 'failed'),
+       rewait AS (
+         UPDATE run_steps SET wait_type = body::jsonb->'wait'->>'type'
+         WHERE run_id IN (SELECT id FROM r) AND body::jsonb->>'kind' = 'wait' AND body::jsonb->>'status' = 'pending')
+       SELECT count(*)::int AS n FROM r`,
+      [runId],
+    );
+    return (rows[0]?.n ?? 0) > 0;
+  }
+
   /** Ends a run (the UPDATE given) and its pending waits, in one statement. */
   async #end(update: string, params: unknown[]): Promise<boolean> {
     const { rows } = await this.#pool.query<{ n: number }>(

@@ -231,6 +231,11 @@ export class EddyClient {
     return this.#request<StartRunResponse>("POST", `/v1/runs/${encodeURIComponent(id)}/cancel`, {});
   }
 
+  /** Resumes a failed run from its failed step, keeping its finished steps. */
+  async retryRun(id: string): Promise<StartRunResponse> {
+    return this.#request<StartRunResponse>("POST", `/v1/runs/${encodeURIComponent(id)}/retry`, {});
+  }
+
   #complete(e: EventInput): CloudEvent {
     return { ...e, specversion: "1.0", id: e.id ?? uuidv7(), source: e.source ?? this.#source };
   }

@@ -25,9 +25,16 @@ export interface WorkflowConfig extends FunctionConfig {
 }
 
 /** Options of {@link WorkflowStep.run}. */
-export interface StepRunOptions {
+export interface StepRunOptions<T = unknown> {
   /** This step's retries; default the workflow's `retries` (`maxEventAge` does not apply to steps). */
   retries?: Omit<RetryPolicy, "maxEventAge">;
+  /**
+   * Undoes the step (a saga): when the run fails for good, the compensations of its finished
+   * steps run in reverse order, each once (journaled like a step, retried by this step's policy),
+   * with the step's result. The run then ends `compensated`, or `compensation_failed` when one
+   * of them failed for good (the later ones do not run).
+   */
+  compensate?: (result: T) => unknown;
 }
 
 /** Options of {@link WorkflowStep.waitForEvent}. */
@@ -57,7 +64,7 @@ export interface WorkflowStep {
    * every replay. A throw is retried by the step's policy (`NonRetriableError` ends it at once,
    * `RetryAfterError` sets the delay); after the last attempt the step throws the error.
    */
-  run<T>(id: string, fn: () => T | Promise<T>, options?: StepRunOptions): Promise<Awaited<T>>;
+  run<T>(id: string, fn: () => T | Promise<T>, options?: StepRunOptions<Awaited<T>>): Promise<Awaited<T>>;
   /** A durable timer: the run holds no sandbox while it sleeps. */
   sleep(id: string, duration: Duration): Promise<void>;
   /** Sleeps until a time (a Date, epoch ms or an RFC 3339 string). */

@@ -2,12 +2,23 @@ import type { CloudEvent } from "../cloudevents.js";
 import type { ErrorView } from "./problem.js";
 
 /** Where a workflow run is. */
-export type RunStatusView = "running" | "sleeping" | "waiting" | "succeeded" | "failed" | "cancelled";
+export type RunStatusView =
+  | "running"
+  | "sleeping"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "cancelled"
+  /** It failed, and the compensations of its finished steps all ran (`error`: why it failed). */
+  | "compensated"
+  /** It failed, and a compensation failed too (`error`: that compensation's). */
+  | "compensation_failed";
 
 /** One step of a run, as `GET /v1/runs/ID` shows it. */
 export interface RunStepView {
   id: string;
-  kind: "run" | "sleep" | "wait" | "send";
+  /** `compensate`: the compensation of the `run` step `compensates`. */
+  kind: "run" | "sleep" | "wait" | "send" | "compensate";
   /** "pending": sleeping, waiting, or a step waiting for its next attempt. */
   status: "pending" | "done" | "failed";
   /** Epoch ms. */
@@ -22,6 +33,8 @@ export interface RunStepView {
   error?: ErrorView;
   /** A pending step is due then: the end of a sleep, the next attempt, a wait's timeout. */
   wakeAt?: number;
+  /** A compensate step's `run` step. */
+  compensates?: string;
   /** A wait step's awaited event type. */
   waitFor?: string;
 }
@@ -72,7 +85,7 @@ export interface StartRunRequest {
   id?: string;
 }
 
-/** `POST /v1/workflows/NAME/runs` (202) and `POST /v1/runs/ID/cancel`. */
+/** `POST /v1/workflows/NAME/runs` (202), `POST /v1/runs/ID/cancel` and `POST /v1/runs/ID/retry`. */
 export interface StartRunResponse {
   id: string;
   status: RunStatusView;

@@ -216,6 +216,17 @@ export class RunExecutionsFailedError extends EddyError {
   }
 }
 
+/** A compensation of a failed run failed for good (a saga): the run ended `compensation_failed`. */
+export class CompensationFailedError extends EddyError {
+  static readonly code = "EDDY_COMPENSATION_FAILED";
+  constructor(step: string, cause: string) {
+    super(
+      CompensationFailedError.code,
+      `the compensation of step ${JSON.stringify(step)} failed (${cause}); the compensations of earlier steps did not run`,
+    );
+  }
+}
+
 /**
  * Every condition an attempt can end with, besides what the function itself throws. A gateway
  * request's record may also end with `EDDY_GATEWAY_TIMEOUT` (an HTTP condition, errors/http.ts).
@@ -244,6 +255,7 @@ export const ATTEMPT_ERRORS = [
   InvalidStepError,
   RunCancelledError,
   RunExecutionsFailedError,
+  CompensationFailedError,
 ] as const;
 
 /** An Eddy error as an invocation or dead letter records it: name, code and message (no stack). */

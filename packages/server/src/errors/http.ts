@@ -29,6 +29,7 @@ export const HTTP_ERRORS = {
   EDDY_NO_PREVIOUS_VERSION: { status: 409, title: "No previous version" },
   EDDY_WRITE_CONFLICT: { status: 409, title: "Concurrent change" },
   EDDY_RUN_FINISHED: { status: 409, title: "Run already finished" },
+  EDDY_RUN_NOT_FAILED: { status: 409, title: "Run not failed" },
   EDDY_EVENT_TOO_LARGE: { status: 413, title: "Event too large" },
   EDDY_PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
   EDDY_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
@@ -139,6 +140,8 @@ export class WorkflowNotFoundError extends httpError("EDDY_WORKFLOW_NOT_FOUND") 
 export class RunNotFoundError extends httpError("EDDY_RUN_NOT_FOUND") {}
 /** The run to cancel has finished already. */
 export class RunFinishedError extends httpError("EDDY_RUN_FINISHED") {}
+/** The run to retry did not fail (it is running, succeeded, was cancelled or compensated). */
+export class RunNotFailedError extends httpError("EDDY_RUN_NOT_FAILED") {}
 /** A gateway path served for other methods only. */
 export class MethodNotAllowedError extends httpError("EDDY_METHOD_NOT_ALLOWED") {}
 /** Headers or the whole request did not arrive in time. */
@@ -210,6 +213,7 @@ export const HTTP_ERROR_CLASSES = {
   EDDY_NO_PREVIOUS_VERSION: NoPreviousVersionError,
   EDDY_WRITE_CONFLICT: WriteConflictError,
   EDDY_RUN_FINISHED: RunFinishedError,
+  EDDY_RUN_NOT_FAILED: RunNotFailedError,
   EDDY_EVENT_TOO_LARGE: EventTooLargeError,
   EDDY_PAYLOAD_TOO_LARGE: PayloadTooLargeError,
   EDDY_UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError,

@@ -117,9 +117,20 @@ export interface StepRetries {
 }
 
 /** A step reaching the engine, which journals it durably before it answers. */
+/** A compensation's step id: this, then the id of the `run` step it undoes. */
+export const COMPENSATE_PREFIX = "compensate:";
+
 export type StepCall =
-  | { op: "done"; step: StepRef; result?: unknown; bytes: number; startedAt: number }
-  | { op: "failed"; step: StepRef; error: SandboxError; startedAt: number; retries?: StepRetries }
+  | { op: "done"; step: StepRef; result?: unknown; bytes: number; startedAt: number; compensates?: string }
+  | {
+      op: "failed";
+      step: StepRef;
+      error: SandboxError;
+      startedAt: number;
+      retries?: StepRetries;
+      /** A compensation's call (a `compensate` step): the id of the `run` step it undoes. */
+      compensates?: string;
+    }
   | { op: "sleep"; step: StepRef; ms?: number; until?: number }
   | { op: "wait"; step: StepRef; type: string; match?: string; if?: string; timeoutMs: number }
   | { op: "send"; step: StepRef; events: CloudEvent[] };
@@ -204,9 +215,14 @@ export type FromSandbox =
       id: string;
       ok: false;
       error: SandboxError;
+      /** A workflow handler's failure after which compensations ran (a saga). */
+      compensation?: Compensation;
       logs: LogLine[];
       logsTruncated: boolean;
     };
+
+/** How the compensations of a failed workflow run ended: all ran, or one failed for good. */
+export type Compensation = { status: "compensated" } | { status: "compensation_failed"; error: SandboxError };
 
 /** How one attempt ended, as the dispatcher sees it. */
 export type AttemptResult =
@@ -227,6 +243,7 @@ export type AttemptResult =
   | {
       ok: false;
       error: SandboxError;
+      compensation?: Compensation;
       logs: LogLine[];
       logsTruncated: boolean;
       durationMs: number;

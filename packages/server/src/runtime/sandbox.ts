@@ -10,6 +10,7 @@ import {
 } from "../errors/attempt.js";
 import type {
   AttemptResult,
+  Compensation,
   FromSandbox,
   InspectResult,
   InvokeRequest,
@@ -251,7 +252,14 @@ export class Sandbox {
             logsTruncated,
             durationMs,
           }
-        : { ok: false, error: msg.error, logs, logsTruncated, durationMs },
+        : {
+            ok: false,
+            error: msg.error,
+            ...compensation(msg.compensation),
+            logs,
+            logsTruncated,
+            durationMs,
+          },
     );
   }
 
@@ -332,4 +340,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Prom
       timer = setTimeout(() => reject(onTimeout()), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** A sandbox's report of a run's compensations, checked (it is not trusted). */
+function compensation(c: Compensation | undefined): { compensation?: Compensation } {
+  if (c?.status === "compensated") return { compensation: { status: "compensated" } };
+  if (c?.status === "compensation_failed") {
+    return { compensation: { status: "compensation_failed", error: boundError(c.error) } };
+  }
+  return {};
 }

@@ -6,7 +6,7 @@
  */
 import type { ResolvedFunctionConfig } from "eddy";
 import type { Clock, ClockTimer } from "../clock/clock.js";
-import type { ErrorInfo, LeasedRun, StepRow, Suspension } from "../backends/types.js";
+import type { ErrorInfo, LeasedRun, RunOutcome, StepRow, Suspension } from "../backends/types.js";
 import { backoffMs } from "../dispatch/retry-policy.js";
 import {
   FunctionLoadError,
@@ -19,7 +19,7 @@ import {
 } from "../errors/attempt.js";
 import { functionSource } from "../events/sources.js";
 import type { Logger } from "../observability/logger.js";
-import type { AttemptResult, InvokeRequest } from "../runtime/protocol.js";
+import type { AttemptResult, Compensation, InvokeRequest, SandboxError } from "../runtime/protocol.js";
 import type { StepService } from "../runtime/sandbox.js";
 import type { StepDeps } from "./steps.js";
 import { ExecutionSteps } from "./steps.js";
@@ -206,8 +206,7 @@ export class WorkflowRunner {
     } else if (result.error.code !== undefined && INFRASTRUCTURE.has(result.error.code)) {
       await this.#died(wf, leased, result.error);
     } else {
-      const { nonRetriable: _n, retryAfterMs: _r, ...error } = result.error;
-      await j.finish(run.id, token, { status: "failed", error });
+      await j.finish(run.id, token, failedOutcome(result.error, result.compensation));
     }
   }
 
@@ -230,6 +229,18 @@ export class WorkflowRunner {
     this.#clock.clearTimeout(this.#timer);
     await Promise.allSettled([...this.#running]);
   }
+}
+
+/** How a run whose handler failed ends: failed, or by its compensations (a saga). */
+function failedOutcome(err: SandboxError, compensation: Compensation | undefined): RunOutcome {
+  const info = (e: SandboxError): ErrorInfo => {
+    const { nonRetriable: _n, retryAfterMs: _r, ...rest } = e;
+    return rest;
+  };
+  if (compensation?.status === "compensation_failed") {
+    return { status: "compensation_failed", error: info(compensation.error) };
+  }
+  return { status: compensation ? "compensated" : "failed", error: info(err) };
 }
 
 /**

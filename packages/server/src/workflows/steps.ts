@@ -14,6 +14,7 @@ import {
   TooManyStepsError,
 } from "../errors/attempt.js";
 import type { StepCall, StepReply, StepRetries } from "../runtime/protocol.js";
+import { COMPENSATE_PREFIX } from "../runtime/protocol.js";
 import { boundError } from "../runtime/worker/serialize.js";
 import { compileCondition, lookback, valueAt } from "./waits.js";
 
@@ -79,14 +80,16 @@ export class ExecutionSteps {
   /** The call's step, checked against the journal; its row if it has one. */
   #check(call: StepCall): StepRow | undefined {
     const s = call?.step as { id?: unknown; index?: unknown } | undefined;
-    if (typeof s?.id !== "string" || s.id.length < 1 || s.id.length > 256) {
+    const kind = kindOf(call);
+    const max = kind === "compensate" ? 256 + COMPENSATE_PREFIX.length : 256;
+    if (typeof s?.id !== "string" || s.id.length < 1 || s.id.length > max) {
       throw new InvalidStepError("a step id must be a string of 1-256 characters");
     }
+    if (kind === "compensate") this.#checkCompensation(s.id, (call as { compensates: unknown }).compensates);
     if (typeof s.index !== "number" || !Number.isInteger(s.index) || s.index < 0) {
       throw new InvalidStepError(`step ${JSON.stringify(s.id)}: bad position ${String(s.index)}`);
     }
     const prev = this.steps.get(s.id);
-    const kind = KIND[call.op];
     if (prev && (prev.index !== s.index || (kind !== undefined && prev.kind !== kind))) {
       throw new InvalidStepError(
         `step ${JSON.stringify(s.id)} is journaled as ${prev.kind} step #${prev.index + 1}`,
@@ -94,6 +97,16 @@ export class ExecutionSteps {
     }
     if (!prev && s.index >= this.#limits.steps) throw new TooManyStepsError(s.id, this.#limits.steps);
     return prev;
+  }
+
+  /** A compensation undoes a `run` step of this run that finished, and is named after it. */
+  #checkCompensation(id: string, of: unknown): void {
+    const step = typeof of === "string" ? this.steps.get(of) : undefined;
+    if (step?.kind !== "run" || step.status !== "done" || id !== COMPENSATE_PREFIX + String(of)) {
+      throw new InvalidStepError(
+        `step ${JSON.stringify(id)}: a compensation must name a finished run step of this run`,
+      );
+    }
   }
 
   async #put(row: StepRow): Promise<void> {
@@ -113,11 +126,12 @@ export class ExecutionSteps {
     return {
       id: call.step.id,
       index: call.step.index,
-      kind: KIND[call.op]!,
+      kind: kindOf(call)!,
       status: "pending",
       resultBytes: 0,
       attempts: prev?.attempts ?? 0,
       startedAt: prev?.startedAt ?? startedAt,
+      ...("compensates" in call && call.compensates !== undefined ? { compensates: call.compensates } : {}),
     };
   }
 
@@ -285,6 +299,12 @@ const KIND: Record<StepCall["op"], StepRow["kind"]> = {
   wait: "wait",
   send: "send",
 };
+
+/** The kind of step a call is for: a `done`/`failed` call that names what it compensates is a compensation's. */
+function kindOf(call: StepCall): StepRow["kind"] | undefined {
+  if ((call?.op === "done" || call?.op === "failed") && call.compensates !== undefined) return "compensate";
+  return KIND[call?.op];
+}
 
 /** A sandbox's start time of a step, if plausible; else the clock's. */
 function startedAt(v: unknown, clock: Clock): number {

@@ -1,6 +1,6 @@
 /**
  * Durable workflows in the engine: what the engine calls (deploys, trigger deliveries, appends)
- * and what the API reads (runs, cancel). See ARCHITECTURE.md in this folder.
+ * and what the API reads (runs, cancel, retry). See ARCHITECTURE.md in this folder.
  */
 import type { CloudEvent, ResolvedFunctionConfig, RunStepView, RunSummary, RunView } from "eddy";
 import { uuidv7 } from "eddy/internal";
@@ -219,6 +219,13 @@ export class Workflows {
     return this.#journal.cancel(id, errorInfo(new RunCancelledError()));
   }
 
+  /** Resumes a failed run from its failed steps, keeping the finished ones; false when it is not failed. */
+  async retry(id: string): Promise<boolean> {
+    if (!(await this.#journal.retry(id))) return false;
+    this.#runner.poke();
+    return true;
+  }
+
   close(): Promise<void> {
     return this.#runner.close();
   }
@@ -255,5 +262,6 @@ function stepView(s: StepRow, now: number): RunStepView {
   if (s.error) v.error = s.error;
   if (s.wakeAt !== undefined && !slept && s.status === "pending") v.wakeAt = s.wakeAt;
   if (s.wait) v.waitFor = s.wait.type;
+  if (s.compensates !== undefined) v.compensates = s.compensates;
   return v;
 }

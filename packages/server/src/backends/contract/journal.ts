@@ -153,6 +153,48 @@ export function describeJournalContract({ it, create, restart, now }: ContractCo
       expect(await b.journal.get("no-such-run")).toBeUndefined();
     });
 
+    it("retries a failed run: due again, failed steps forgotten, finished ones and pending waits kept", async () => {
+      const b = await create();
+      const run = newRun();
+      const { leased } = await b.journal.create(run, 60_000);
+      const t = leased!.token;
+      const wait = { type: "contract.retry", timeoutAt: now() + 3_600_000, cursor: 0 };
+      await b.journal.putStep(run.id, t, step("a", 0));
+      await b.journal.putStep(run.id, t, step("w", 1, { kind: "wait", status: "pending", wait }));
+      await b.journal.putStep(
+        run.id,
+        t,
+        step("b", 2, { status: "failed", error: { name: "E", message: "x" } }),
+      );
+      expect(await b.journal.retry(run.id)).toBe(false); // not ended
+      await b.journal.finish(run.id, t, { status: "failed", error: { name: "E", message: "x" } });
+      expect(await b.journal.waits(["contract.retry"], 100)).toEqual([]);
+
+      expect(await b.journal.retry(run.id)).toBe(true);
+      const got = (await b.journal.get(run.id))!;
+      expect(got.run).toMatchObject({ status: "running", failures: 0 });
+      expect(got.run.error).toBeUndefined();
+      expect(got.run.endedAt).toBeUndefined();
+      expect(got.steps.map((s) => s.id)).toEqual(["a", "w"]);
+      expect((await b.journal.waits(["contract.retry"], 100)).map((w) => w.stepId)).toEqual(["w"]);
+      const [again] = await b.journal.lease(run.workflow, 10, 60_000);
+      expect(again!.steps.map((s) => s.id)).toEqual(["a", "w"]);
+      expect(await b.journal.retry(run.id)).toBe(false); // running again
+
+      const ok = newRun(run.workflow);
+      const c = await b.journal.create(ok, 60_000);
+      await b.journal.finish(ok.id, c.leased!.token, { status: "succeeded" });
+      expect(await b.journal.retry(ok.id)).toBe(false);
+      const saga = newRun(run.workflow);
+      const d = await b.journal.create(saga, 60_000);
+      await b.journal.finish(saga.id, d.leased!.token, {
+        status: "compensation_failed",
+        error: { name: "E", message: "y" },
+      });
+      expect(await b.journal.retry(saga.id)).toBe(true);
+      expect(await b.journal.retry("no-such-run")).toBe(false);
+    });
+
     it("lists runs newest first, by workflow and status, in pages", async () => {
       const b = await create();
       const workflow = `wf-list-${++counter}`;

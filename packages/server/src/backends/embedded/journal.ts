@@ -71,6 +71,18 @@ export class EmbeddedJournal implements Journal {
         `UPDATE runs SET status = 'cancelled', lease_token = NULL, due_at = NULL, woken = 0, updated_at = @now,
            ended_at = @now, error = @error WHERE id = @id AND ${ACTIVE}`,
       ),
+      retry: db.prepare(
+        `UPDATE runs SET status = 'running', lease_token = NULL, due_at = @now, woken = 0, updated_at = @now,
+           ended_at = NULL, output = NULL, error = NULL, failures = 0
+         WHERE id = @id AND status IN ('failed', 'compensation_failed')`,
+      ),
+      forgetFailed: db.prepare(
+        "DELETE FROM run_steps WHERE run_id = ? AND json_extract(body, '$.status') = 'failed'",
+      ),
+      rewait: db.prepare(
+        `UPDATE run_steps SET wait_type = json_extract(body, '$.wait.type')
+         WHERE run_id = ? AND json_extract(body, '$.kind') = 'wait' AND json_extract(body, '$.status') = 'pending'`,
+      ),
       wakeIdle: db.prepare(
         `UPDATE runs SET due_at = @now, updated_at = @now WHERE id = @id AND lease_token IS NULL AND ${ACTIVE}`,
       ),
@@ -185,6 +197,15 @@ export class EmbeddedJournal implements Journal {
       const r = this.#s.cancel!.run({ id: runId, now: this.#clock.now(), error: JSON.stringify(error) });
       if (r.changes > 0) this.#s.clearWaits!.run(runId);
       return r.changes > 0;
+    });
+  }
+
+  retry(runId: string): Promise<boolean> {
+    return this.#wq.run(() => {
+      if (this.#s.retry!.run({ id: runId, now: this.#clock.now() }).changes === 0) return false;
+      this.#s.forgetFailed!.run(runId);
+      this.#s.rewait!.run(runId);
+      return true;
     });
   }
 

@@ -8,9 +8,19 @@ import type { ErrorInfo } from "./records.js";
 
 /**
  * Where a run is. `running`: due or executing now (or due again after a retry's delay);
- * `sleeping`/`waiting`: suspended until a time or an event; the other three are final.
+ * `sleeping`/`waiting`: suspended until a time or an event; the others are final.
  */
-export type RunStatus = "running" | "sleeping" | "waiting" | "succeeded" | "failed" | "cancelled";
+export type RunStatus =
+  | "running"
+  | "sleeping"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "cancelled"
+  /** Failed, and the compensations of its finished steps ran (a saga). */
+  | "compensated"
+  /** Failed, and a compensation failed for good too. */
+  | "compensation_failed";
 
 /** A run to start. */
 export interface NewRun {
@@ -60,7 +70,9 @@ export interface StepRow {
   id: string;
   /** The order in which the handler called its steps (0, 1, …): replays must call them the same way. */
   index: number;
-  kind: "run" | "sleep" | "wait" | "send";
+  /** `compensate`: the compensation of the `run` step {@link StepRow.compensates} (a saga). */
+  kind: "run" | "sleep" | "wait" | "send" | "compensate";
+  compensates?: string;
   /** `pending`: sleeping, waiting, or a `run` step waiting for its next attempt at `wakeAt`. */
   status: "pending" | "done" | "failed";
   /** JSON result (done); `null` for a wait that timed out. */
@@ -99,7 +111,9 @@ export interface Suspension {
 export type RunOutcome =
   | { status: "succeeded"; output?: unknown }
   | { status: "failed"; error: ErrorInfo }
-  | { status: "cancelled"; error: ErrorInfo };
+  | { status: "cancelled"; error: ErrorInfo }
+  | { status: "compensated"; error: ErrorInfo }
+  | { status: "compensation_failed"; error: ErrorInfo };
 
 /** A page of runs, newest first. */
 export interface RunListQuery {
@@ -116,6 +130,9 @@ export interface PendingWait {
   stepId: string;
   wait: WaitSpec;
 }
+
+/** The statuses of a run that {@link Journal.retry} resumes. */
+export const RETRYABLE_RUN_STATUSES: readonly RunStatus[] = ["failed", "compensation_failed"];
 
 /** Largest page {@link Journal.list} returns. */
 export const MAX_RUN_LIST = 1_000;
@@ -153,6 +170,13 @@ export interface Journal {
    * when there is no such run or it had finished.
    */
   cancel(runId: string, error: ErrorInfo): Promise<boolean>;
+  /**
+   * Resumes a run that ended `failed` or `compensation_failed`: its failed steps are forgotten
+   * (they run again), its finished ones kept, its pending waits registered again, and it is due
+   * now with no error and no failures counted. Resolves false when there is no such run or it
+   * ended otherwise (or has not ended).
+   */
+  retry(runId: string): Promise<boolean>;
   /**
    * Wakes runs (an event they may wait for arrived): a suspended one becomes due now, a leased one
    * is marked so that its suspension makes it due now. Finished runs are left alone.

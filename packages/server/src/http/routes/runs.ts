@@ -12,6 +12,7 @@ import type { Engine } from "../../engine.js";
 import {
   InvalidRequestError,
   RunFinishedError,
+  RunNotFailedError,
   RunNotFoundError,
   WorkflowNotFoundError,
 } from "../../errors/http.js";
@@ -24,6 +25,8 @@ const STATUSES: readonly RunStatusView[] = [
   "succeeded",
   "failed",
   "cancelled",
+  "compensated",
+  "compensation_failed",
 ];
 const MAX_ID = 256;
 
@@ -41,7 +44,8 @@ const statusUrl = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
 /**
  * Workflow runs: `POST /v1/workflows/NAME/runs` starts one (202 with its id, once its trigger is
  * durable), `GET /v1/runs` lists them newest first, `GET /v1/runs/ID` shows one with its steps,
- * `POST /v1/runs/ID/cancel` cancels one that has not finished.
+ * `POST /v1/runs/ID/cancel` cancels one that has not finished, `POST /v1/runs/ID/retry` resumes a
+ * failed one from its failed step.
  */
 export const runRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   app.post<StartRoute>("/v1/workflows/:name/runs", async (req, reply) => {
@@ -104,5 +108,15 @@ export const runRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
       throw new RunFinishedError(`run ${id} has ${run.status} already`);
     }
     return { id, status: "cancelled", statusUrl: statusUrl(id) } satisfies StartRunResponse;
+  });
+
+  app.post<CancelRoute>("/v1/runs/:id/retry", async (req) => {
+    const { id } = req.params;
+    if (!(await engine.workflows.retry(id))) {
+      const run = await engine.workflows.get(id);
+      if (!run) throw new RunNotFoundError(`no run ${id}`);
+      throw new RunNotFailedError(`run ${id} is ${run.status}: only a failed run is retried`);
+    }
+    return { id, status: "running", statusUrl: statusUrl(id) } satisfies StartRunResponse;
   });
 };

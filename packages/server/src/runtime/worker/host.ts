@@ -18,6 +18,7 @@ import * as sdkInternal from "eddy/internal";
 import { validateCloudEvent } from "eddy";
 import { parseDuration } from "eddy/internal";
 import type {
+  Compensation,
   FromSandbox,
   InspectResult,
   KvCall,
@@ -150,6 +151,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
       ctx.requestId = http.requestId;
     }
     let suspended = false;
+    let compensation: Compensation | undefined;
     try {
       const loaded = fn;
       const wf =
@@ -162,6 +164,14 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
         if (wf) {
           const r = await wf.run(() => loaded.runWorkflow!(msg.event, wf.step, ctx));
           if ("value" in r) return r.value;
+          if ("failed" in r) {
+            const c = r.compensation;
+            compensation =
+              c.status === "compensated"
+                ? c
+                : { status: c.status, error: serializeError(c.error, (text) => redact(fn!.mapStack(text))) };
+            throw r.failed;
+          }
           suspended = true;
           return undefined;
         }
@@ -204,6 +214,7 @@ export function createHost(send: (msg: FromSandbox) => void): Host {
         id: msg.id,
         ok: false,
         error: serializeError(err, (text) => redact(fn!.mapStack(text))),
+        ...(compensation ? { compensation } : {}),
         logs: attempt.logs.lines,
         logsTruncated: attempt.logs.truncated,
       });

@@ -10,9 +10,11 @@ import { validateCloudEvent } from "eddy";
 import { parseDuration } from "eddy/internal";
 import type { ResolvedFunctionConfig } from "eddy";
 import type { StepRow } from "../../backends/types.js";
-import type { StepCall, StepReply, StepRetries, WorkflowInvoke } from "../protocol.js";
+import type { StepCall, StepReply, StepRetries, StepRef, WorkflowInvoke } from "../protocol.js";
+import { COMPENSATE_PREFIX } from "../protocol.js";
 import type { StepPlace } from "../../errors/attempt.js";
 import {
+  CompensationFailedError,
   NonDeterminismError,
   RunStateTooLargeError,
   StepIdReusedError,
@@ -23,6 +25,19 @@ import { safeString, serializeError } from "./serialize.js";
 
 type Limits = NonNullable<ResolvedFunctionConfig["workflow"]>;
 type Kind = StepRow["kind"];
+
+/** A finished step's compensation, to run if the run fails (a saga). */
+interface Compensable {
+  id: string;
+  index: number;
+  result: unknown;
+  options: StepRunOptions;
+  compensate: (result: unknown) => unknown;
+}
+
+/** How a failed run's compensations ended; the error is the one to report, unserialized. */
+export type CompensationOutcome =
+  { status: "compensated" } | { status: "compensation_failed"; error: unknown };
 
 const MATCH_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
 
@@ -39,6 +54,8 @@ export class WorkflowExecution {
   readonly #runId: string;
   #next = 0;
   #stateBytes = 0;
+  readonly #compensable: Compensable[] = [];
+  #fatalError: { err: unknown } | undefined;
   /** Step bodies and engine calls in flight; blocked steps. */
   #busy = 0;
   #blocked = 0;
@@ -64,7 +81,7 @@ export class WorkflowExecution {
     this.#call = call;
     this.#ended = new Promise((resolve) => (this.#end = resolve));
     this.step = {
-      run: (id, fn, options) => this.#run(id, fn, options) as never,
+      run: (id, fn, options) => this.#run(id, fn, options as StepRunOptions) as never,
       sleep: (id, duration) =>
         this.#sleep(id, { ms: parseDuration(duration, `step.sleep(${safeString(id)})`) }),
       sleepUntil: (id, until) => this.#sleep(id, { until: epochMs(until, id) }),
@@ -75,71 +92,129 @@ export class WorkflowExecution {
 
   /**
    * Runs the handler to its end: its value, or `{ suspended }` when it blocked, or it throws the
-   * handler's error or a fatal one (a non-determinism, a limit) whatever the handler caught.
+   * handler's error or a fatal one (a non-determinism, a limit) whatever the handler caught. A
+   * handler that failed after steps with a `compensate` finished gets them run, newest first:
+   * `{ failed, compensation }` (or `{ suspended }` while a compensation waits for its retry).
    */
-  async run(handler: () => Promise<unknown>): Promise<{ value: unknown } | { suspended: true }> {
-    const out = await Promise.race([handler().then((value) => ({ value })), this.#ended]);
+  async run(
+    handler: () => Promise<unknown>,
+  ): Promise<
+    { value: unknown } | { suspended: true } | { failed: unknown; compensation: CompensationOutcome }
+  > {
+    let out: { value: unknown } | { suspended: true } | { fatal: unknown };
+    try {
+      out = await Promise.race([handler().then((value) => ({ value })), this.#ended]);
+    } catch (err) {
+      if (this.#fatalError) throw this.#fatalError.err;
+      if (this.#compensable.length === 0) throw err;
+      const c = await Promise.race([
+        this.#compensate().then((compensation) => ({ compensation })),
+        this.#ended,
+      ]);
+      if ("fatal" in c) throw c.fatal;
+      return "suspended" in c ? c : { failed: err, compensation: c.compensation };
+    }
     if ("fatal" in out) throw out.fatal;
     return out;
   }
 
+  /** Runs the compensations of the finished steps, newest first, each a journaled step. */
+  async #compensate(): Promise<CompensationOutcome> {
+    for (const c of [...this.#compensable].sort((a, b) => b.index - a.index)) {
+      const id = COMPENSATE_PREFIX + c.id;
+      const { place, row } = this.#place(id, "compensate", true);
+      if (row?.status === "done") continue;
+      let error: Error | undefined;
+      if (row?.status === "failed") error = toError(row.error!);
+      else if (row?.wakeAt !== undefined && row.wakeAt > this.#now) return this.#block();
+      else {
+        const ref = { id, index: place.index };
+        const reply = await this.#attempt(ref, () => c.compensate(clone(c.result)), c.options, c.id);
+        if (reply.status === "blocked") return this.#block();
+        if (reply.status === "failed") error = toError(reply.error);
+      }
+      if (error) {
+        return {
+          status: "compensation_failed",
+          error: new CompensationFailedError(c.id, `${error.name}: ${error.message}`),
+        };
+      }
+    }
+    return { status: "compensated" };
+  }
+
   /** A step's place in the run, checked against the journal: the non-determinism check. */
-  #place(id: unknown, kind: Kind): { place: StepPlace; row: StepRow | undefined } {
-    if (typeof id !== "string" || id.length < 1 || id.length > 256) {
+  #place(id: unknown, kind: Kind, internal = false): { place: StepPlace; row: StepRow | undefined } {
+    if (!internal && (typeof id !== "string" || id.length < 1 || id.length > 256)) {
       throw new TypeError(`step.${kind}: the id must be a string of 1-256 characters, got ${safeString(id)}`);
     }
-    const place: StepPlace = { id, kind, index: this.#next++ };
-    const first = this.#called.get(id);
+    const place: StepPlace = { id: id as string, kind, index: this.#next++ };
+    const first = this.#called.get(place.id);
     if (first) this.#fatal(new StepIdReusedError(place, first));
-    this.#called.set(id, place);
+    this.#called.set(place.id, place);
     const at = this.#byIndex.get(place.index);
-    const row = this.#journal.get(id);
+    const row = this.#journal.get(place.id);
     const journaled = at ?? row;
-    if (journaled && (journaled.id !== id || journaled.kind !== kind || journaled.index !== place.index)) {
+    if (
+      journaled &&
+      (journaled.id !== place.id || journaled.kind !== kind || journaled.index !== place.index)
+    ) {
       this.#fatal(new NonDeterminismError(place, journaled));
     }
-    if (!row && place.index >= this.#limits.steps) this.#fatal(new TooManyStepsError(id, this.#limits.steps));
+    if (!row && place.index >= this.#limits.steps)
+      this.#fatal(new TooManyStepsError(place.id, this.#limits.steps));
     return { place, row };
   }
 
   async #run(id: string, fn: () => unknown, options: StepRunOptions = {}): Promise<unknown> {
     if (typeof fn !== "function") throw new TypeError(`step.run(${safeString(id)}): fn must be a function`);
+    const compensate = options.compensate;
+    if (compensate !== undefined && typeof compensate !== "function") {
+      throw new TypeError(`step.run(${safeString(id)}): options.compensate must be a function`);
+    }
     const { place, row } = this.#place(id, "run");
-    if (row?.status === "done") return clone(row.result);
-    if (row?.status === "failed") throw toError(row.error!);
-    if (row?.wakeAt !== undefined && row.wakeAt > this.#now) return this.#block();
-    const ref = { id, index: place.index };
+    let result: unknown;
+    if (row?.status === "done") result = clone(row.result);
+    else {
+      if (row?.status === "failed") throw toError(row.error!);
+      if (row?.wakeAt !== undefined && row.wakeAt > this.#now) return this.#block();
+      result = await this.#answer(await this.#attempt({ id, index: place.index }, fn, options));
+    }
+    if (compensate) this.#compensable.push({ id, index: place.index, result, options, compensate });
+    return result;
+  }
+
+  /** Runs a step's body once and journals how it ended: the engine's reply. */
+  async #attempt(
+    ref: StepRef,
+    fn: () => unknown,
+    options: StepRunOptions,
+    compensates?: string,
+  ): Promise<StepReply> {
+    const of = compensates === undefined ? {} : { compensates };
     const startedAt = this.#now;
     this.#busy++;
-    let reply: StepReply;
     try {
       let json: string | undefined;
       try {
         json = JSON.stringify(await fn());
       } catch (err) {
-        reply = await this.#engine({
-          op: "failed",
-          step: ref,
-          error: serializeError(err),
-          startedAt,
-          ...retries(options),
-        });
-        return this.#answer(reply);
+        const error = serializeError(err);
+        return await this.#engine({ op: "failed", step: ref, error, startedAt, ...retries(options), ...of });
       }
       const bytes = json === undefined ? 0 : Buffer.byteLength(json);
       if (bytes > this.#limits.stepResultBytes) {
-        this.#fatal(new StepResultTooLargeError(id, bytes, this.#limits.stepResultBytes));
+        this.#fatal(new StepResultTooLargeError(ref.id, bytes, this.#limits.stepResultBytes));
       }
       if (this.#stateBytes + bytes > this.#limits.stateBytes) {
-        this.#fatal(new RunStateTooLargeError(id, this.#stateBytes + bytes, this.#limits.stateBytes));
+        this.#fatal(new RunStateTooLargeError(ref.id, this.#stateBytes + bytes, this.#limits.stateBytes));
       }
       this.#stateBytes += bytes;
       const result = json === undefined ? undefined : (JSON.parse(json) as unknown);
-      reply = await this.#engine({ op: "done", step: ref, result, bytes, startedAt });
+      return await this.#engine({ op: "done", step: ref, result, bytes, startedAt, ...of });
     } finally {
       this.#idle();
     }
-    return this.#answer(reply);
   }
 
   async #sleep(id: string, at: { ms?: number; until?: number }): Promise<void> {
@@ -249,6 +324,7 @@ export class WorkflowExecution {
   }
 
   #fatal(err: unknown): never {
+    this.#fatalError ??= { err };
     this.#end({ fatal: err });
     throw err;
   }
