@@ -13,3 +13,4 @@ export { checkResolvedConfig } from "./resolved-config.js";
 export { checkQueueName } from "./triggers/index.js";
 export type { Query, Unchecked } from "./wire/incoming.js";
 export { TRIGGER_KINDS } from "./triggers/index.js";
+export { RUN_STATUSES } from "./run-statuses.js";

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { EddyClient } from "eddy";
 import type { RunStatusView, RunStepView, RunSummary, RunView } from "eddy";
+import { RUN_STATUSES } from "eddy/internal";
 import { UsageError } from "../errors.js";
 import { DEFAULT_KEY, DEFAULT_URL, explainRequestError, integer } from "../options.js";
 
@@ -8,17 +9,6 @@ interface Common {
   url: string;
   key?: string;
 }
-
-const STATUSES: readonly RunStatusView[] = [
-  "running",
-  "sleeping",
-  "waiting",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "compensated",
-  "compensation_failed",
-];
 
 /** `eddy runs ls|show|cancel|retry`: workflow runs over `/v1/runs`. */
 export function registerRunsCommand(program: Command): void {
@@ -31,12 +21,12 @@ export function registerRunsCommand(program: Command): void {
 
   common(runs.command("ls").description("runs, newest first: id, workflow, status, created, due or ended"))
     .option("--workflow <name>", "only this workflow's")
-    .option("--status <status>", `only runs with this status (${STATUSES.join(", ")})`)
+    .option("--status <status>", `only runs with this status (${RUN_STATUSES.join(", ")})`)
     .option("--limit <n>", "at most this many (1-1000)", integer("--limit"), 50)
     .option("--before <id>", "runs created before this run (the next page)")
     .action(async (o: Common & { workflow?: string; status?: string; limit: number; before?: string }) => {
-      if (o.status !== undefined && !STATUSES.includes(o.status as RunStatusView)) {
-        throw new UsageError(`--status is one of ${STATUSES.join(", ")}; got ${o.status}`);
+      if (o.status !== undefined && !RUN_STATUSES.includes(o.status as RunStatusView)) {
+        throw new UsageError(`--status is one of ${RUN_STATUSES.join(", ")}; got ${o.status}`);
       }
       await explainRequestError(o.url, async () => {
         const page = await client(o).runs({

@@ -8,6 +8,7 @@ import type {
   StartRunResponse,
 } from "eddy";
 import type { Query, Unchecked } from "eddy/internal";
+import { RUN_STATUSES } from "eddy/internal";
 import type { Engine } from "../../engine.js";
 import {
   InvalidRequestError,
@@ -18,16 +19,6 @@ import {
 } from "../../errors/http.js";
 import type { Answer } from "../reply.js";
 
-const STATUSES: readonly RunStatusView[] = [
-  "running",
-  "sleeping",
-  "waiting",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "compensated",
-  "compensation_failed",
-];
 const MAX_ID = 256;
 
 type StartRoute = {
@@ -75,9 +66,9 @@ export const runRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
         `limit must be an integer from 1 to 1000, got ${JSON.stringify(q.limit)}`,
       );
     }
-    if (q.status !== undefined && !STATUSES.includes(q.status as RunStatusView)) {
+    if (q.status !== undefined && !RUN_STATUSES.includes(q.status as RunStatusView)) {
       throw new InvalidRequestError(
-        `status must be one of ${STATUSES.join(", ")}; got ${JSON.stringify(q.status)}`,
+        `status must be one of ${RUN_STATUSES.join(", ")}; got ${JSON.stringify(q.status)}`,
       );
     }
     if (q.before !== undefined && (q.before === "" || q.before.length > MAX_ID)) {
