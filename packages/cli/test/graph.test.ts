@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GraphResponse } from "eddy";
 import type { EddyProcess } from "./helpers.js";
 import { REPO, runEddy, spawnEddy } from "./helpers.js";
+import { waitFor } from "../../server/test/helpers.js";
 
 // `eddy graph` on the example shop, on a real server: first as the configurations declare it
 // (what the shop's README shows), then after an order ran through it.
@@ -56,11 +57,11 @@ describe("eddy graph", () => {
       g.edges.some(
         (e) => e.from === "function:send-receipt" && e.to === "event:receipt.sent" && e.source === "both",
       );
-    const deadline = Date.now() + 15_000;
-    while (!ended((await (await fetch(`${eddy!.url}/v1/graph`)).json()) as GraphResponse)) {
-      if (Date.now() > deadline) throw new Error("send-receipt's emit was never observed");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(
+      async () => ended((await (await fetch(`${eddy!.url}/v1/graph`)).json()) as GraphResponse),
+      "send-receipt's emit to be observed",
+      15_000,
+    );
     const r = await runEddy(["graph", "--format", "json", "--url", eddy!.url]);
     expect(r.code, r.out).toBe(0);
     const graph = JSON.parse(r.out) as GraphResponse;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunView } from "eddy";
 import type { EddyProcess } from "./helpers.js";
 import { runEddy, spawnEddy } from "./helpers.js";
+import { waitFor } from "../../server/test/helpers.js";
 
 // `eddy runs` against a real server: a run that fails until a file outside Eddy exists (listed,
 // shown, retried), and one that sleeps for an hour (cancelled).
@@ -56,15 +57,16 @@ async function start(workflow: string): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-/** Polls the run until it has `status` (the server runs it on its own). */
-async function until(id: string, status: string): Promise<RunView> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const run = (await (await fetch(`${eddy!.url}/v1/runs/${encodeURIComponent(id)}`)).json()) as RunView;
-    if (run.status === status) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} is ${run.status}, never ${status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Waits until the run has `status` (the server runs it on its own). */
+function until(id: string, status: string): Promise<RunView> {
+  return waitFor(
+    async () => {
+      const run = (await (await fetch(`${eddy!.url}/v1/runs/${encodeURIComponent(id)}`)).json()) as RunView;
+      return run.status === status && run;
+    },
+    `run ${id} to be ${status}`,
+    15_000,
+  );
 }
 
 describe("eddy runs", () => {
