@@ -3,24 +3,14 @@
  * leased by one process at a time with a fencing token while it executes; a run that sleeps or
  * waits holds no lease, only its rows and a due time. Contract: contract/journal.ts.
  */
-import type { CloudEvent } from "eddy";
+import type { CloudEvent, RunStatusView } from "eddy";
 import type { ErrorInfo } from "./records.js";
 
 /**
  * Where a run is. `running`: due or executing now (or due again after a retry's delay);
  * `sleeping`/`waiting`: suspended until a time or an event; the others are final.
  */
-export type RunStatus =
-  | "running"
-  | "sleeping"
-  | "waiting"
-  | "succeeded"
-  | "failed"
-  | "cancelled"
-  /** Failed, and the compensations of its finished steps ran (a saga). */
-  | "compensated"
-  /** Failed, and a compensation failed for good too. */
-  | "compensation_failed";
+export type RunStatus = RunStatusView;
 
 /** A run to start. */
 export interface NewRun {
