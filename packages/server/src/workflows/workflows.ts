@@ -175,8 +175,9 @@ export class Workflows {
 
   /** Events were appended (ingested, emitted, sent): wakes the runs waiting for one of them. */
   async appended(entries: AppendEntry[], results: { status: string }[]): Promise<void> {
+    if (this.#deployed.size === 0) return; // every append passes here: nothing to do without workflows
     const events = entries.filter((_, k) => results[k]?.status === "accepted").map((e) => e.event);
-    if (events.length === 0 || this.#deployed.size === 0) return;
+    if (events.length === 0) return;
     try {
       const trigger = async (runId: string) => (await this.#journal.get(runId))?.run.event;
       if (await wakeWaiting(this.#journal, events, trigger)) this.#runner.poke();
