@@ -1,7 +1,38 @@
 // Shared by the workflow tests: a workflow module's source, and waiting for a run to get somewhere.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import type { RunSummary, RunView } from "eddy";
-import { getJson, post, waitFor } from "./helpers.js";
+import type { RunningEddy } from "@eddy/server";
+import type { ManualClock } from "@eddy/server/testing";
+import { getJson, post, startTestEddy, waitFor } from "./helpers.js";
+
+/**
+ * One Eddy for a workflow test file: started on `app` with a data folder of its own before the
+ * file's tests, closed after them, with `app`, `tmp` and the data folder removed. A test that
+ * restarts it assigns `eddy` (on the same `dataDir`).
+ */
+export function serveWorkflows(
+  app: { dir: string; cleanup: () => void },
+  tmp: string,
+  clock: ManualClock | undefined,
+): { eddy: RunningEddy; readonly dataDir: string } {
+  const server = {
+    eddy: undefined as unknown as RunningEddy,
+    dataDir: mkdtempSync(join(tmpdir(), "eddy-wf-data-")),
+  };
+  beforeAll(async () => {
+    server.eddy = await startTestEddy(app.dir, { dataDir: server.dataDir, clock });
+  });
+  afterAll(async () => {
+    await (server.eddy as RunningEddy | undefined)?.close();
+    app.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(server.dataDir, { recursive: true, force: true });
+  });
+  return server;
+}
 
 /** A workflow module: `body` is the handler's (it has event, step, ctx, and fs's appendFileSync/readFileSync/existsSync). */
 export function workflowSource(name: string, type: string, body: string, options = ""): string {

@@ -1,14 +1,13 @@
 // Sagas end to end: a run that fails for good runs the compensations of its finished steps, newest
 // first, each journaled like a step (so a replay never runs a finished one again) and retried by
 // its step's policy. The side effects are counted in files outside Eddy.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EddyClient } from "eddy";
-import type { RunningEddy } from "@eddy/server";
-import { advanceWhenArmed, post, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
-import { lines, runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
+import { advanceWhenArmed, post, tempApp, testClock, waitFor } from "./helpers.js";
+import { lines, runsOf, send, serveWorkflows, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-saga-"));
 const file = (name: string) => join(tmp, name);
@@ -65,33 +64,22 @@ const app = tempApp({
      return one + two;`,
   ),
 });
-const dataDir = mkdtempSync(join(tmpdir(), "eddy-saga-data-"));
-let eddy: RunningEddy;
-
-beforeAll(async () => {
-  eddy = await startTestEddy(app.dir, { dataDir, clock });
-});
-afterAll(async () => {
-  await eddy?.close();
-  app.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const server = serveWorkflows(app, tmp, clock);
 
 describe("workflow sagas", () => {
   it("compensates the finished steps newest first, each exactly once, retrying a compensation by its step's policy", async () => {
-    await send(eddy.url, "trip.go", {});
+    await send(server.eddy.url, "trip.go", {});
     // The flight's cancellation failed once: the run waits for its retry (on real time it just comes).
     if (clock) {
       await waitFor(
         async () =>
           lines(file("trip")).includes("try cancel flight") &&
-          (await runsOf(eddy.url, "trip"))[0]?.dueAt !== undefined,
+          (await runsOf(server.eddy.url, "trip"))[0]?.dueAt !== undefined,
         "the first cancellation of the flight to fail",
       );
       await advanceWhenArmed(clock, 1000);
     }
-    const run = await waitForRun(eddy.url, "trip", "compensated");
+    const run = await waitForRun(server.eddy.url, "trip", "compensated");
     expect(lines(file("trip"))).toEqual([
       "book flight",
       "book hotel",
@@ -113,8 +101,8 @@ describe("workflow sagas", () => {
   });
 
   it("ends compensation_failed with the compensation's error when one fails for good", async () => {
-    await send(eddy.url, "stuck.go", {});
-    const run = await waitForRun(eddy.url, "stuck", "compensation_failed");
+    await send(server.eddy.url, "stuck.go", {});
+    const run = await waitForRun(server.eddy.url, "stuck", "compensation_failed");
     expect(lines(file("stuck"))).toEqual([
       "book flight",
       "book hotel",
@@ -125,16 +113,16 @@ describe("workflow sagas", () => {
     expect(run.error).toMatchObject({ name: "CompensationFailedError", code: "EDDY_COMPENSATION_FAILED" });
     expect(run.error!.message).toContain('step "flight"');
     expect(run.error!.message).toContain("airline gone");
-    const list = await runsOf(eddy.url, "stuck");
+    const list = await runsOf(server.eddy.url, "stuck");
     expect(list[0]!.status).toBe("compensation_failed");
   });
 
   it("POST /v1/runs/ID/retry resumes a failed run from its failed step, keeping the finished ones", async () => {
-    const client = new EddyClient({ url: eddy.url });
-    await send(eddy.url, "resumable.go", {});
-    const failed = await waitForRun(eddy.url, "resumable", "failed");
+    const client = new EddyClient({ url: server.eddy.url });
+    await send(server.eddy.url, "resumable.go", {});
+    const failed = await waitForRun(server.eddy.url, "resumable", "failed");
     expect(failed.error).toMatchObject({ message: "not yet" });
-    const path = `${eddy.url}/v1/runs/${encodeURIComponent(failed.id)}/retry`;
+    const path = `${server.eddy.url}/v1/runs/${encodeURIComponent(failed.id)}/retry`;
 
     writeFileSync(file("fixed"), "");
     expect(await client.retryRun(failed.id)).toEqual({
@@ -142,7 +130,7 @@ describe("workflow sagas", () => {
       status: "running",
       statusUrl: `/v1/runs/${encodeURIComponent(failed.id)}`,
     });
-    const done = await waitForRun(eddy.url, "resumable", "succeeded");
+    const done = await waitForRun(server.eddy.url, "resumable", "succeeded");
     expect(done.output).toBe(3);
     expect(done.error).toBeUndefined();
     expect(lines(file("resumable"))).toEqual(["one", "two", "two"]);

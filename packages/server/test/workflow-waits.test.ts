@@ -1,10 +1,9 @@
 // step.waitForEvent without lost waits, step.sendEvent exactly once, and the runs API.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunView, StartRunResponse } from "eddy";
-import type { RunningEddy } from "@eddy/server";
 import { ManualClock } from "@eddy/server/testing";
 import {
   advanceWhenArmed,
@@ -17,7 +16,7 @@ import {
   testClock,
   waitFor,
 } from "./helpers.js";
-import { runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
+import { runsOf, send, serveWorkflows, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-wf-waits-"));
 const file = (name: string) => join(tmp, name);
@@ -61,31 +60,20 @@ const app = tempApp({
     `await step.sleep("long", event.data.sleep); return { got: event.data };`,
   ),
 });
-const dataDir = mkdtempSync(join(tmpdir(), "eddy-wf-waits-data-"));
 const clock = testClock(Date.parse("2030-01-01T00:00:00Z"));
-let eddy: RunningEddy;
-
-beforeAll(async () => {
-  eddy = await startTestEddy(app.dir, { dataDir, clock });
-});
-afterAll(async () => {
-  await eddy?.close();
-  app.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const server = serveWorkflows(app, tmp, clock);
 
 describe("workflow waits", () => {
   it("no lost wait: an event that arrived after the run started, before the wait was reached, resolves it", async () => {
-    await send(eddy.url, "order.placed", { orderId: "o-1" });
+    await send(server.eddy.url, "order.placed", { orderId: "o-1" });
     await waitFor(() => existsSync(file("started")), "the run to start");
     // Sent while the run is in its first step: another order, one that fails `if`, then the one.
-    await send(eddy.url, "order.paid", { orderId: "o-2", total: 50 });
-    await send(eddy.url, "order.paid", { orderId: "o-1", total: 5 });
-    await send(eddy.url, "order.paid", { orderId: "o-1", total: 20 }, "the-payment");
-    await send(eddy.url, "order.paid", { orderId: "o-1", total: 30 }, "a-later-payment");
+    await send(server.eddy.url, "order.paid", { orderId: "o-2", total: 50 });
+    await send(server.eddy.url, "order.paid", { orderId: "o-1", total: 5 });
+    await send(server.eddy.url, "order.paid", { orderId: "o-1", total: 20 }, "the-payment");
+    await send(server.eddy.url, "order.paid", { orderId: "o-1", total: 30 }, "a-later-payment");
     writeFileSync(file("go"), "");
-    const done = await waitForRun(eddy.url, "late", "succeeded");
+    const done = await waitForRun(server.eddy.url, "late", "succeeded");
     expect(done.output).toEqual({ id: "the-payment", total: 20 });
     expect(done.steps.find((s) => s.id === "paid")).toMatchObject({
       kind: "wait",
@@ -95,12 +83,12 @@ describe("workflow waits", () => {
   });
 
   it("a wait registered first is resolved by the event when it comes; events before the trigger do not count", async () => {
-    await send(eddy.url, "ship.done", { orderId: "s-1" }, "too-early");
-    await send(eddy.url, "ship.requested", { orderId: "s-1", timeout: "1h" });
-    await waitForRun(eddy.url, "waiter", "waiting");
-    await send(eddy.url, "ship.done", { orderId: "s-2" });
-    await send(eddy.url, "ship.done", { orderId: "s-1" }, "shipped-1");
-    const done = await waitForRun(eddy.url, "waiter", "succeeded");
+    await send(server.eddy.url, "ship.done", { orderId: "s-1" }, "too-early");
+    await send(server.eddy.url, "ship.requested", { orderId: "s-1", timeout: "1h" });
+    await waitForRun(server.eddy.url, "waiter", "waiting");
+    await send(server.eddy.url, "ship.done", { orderId: "s-2" });
+    await send(server.eddy.url, "ship.done", { orderId: "s-1" }, "shipped-1");
+    const done = await waitForRun(server.eddy.url, "waiter", "succeeded");
     expect(done.output).toBe("shipped-1");
   });
 
@@ -110,43 +98,43 @@ describe("workflow waits", () => {
     // the registration of its wait.
     await Promise.all(
       keys.map(async (k) => {
-        await send(eddy.url, "race.start", { k });
-        await send(eddy.url, "race.done", { k });
+        await send(server.eddy.url, "race.start", { k });
+        await send(server.eddy.url, "race.done", { k });
       }),
     );
     await waitFor(async () => {
-      const runs = await runsOf(eddy.url, "racer");
+      const runs = await runsOf(server.eddy.url, "racer");
       return runs.length === 30 && runs.every((r) => r.status === "succeeded");
     }, "every racer run to resolve its wait");
     const outputs = await Promise.all(
-      (await runsOf(eddy.url, "racer")).map(
-        async (r) => (await getJson<RunView>(`${eddy.url}/v1/runs/${r.id}`)).output,
+      (await runsOf(server.eddy.url, "racer")).map(
+        async (r) => (await getJson<RunView>(`${server.eddy.url}/v1/runs/${r.id}`)).output,
       ),
     );
     expect(outputs.sort()).toEqual([...keys].sort());
   });
 
   it("a wait resolves with null at its timeout", async () => {
-    await send(eddy.url, "ship.requested", { orderId: "never", timeout: "1s" });
-    const waiting = clock ? await waitForRun(eddy.url, "waiter", "waiting", 2) : undefined;
+    await send(server.eddy.url, "ship.requested", { orderId: "never", timeout: "1s" });
+    const waiting = clock ? await waitForRun(server.eddy.url, "waiter", "waiting", 2) : undefined;
     if (waiting) expect(waiting.dueAt).toBeDefined();
     await advanceWhenArmed(clock, 1000);
-    const done = await waitForRun(eddy.url, "waiter", "succeeded", 2);
+    const done = await waitForRun(server.eddy.url, "waiter", "succeeded", 2);
     expect(done.event.data).toMatchObject({ orderId: "never" });
     expect(done.output).toBeNull();
   });
 
   it("step.sendEvent publishes once per run, not again on replay", async () => {
-    await send(eddy.url, "send.go", {});
-    if (clock) await waitForRun(eddy.url, "sender", "sleeping");
+    await send(server.eddy.url, "send.go", {});
+    if (clock) await waitForRun(server.eddy.url, "sender", "sleeping");
     await advanceWhenArmed(clock, 1000);
-    const done = await waitForRun(eddy.url, "sender", "succeeded");
+    const done = await waitForRun(server.eddy.url, "sender", "succeeded");
     expect(done.output).toEqual({ ids: [`${done.id}.notify.0`] });
     await waitFor(
-      async () => (await invocations(eddy.url, "note-counter")).length === 1,
+      async () => (await invocations(server.eddy.url, "note-counter")).length === 1,
       "the sent event's run",
     );
-    const notes = await invocations(eddy.url, "note-counter");
+    const notes = await invocations(server.eddy.url, "note-counter");
     expect(notes.map((n) => n.eventId)).toEqual([`${done.id}.notify.0`]);
   });
 });
@@ -154,7 +142,7 @@ describe("workflow waits", () => {
 describe("the runs API", () => {
   it("starts a run over HTTP, lists and shows it, and cancels it", async () => {
     const started = await post(
-      `${eddy.url}/v1/workflows/api/runs`,
+      `${server.eddy.url}/v1/workflows/api/runs`,
       { data: { hello: "world", sleep: "1h" }, id: "start-1" },
       {
         "content-type": "application/json",
@@ -165,44 +153,46 @@ describe("the runs API", () => {
     expect(body.statusUrl).toBe(`/v1/runs/${encodeURIComponent(body.id)}`);
     // Idempotent by the trigger event's id: the same start names the same run.
     const again = await post(
-      `${eddy.url}/v1/workflows/api/runs`,
+      `${server.eddy.url}/v1/workflows/api/runs`,
       { data: {}, id: "start-1" },
       { "content-type": "application/json" },
     );
     expect((again.body as unknown as StartRunResponse).id).toBe(body.id);
 
-    const sleeping = await waitForRun(eddy.url, "api", "sleeping");
+    const sleeping = await waitForRun(server.eddy.url, "api", "sleeping");
     expect(sleeping).toMatchObject({
       id: body.id,
       workflow: "api",
       event: { type: "eddy.workflow.start", data: { hello: "world" } },
     });
-    expect(await runsOf(eddy.url, "api")).toHaveLength(1);
+    expect(await runsOf(server.eddy.url, "api")).toHaveLength(1);
 
     const second = await post(
-      `${eddy.url}/v1/workflows/api/runs`,
+      `${server.eddy.url}/v1/workflows/api/runs`,
       { data: { sleep: "1s" } },
       { "content-type": "application/json" },
     );
     const secondId = (second.body as unknown as StartRunResponse).id;
-    const runView = (id: string) => getJson<RunView>(`${eddy.url}/v1/runs/${encodeURIComponent(id)}`);
+    const runView = (id: string) => getJson<RunView>(`${server.eddy.url}/v1/runs/${encodeURIComponent(id)}`);
     // On the manual clock its sleep must have begun before the clock moves past it.
     await waitFor(async () => {
       const status = (await runView(secondId)).status;
       return clock ? status === "sleeping" : true;
     }, "the second run to start (and on the manual clock, to sleep)");
     const page1 = await getJson<{ runs: { id: string }[]; next?: string }>(
-      `${eddy.url}/v1/runs?workflow=api&limit=1`,
+      `${server.eddy.url}/v1/runs?workflow=api&limit=1`,
     );
     expect(page1.runs.map((r) => r.id)).toEqual([(second.body as unknown as StartRunResponse).id]);
     const page2 = await getJson<{ runs: { id: string }[] }>(
-      `${eddy.url}/v1/runs?workflow=api&limit=1&before=${encodeURIComponent(page1.next!)}`,
+      `${server.eddy.url}/v1/runs?workflow=api&limit=1&before=${encodeURIComponent(page1.next!)}`,
     );
     expect(page2.runs.map((r) => r.id)).toEqual([body.id]);
-    expect((await getJson<{ runs: unknown[] }>(`${eddy.url}/v1/runs?status=cancelled`)).runs).toEqual([]);
+    expect((await getJson<{ runs: unknown[] }>(`${server.eddy.url}/v1/runs?status=cancelled`)).runs).toEqual(
+      [],
+    );
 
     const cancel = await post(
-      `${eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`,
+      `${server.eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`,
       {},
       { "content-type": "application/json" },
     );
@@ -212,29 +202,33 @@ describe("the runs API", () => {
       async () =>
         (
           await getJson<RunView>(
-            `${eddy.url}/v1/runs/${encodeURIComponent((second.body as unknown as StartRunResponse).id)}`,
+            `${server.eddy.url}/v1/runs/${encodeURIComponent((second.body as unknown as StartRunResponse).id)}`,
           )
         ).status === "succeeded",
       "the other run to finish",
     );
-    const cancelled = await getJson<RunView>(`${eddy.url}/v1/runs/${encodeURIComponent(body.id)}`);
+    const cancelled = await getJson<RunView>(`${server.eddy.url}/v1/runs/${encodeURIComponent(body.id)}`);
     expect(cancelled).toMatchObject({ status: "cancelled", error: { code: "EDDY_RUN_CANCELLED" } });
 
     const twice = await post(
-      `${eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`,
+      `${server.eddy.url}/v1/runs/${encodeURIComponent(body.id)}/cancel`,
       {},
       { "content-type": "application/json" },
     );
     expect(twice).toMatchObject({ status: 409, body: { code: "EDDY_RUN_FINISHED" } });
-    const none = await post(`${eddy.url}/v1/workflows/nope/runs`, {}, { "content-type": "application/json" });
+    const none = await post(
+      `${server.eddy.url}/v1/workflows/nope/runs`,
+      {},
+      { "content-type": "application/json" },
+    );
     expect(none).toMatchObject({ status: 404, body: { code: "EDDY_WORKFLOW_NOT_FOUND" } });
-    const missing = await fetch(`${eddy.url}/v1/runs/nope`);
+    const missing = await fetch(`${server.eddy.url}/v1/runs/nope`);
     expect(missing.status).toBe(404);
-    const bad = await fetch(`${eddy.url}/v1/runs?status=lost`);
+    const bad = await fetch(`${server.eddy.url}/v1/runs?status=lost`);
     expect(bad.status).toBe(400);
     // The trigger event of a run started over the API has an event's limits.
     const huge = await post(
-      `${eddy.url}/v1/workflows/api/runs`,
+      `${server.eddy.url}/v1/workflows/api/runs`,
       { data: "x".repeat(300 * 1024) },
       { "content-type": "application/json" },
     );
@@ -246,12 +240,15 @@ describe("waits across a restart", () => {
   it.skipIf(!clock)(
     "a run waiting when the server stops is resolved by an event sent to the next one (embedded: the same SQLite file)",
     async () => {
-      await send(eddy.url, "ship.requested", { orderId: "r-1", timeout: "1h" });
-      await waitForRun(eddy.url, "waiter", "waiting", 3);
-      await eddy.close();
-      eddy = await startTestEddy(app.dir, { dataDir, clock: new ManualClock(clock!.now()) });
-      await send(eddy.url, "ship.done", { orderId: "r-1" }, "after-restart");
-      const done = await waitForRun(eddy.url, "waiter", "succeeded", 3);
+      await send(server.eddy.url, "ship.requested", { orderId: "r-1", timeout: "1h" });
+      await waitForRun(server.eddy.url, "waiter", "waiting", 3);
+      await server.eddy.close();
+      server.eddy = await startTestEddy(app.dir, {
+        dataDir: server.dataDir,
+        clock: new ManualClock(clock!.now()),
+      });
+      await send(server.eddy.url, "ship.done", { orderId: "r-1" }, "after-restart");
+      const done = await waitForRun(server.eddy.url, "waiter", "succeeded", 3);
       expect(done.output).toBe("after-restart");
     },
   );

@@ -4,11 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEddy } from "@eddy/server";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "@eddy/server/testing";
 import { advanceWhenArmed, post, startTestEddy, tempApp, testClock, waitFor } from "./helpers.js";
-import { lines, runsOf, send, waitForRun, workflowSource } from "./workflow-helpers.js";
+import { lines, runsOf, send, serveWorkflows, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-wf-"));
 const file = (name: string) => join(tmp, name);
@@ -120,29 +119,18 @@ export default defineWorkflow({ name: "queued", triggers: [on.queue("wf-jobs")] 
     "limits: { steps: 2 }",
   ),
 });
-const dataDir = mkdtempSync(join(tmpdir(), "eddy-wf-data-"));
-let eddy: RunningEddy;
-
-beforeAll(async () => {
-  eddy = await startTestEddy(app.dir, { dataDir, clock });
-});
-afterAll(async () => {
-  await eddy?.close();
-  app.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const server = serveWorkflows(app, tmp, clock);
 
 describe("workflows", () => {
   it("journals each step: a replay after a sleep returns the results without running the steps again", async () => {
-    await send(eddy.url, "replay.go", { n: 41 });
-    const sleeping = await waitForRun(eddy.url, "replay", "sleeping");
+    await send(server.eddy.url, "replay.go", { n: 41 });
+    const sleeping = await waitForRun(server.eddy.url, "replay", "sleeping");
     expect(sleeping.steps.map((s) => [s.id, s.kind, s.status])).toEqual([
       ["a", "run", "done"],
       ["nap", "sleep", "pending"],
     ]);
     await advanceWhenArmed(clock, 1000);
-    const done = await waitForRun(eddy.url, "replay", "succeeded");
+    const done = await waitForRun(server.eddy.url, "replay", "succeeded");
     expect(done.output).toEqual({ a: { n: 41 }, b: 42 });
     expect(lines(file("replay"))).toEqual(["a", "b"]);
     expect(done.steps.map((s) => [s.id, s.status, s.attempts])).toEqual([
@@ -154,17 +142,18 @@ describe("workflows", () => {
   });
 
   it("retries a step by its own policy, runs parallel steps, and throws a NonRetriableError into the handler", async () => {
-    await send(eddy.url, "retry.go", {});
+    await send(server.eddy.url, "retry.go", {});
     // Each failed attempt suspends the run until its retry is due (on real time it just comes).
     for (let k = 1; clock && k <= 2; k++) {
       await waitFor(
         async () =>
-          lines(file("flaky")).length === k && (await runsOf(eddy.url, "retry"))[0]?.dueAt !== undefined,
+          lines(file("flaky")).length === k &&
+          (await runsOf(server.eddy.url, "retry"))[0]?.dueAt !== undefined,
         `attempt ${k} of the flaky step to fail`,
       );
       await advanceWhenArmed(clock, 1000);
     }
-    const done = await waitForRun(eddy.url, "retry", "succeeded");
+    const done = await waitForRun(server.eddy.url, "retry", "succeeded");
     expect(done.output).toEqual({ x: 1, y: 2, caught: "no way" });
     expect(lines(file("flaky"))).toHaveLength(3);
     const flaky = done.steps.find((s) => s.id === "flaky")!;
@@ -177,11 +166,11 @@ describe("workflows", () => {
   });
 
   it("fails a run whose replay asks for another step than its journal holds, naming both", async () => {
-    await send(eddy.url, "drift.go", {});
-    await waitForRun(eddy.url, "drift", "sleeping");
+    await send(server.eddy.url, "drift.go", {});
+    await waitForRun(server.eddy.url, "drift", "sleeping");
     writeFileSync(mode, "b");
     await advanceWhenArmed(clock, 1000);
-    const failed = await waitForRun(eddy.url, "drift", "failed");
+    const failed = await waitForRun(server.eddy.url, "drift", "failed");
     expect(failed.error).toMatchObject({
       name: "NonDeterminismError",
       code: "EDDY_WORKFLOW_NON_DETERMINISM",
@@ -191,37 +180,37 @@ describe("workflows", () => {
   });
 
   it("runs in a process sandbox too", async () => {
-    await send(eddy.url, "jailed.go", {});
-    if (clock) await waitForRun(eddy.url, "jailed", "sleeping");
+    await send(server.eddy.url, "jailed.go", {});
+    if (clock) await waitForRun(server.eddy.url, "jailed", "sleeping");
     await advanceWhenArmed(clock, 1000);
-    const done = await waitForRun(eddy.url, "jailed", "succeeded");
+    const done = await waitForRun(server.eddy.url, "jailed", "succeeded");
     expect(done.output).toEqual({ same: true });
   });
 
   it("runs beyond a workflow's concurrency wait as rows, and all finish", async () => {
-    for (const n of [1, 2, 3, 4]) await send(eddy.url, "serial.go", { n });
+    for (const n of [1, 2, 3, 4]) await send(server.eddy.url, "serial.go", { n });
     await waitFor(async () => {
-      const runs = await runsOf(eddy.url, "serial");
+      const runs = await runsOf(server.eddy.url, "serial");
       return runs.length === 4 && runs.every((r) => r.status === "succeeded");
     }, "four runs of serial to succeed");
   });
 
   it("starts a run per queue message", async () => {
     const sent = await post(
-      `${eddy.url}/v1/queues/wf-jobs/messages`,
+      `${server.eddy.url}/v1/queues/wf-jobs/messages`,
       { body: { job: 7 } },
       {
         "content-type": "application/json",
       },
     );
     expect(sent.status).toBeLessThan(300);
-    const done = await waitForRun(eddy.url, "queued", "succeeded");
+    const done = await waitForRun(server.eddy.url, "queued", "succeeded");
     expect(done.output).toEqual({ job: 7 });
   });
 
   it("fails a run that reuses a step id, naming both steps", async () => {
-    await send(eddy.url, "dup.go", {});
-    const failed = await waitForRun(eddy.url, "dup", "failed");
+    await send(server.eddy.url, "dup.go", {});
+    const failed = await waitForRun(server.eddy.url, "dup", "failed");
     expect(failed.error).toMatchObject({ name: "StepIdReusedError", code: "EDDY_STEP_ID_REUSED" });
     expect(failed.error!.message).toContain(
       'step "charge" (run, step #2) reuses the id of step "charge" (run, step #1)',
@@ -229,19 +218,19 @@ describe("workflows", () => {
   });
 
   it("enforces the limits of a run: result size and number of steps", async () => {
-    await send(eddy.url, "big.go", {});
-    await send(eddy.url, "many.go", {});
-    const big = await waitForRun(eddy.url, "big", "failed");
+    await send(server.eddy.url, "big.go", {});
+    await send(server.eddy.url, "many.go", {});
+    const big = await waitForRun(server.eddy.url, "big", "failed");
     expect(big.error).toMatchObject({ code: "EDDY_STEP_RESULT_TOO_LARGE" });
     expect(big.error!.message).toContain("limits.stepResultBytes (100)");
-    const many = await waitForRun(eddy.url, "many", "failed");
+    const many = await waitForRun(server.eddy.url, "many", "failed");
     expect(many.error).toMatchObject({ code: "EDDY_TOO_MANY_STEPS" });
     expect(many.steps.map((s) => s.id)).toEqual(["s-0", "s-1"]);
   });
 
   it("enforces the run's state size over all its steps", async () => {
-    await send(eddy.url, "state.go", {});
-    const failed = await waitForRun(eddy.url, "state", "failed");
+    await send(server.eddy.url, "state.go", {});
+    const failed = await waitForRun(server.eddy.url, "state", "failed");
     expect(failed.error).toMatchObject({ code: "EDDY_RUN_STATE_TOO_LARGE" });
     expect(failed.error!.message).toContain("limits.stateBytes (150)");
     expect(failed.steps.map((s) => s.id)).toEqual(["one"]);
@@ -250,18 +239,18 @@ describe("workflows", () => {
   it("honours RetryAfterError per step, and sleepUntil", async () => {
     const now = clock?.now() ?? Date.now();
     const after = clock ? 5000 : 1000;
-    await send(eddy.url, "later.go", { after, until: new Date(now + 2 * after).toISOString() });
+    await send(server.eddy.url, "later.go", { after, until: new Date(now + 2 * after).toISOString() });
     if (clock) {
       const waiting = await waitFor(async () => {
-        const [r] = await runsOf(eddy.url, "later");
+        const [r] = await runsOf(server.eddy.url, "later");
         return r?.dueAt !== undefined && r;
       }, "the step to wait for its retry");
       expect(waiting.dueAt).toBe(now + after);
       await advanceWhenArmed(clock, after);
-      await waitForRun(eddy.url, "later", "sleeping");
+      await waitForRun(server.eddy.url, "later", "sleeping");
       await advanceWhenArmed(clock, after);
     }
-    const done = await waitForRun(eddy.url, "later", "succeeded");
+    const done = await waitForRun(server.eddy.url, "later", "succeeded");
     expect(done.output).toBe("ok");
     expect(done.steps.map((s) => [s.id, s.kind, s.attempts])).toEqual([
       ["once-later", "run", 2],
@@ -271,8 +260,8 @@ describe("workflows", () => {
   });
 
   it("fails a run whose step the engine cannot take, saying why", async () => {
-    await send(eddy.url, "bad-if.go", {});
-    const failed = await waitForRun(eddy.url, "bad-if", "failed");
+    await send(server.eddy.url, "bad-if.go", {});
+    const failed = await waitForRun(server.eddy.url, "bad-if", "failed");
     expect(failed.error).toMatchObject({ code: "EDDY_INVALID_STEP" });
     expect(failed.error!.message).toContain("invalid CEL expression");
     expect(failed.steps).toEqual([]);
@@ -282,17 +271,17 @@ describe("workflows", () => {
     "a sleep survives a restart: a new server on the same SQLite file finishes the run (embedded; the cluster's: packages/cluster/test/workflow-restart.test.ts)",
     async () => {
       rmSync(file("replay"), { force: true });
-      await send(eddy.url, "replay.go", { n: 1 });
-      await waitForRun(eddy.url, "replay", "sleeping", 2);
-      await eddy.close();
+      await send(server.eddy.url, "replay.go", { n: 1 });
+      await waitForRun(server.eddy.url, "replay", "sleeping", 2);
+      await server.eddy.close();
       const later = new ManualClock(clock!.now());
-      eddy = await startTestEddy(app.dir, { dataDir, clock: later });
-      expect((await waitForRun(eddy.url, "replay", "sleeping", 2)).steps[0]).toMatchObject({
+      server.eddy = await startTestEddy(app.dir, { dataDir: server.dataDir, clock: later });
+      expect((await waitForRun(server.eddy.url, "replay", "sleeping", 2)).steps[0]).toMatchObject({
         id: "a",
         status: "done",
       });
       await advanceWhenArmed(later, 1000);
-      const done = await waitForRun(eddy.url, "replay", "succeeded", 2);
+      const done = await waitForRun(server.eddy.url, "replay", "succeeded", 2);
       expect(done.output).toEqual({ a: { n: 1 }, b: 2 });
       expect(lines(file("replay"))).toEqual(["a", "b"]);
     },
