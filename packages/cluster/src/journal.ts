@@ -13,7 +13,7 @@ import type {
   StepRow,
   Suspension,
 } from "@eddy/server";
-import { bodyToStep, MAX_RUN_LIST, RUN_COLUMNS, rowToRun, waitType } from "@eddy/server";
+import { bodyToStep, MAX_RUN_LIST, PARENT_EXTENSION, RUN_COLUMNS, rowToRun, waitType } from "@eddy/server";
 
 const ACTIVE = "status IN ('running', 'sleeping', 'waiting')";
 const COLUMNS = RUN_COLUMNS.split(", ")
@@ -106,7 +106,7 @@ export class ClusterJournal implements Journal {
     const error = outcome.status === "succeeded" ? null : JSON.stringify(outcome.error);
     return this.#end(
       `UPDATE runs SET status = $3, lease_token = NULL, due_at = NULL, woken = false, updated_at = now_ms(),
-         ended_at = now_ms(), output = $4, error = $5 WHERE id = $1 AND lease_token = $2 RETURNING id`,
+         ended_at = now_ms(), output = $4, error = $5 WHERE id = $1 AND lease_token = $2 RETURNING id, event`,
       [runId, token, outcome.status, output, error],
     );
   }
@@ -114,7 +114,7 @@ export class ClusterJournal implements Journal {
   cancel(runId: string, error: ErrorInfo): Promise<boolean> {
     return this.#end(
       `UPDATE runs SET status = 'cancelled', lease_token = NULL, due_at = NULL, woken = false,
-         updated_at = now_ms(), ended_at = now_ms(), error = $2 WHERE id = $1 AND ${ACTIVE} RETURNING id`,
+         updated_at = now_ms(), ended_at = now_ms(), error = $2 WHERE id = $1 AND ${ACTIVE} RETURNING id, event`,
       [runId, JSON.stringify(error)],
     );
   }
@@ -136,11 +136,15 @@ export class ClusterJournal implements Journal {
     return (rows[0]?.n ?? 0) > 0;
   }
 
-  /** Ends a run (the UPDATE given) and its pending waits, in one statement. */
+  /** Ends a run (the UPDATE given), its pending waits, and wakes its parent (a child's), in one statement. */
   async #end(update: string, params: unknown[]): Promise<boolean> {
     const { rows } = await this.#pool.query<{ n: number }>(
       `WITH ended AS (${update}),
-         waits AS (UPDATE run_steps SET wait_type = NULL WHERE run_id IN (SELECT id FROM ended) AND wait_type IS NOT NULL)
+         waits AS (UPDATE run_steps SET wait_type = NULL WHERE run_id IN (SELECT id FROM ended) AND wait_type IS NOT NULL),
+         parent AS (
+           UPDATE runs p SET due_at = CASE WHEN p.lease_token IS NULL THEN now_ms() ELSE p.due_at END,
+             woken = (p.lease_token IS NOT NULL)
+           FROM ended e WHERE p.id = e.event::jsonb->>'${PARENT_EXTENSION}' AND p.${ACTIVE})
        SELECT count(*)::int AS n FROM ended`,
       params,
     );

@@ -3,3 +3,4 @@ import "./use-cluster.js";
 import "../../server/test/workflows.test.js";
 import "../../server/test/workflow-waits.test.js";
 import "../../server/test/workflow-sagas.test.js";
+import "../../server/test/workflow-invoke.test.js";

@@ -43,6 +43,7 @@ export type {
 export type * from "./wire/index.js";
 export { defineWorkflow } from "./workflow.js";
 export type {
+  InvokeOptions,
   StepRunOptions,
   WaitForEventOptions,
   WorkflowConfig,

@@ -52,6 +52,17 @@ export interface WaitForEventOptions {
   timeout: Duration;
 }
 
+/** Options of {@link WorkflowStep.invoke}. */
+export interface InvokeOptions {
+  /** The child run's input: its trigger event's `data` (JSON). */
+  data?: unknown;
+  /**
+   * How long to wait for the child; then it is cancelled and the step throws
+   * `InvokeTimeoutError`. Default: as long as the child runs.
+   */
+  timeout?: Duration;
+}
+
 /**
  * The steps a workflow handler may take. Every step has an `id`, unique within the run: a loop
  * makes it unique (`charge-${i}`). A run that calls the same id twice, or whose replay asks for a
@@ -76,6 +87,14 @@ export interface WorkflowStep {
   waitForEvent<T = unknown>(id: string, options: WaitForEventOptions): Promise<CloudEvent<T> | null>;
   /** Publishes events exactly once per run; resolves with their ids. */
   sendEvent(id: string, events: EventInput | EventInput[]): Promise<{ ids: string[] }>;
+  /**
+   * Starts a run of another workflow (a child) once per run, and waits for it, holding no sandbox:
+   * resolves with the child's output. Throws `InvokedRunFailedError` when the child ended
+   * otherwise (failed, cancelled, compensated), `InvokeTimeoutError` at the timeout (the child is
+   * cancelled), `InvokedWorkflowNotFoundError` when no workflow of that name is deployed.
+   * Cancelling the parent cancels the child; retrying the parent retries a failed child.
+   */
+  invoke<T = unknown>(id: string, workflow: string, options?: InvokeOptions): Promise<T>;
 }
 
 /** A workflow's code: its return value (JSON) is the run's output; a throw fails the run. */

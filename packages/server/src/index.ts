@@ -2,7 +2,13 @@
  * @eddy/server: the engine, the runtime, the HTTP API and the embedded backend.
  */
 export type * from "./backends/types.js";
-export { MAX_KV_BATCH, MAX_KV_LIST, MAX_RESULT_BYTES, MAX_RUN_LIST } from "./backends/types.js";
+export {
+  MAX_KV_BATCH,
+  MAX_KV_LIST,
+  MAX_RESULT_BYTES,
+  MAX_RUN_LIST,
+  PARENT_EXTENSION,
+} from "./backends/types.js";
 export { openEmbeddedBackend } from "./backends/embedded/index.js";
 export type { EmbeddedOptions } from "./backends/embedded/index.js";
 export { Engine } from "./engine.js";

@@ -17,8 +17,8 @@ export type RunStatusView =
 /** One step of a run, as `GET /v1/runs/ID` shows it. */
 export interface RunStepView {
   id: string;
-  /** `compensate`: the compensation of the `run` step `compensates`. */
-  kind: "run" | "sleep" | "wait" | "send" | "compensate";
+  /** `compensate`: the compensation of the `run` step `compensates`; `invoke`: a child run. */
+  kind: "run" | "sleep" | "wait" | "send" | "compensate" | "invoke";
   /** "pending": sleeping, waiting, or a step waiting for its next attempt. */
   status: "pending" | "done" | "failed";
   /** Epoch ms. */
@@ -37,6 +37,8 @@ export interface RunStepView {
   compensates?: string;
   /** A wait step's awaited event type. */
   waitFor?: string;
+  /** An invoke step's child run (its id). */
+  invoked?: string;
 }
 
 /** A run in a list: `GET /v1/runs`. */

@@ -45,7 +45,7 @@ export type * from "./primitives/lease.js";
 export type * from "./primitives/log.js";
 export type * from "./primitives/records.js";
 export type * from "./primitives/traces.js";
-export { MAX_RUN_LIST, RETRYABLE_RUN_STATUSES } from "./primitives/journal.js";
+export { MAX_RUN_LIST, PARENT_EXTENSION, RETRYABLE_RUN_STATUSES } from "./primitives/journal.js";
 export { MAX_KV_BATCH, MAX_KV_LIST } from "./primitives/kv.js";
 export { MAX_RESULT_BYTES } from "./primitives/records.js";
 

@@ -227,6 +227,39 @@ export class CompensationFailedError extends EddyError {
   }
 }
 
+/** A child run started by `step.invoke` ended otherwise than succeeded. */
+export class InvokedRunFailedError extends EddyError {
+  static readonly code = "EDDY_INVOKED_RUN_FAILED";
+  constructor(step: string, child: string, status: string, cause?: string) {
+    super(
+      InvokedRunFailedError.code,
+      `step ${JSON.stringify(step)}: the invoked run ${child} ended ${status}${cause ? ` (${cause})` : ""}`,
+    );
+  }
+}
+
+/** A child run started by `step.invoke` did not end within the step's timeout: it was cancelled. */
+export class InvokeTimeoutError extends EddyError {
+  static readonly code = "EDDY_INVOKE_TIMEOUT";
+  constructor(step: string, child: string, timeoutMs: number) {
+    super(
+      InvokeTimeoutError.code,
+      `step ${JSON.stringify(step)}: the invoked run ${child} did not end within ${timeoutMs} ms; it was cancelled`,
+    );
+  }
+}
+
+/** `step.invoke` named a workflow that is not deployed. */
+export class InvokedWorkflowNotFoundError extends EddyError {
+  static readonly code = "EDDY_INVOKED_WORKFLOW_NOT_FOUND";
+  constructor(step: string, workflow: string) {
+    super(
+      InvokedWorkflowNotFoundError.code,
+      `step ${JSON.stringify(step)}: no workflow named ${JSON.stringify(workflow)} is deployed`,
+    );
+  }
+}
+
 /**
  * Every condition an attempt can end with, besides what the function itself throws. A gateway
  * request's record may also end with `EDDY_GATEWAY_TIMEOUT` (an HTTP condition, errors/http.ts).
@@ -256,6 +289,9 @@ export const ATTEMPT_ERRORS = [
   RunCancelledError,
   RunExecutionsFailedError,
   CompensationFailedError,
+  InvokedRunFailedError,
+  InvokeTimeoutError,
+  InvokedWorkflowNotFoundError,
 ] as const;
 
 /** An Eddy error as an invocation or dead letter records it: name, code and message (no stack). */

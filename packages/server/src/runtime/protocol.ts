@@ -133,7 +133,8 @@ export type StepCall =
     }
   | { op: "sleep"; step: StepRef; ms?: number; until?: number }
   | { op: "wait"; step: StepRef; type: string; match?: string; if?: string; timeoutMs: number }
-  | { op: "send"; step: StepRef; events: CloudEvent[] };
+  | { op: "send"; step: StepRef; events: CloudEvent[] }
+  | { op: "invoke"; step: StepRef; workflow: string; data?: unknown; timeoutMs?: number };
 
 /** The engine's answer to a {@link StepCall}: the step's value, its final error, or "blocked" (the run suspends). */
 export type StepReply =

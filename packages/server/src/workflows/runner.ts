@@ -7,6 +7,7 @@
 import type { ResolvedFunctionConfig } from "eddy";
 import type { Clock, ClockTimer } from "../clock/clock.js";
 import type { ErrorInfo, LeasedRun, RunOutcome, StepRow, Suspension } from "../backends/types.js";
+import { PARENT_EXTENSION } from "../backends/types.js";
 import { backoffMs } from "../dispatch/retry-policy.js";
 import {
   FunctionLoadError,
@@ -202,11 +203,21 @@ export class WorkflowRunner {
     if (result.ok && result.suspended) {
       await j.suspend(run.id, token, suspension([...steps.steps.values()], startedAt));
     } else if (result.ok) {
-      await j.finish(run.id, token, { status: "succeeded", output: result.result });
+      await this.#finish(leased, { status: "succeeded", output: result.result });
     } else if (result.error.code !== undefined && INFRASTRUCTURE.has(result.error.code)) {
       await this.#died(wf, leased, result.error);
     } else {
-      await j.finish(run.id, token, failedOutcome(result.error, result.compensation));
+      await this.#finish(leased, failedOutcome(result.error, result.compensation));
+    }
+  }
+
+  /** Finishes a run; a child's end woke its parent in the store, which may be one of ours. */
+  async #finish({ run, token }: LeasedRun, outcome: RunOutcome): Promise<void> {
+    if (
+      (await this.#deps.journal.finish(run.id, token, outcome)) &&
+      run.event[PARENT_EXTENSION] !== undefined
+    ) {
+      this.poke();
     }
   }
 
@@ -216,7 +227,7 @@ export class WorkflowRunner {
     const { run, token } = leased;
     if (failures >= wf.config.retries.maxAttempts) {
       const e = errorInfo(new RunExecutionsFailedError(failures, `${error.name}: ${error.message}`));
-      await this.#deps.journal.finish(run.id, token, { status: "failed", error: e });
+      await this.#finish(leased, { status: "failed", error: e });
       return;
     }
     const dueAt = this.#clock.now() + backoffMs(wf.config.retries.backoff, failures);
@@ -245,7 +256,7 @@ function failedOutcome(err: SandboxError, compensation: Compensation | undefined
 
 /**
  * How a suspended run waits: until its earliest pending step is due; `waiting` if any waits for an
- * event. A sleep that was due when the execution started was passed by the replay (sleeps are not
+ * event or a child run. A sleep that was due when the execution started was passed by the replay (sleeps are not
  * written again when they end): it holds nothing up.
  */
 export function suspension(steps: StepRow[], startedAt: number): Suspension {
@@ -253,7 +264,7 @@ export function suspension(steps: StepRow[], startedAt: number): Suspension {
     (s) => s.status === "pending" && !(s.kind === "sleep" && (s.wakeAt ?? 0) <= startedAt),
   );
   const dueAt = Math.min(...pending.map((s) => s.wakeAt ?? Infinity));
-  const status = pending.some((s) => s.kind === "wait")
+  const status = pending.some((s) => s.kind === "wait" || s.kind === "invoke")
     ? "waiting"
     : pending.some((s) => s.kind === "sleep")
       ? "sleeping"

@@ -5,10 +5,14 @@
  */
 import type { CloudEvent, ResolvedFunctionConfig } from "eddy";
 import type { Clock } from "../clock/clock.js";
-import type { EventLog, Journal, LeasedRun, RunRow, StepRow } from "../backends/types.js";
+import type { ErrorInfo, EventLog, Journal, LeasedRun, RunRow, StepRow } from "../backends/types.js";
 import { backoffMs } from "../dispatch/retry-policy.js";
 import {
+  errorInfo,
   InvalidStepError,
+  InvokedRunFailedError,
+  InvokedWorkflowNotFoundError,
+  InvokeTimeoutError,
   RunStateTooLargeError,
   StepResultTooLargeError,
   TooManyStepsError,
@@ -32,7 +36,23 @@ export interface StepDeps {
   publish(events: CloudEvent[], traceparent?: string): Promise<void>;
   /** A sendEvent step at `index` of `run` published `events` (for the map); never throws. */
   sent?(run: RunRow, index: number, events: CloudEvent[]): Promise<void>;
+  /** The child runs of invoke steps; none: `step.invoke` is refused. */
+  children?: ChildRuns;
 }
+
+/** How invoke steps start and stop their child runs. */
+export interface ChildRuns {
+  /**
+   * Starts the child run of step `stepId` of `parent`, once (a second call for the same step
+   * resolves the same run): its id, durable when this resolves; undefined: no such workflow.
+   */
+  start(parent: RunRow, stepId: string, workflow: string, data: unknown): Promise<string | undefined>;
+  /** Cancels a child run (and its own children); false when it had ended. */
+  cancel(runId: string, reason: string): Promise<boolean>;
+}
+
+/** The statuses of a run that has not ended. */
+const ACTIVE_RUN = new Set<RunRow["status"]>(["running", "sleeping", "waiting"]);
 
 /** One execution's steps: the journal as it grows, and the service answering the sandbox. */
 export class ExecutionSteps {
@@ -72,6 +92,8 @@ export class ExecutionSteps {
         return this.#wait(call, prev);
       case "send":
         return this.#send(call);
+      case "invoke":
+        return this.#invoke(call, prev);
       default:
         throw new InvalidStepError(`unknown step call ${JSON.stringify((call as { op?: unknown }).op)}`);
     }
@@ -268,6 +290,77 @@ export class ExecutionSteps {
     await this.#put(row);
     return { status: "done", result };
   }
+
+  async #invoke(call: Extract<StepCall, { op: "invoke" }>, prev: StepRow | undefined): Promise<StepReply> {
+    let row = prev;
+    if (!row) {
+      const what = `step ${JSON.stringify(call.step.id)}`;
+      const children = this.#deps.children;
+      if (!children) throw new InvalidStepError(`${what}: step.invoke is not available here`);
+      if (typeof call.workflow !== "string" || call.workflow === "" || call.workflow.length > 256) {
+        throw new InvalidStepError(`${what}: invoke takes the name of a workflow`);
+      }
+      const t = call.timeoutMs;
+      if (t !== undefined && (typeof t !== "number" || !Number.isFinite(t) || t < 0)) {
+        throw new InvalidStepError(`${what}: bad timeout ${String(t)}`);
+      }
+      // Started before journaled, idempotently per step: a crash in between finds the same child.
+      const child = await children.start(this.#leased.run, call.step.id, call.workflow, call.data);
+      row = this.#base(call, undefined);
+      if (child === undefined) {
+        return this.#fail(row, errorInfo(new InvokedWorkflowNotFoundError(call.step.id, call.workflow)));
+      }
+      row.invoked = child;
+      if (t !== undefined) row.wakeAt = this.#deps.clock.now() + t;
+      await this.#put(row);
+    }
+    return this.#join(row);
+  }
+
+  /** Reads an invoke step's child: its output ends the step, another end fails it; else blocked until it ends or the timeout. */
+  async #join(row: StepRow): Promise<StepReply> {
+    const child = (await this.#deps.journal.get(row.invoked!))?.run;
+    const now = this.#deps.clock.now();
+    if (child?.status === "succeeded") {
+      const result = child.output;
+      const done: StepRow = {
+        ...row,
+        status: "done",
+        resultBytes: this.#measure(row.id, result),
+        attempts: 1,
+      };
+      done.endedAt = now;
+      if (result !== undefined) done.result = result;
+      await this.#put(done);
+      return { status: "done", result };
+    }
+    if (!child || !ACTIVE_RUN.has(child.status)) {
+      const status = child?.status ?? "missing";
+      return this.#fail(
+        row,
+        errorInfo(new InvokedRunFailedError(row.id, row.invoked!, status, child?.error?.message)),
+      );
+    }
+    if (row.wakeAt !== undefined && now >= row.wakeAt) {
+      const reason = `its parent ${this.#leased.run.id} stopped waiting for it (step ${JSON.stringify(row.id)} timed out)`;
+      // Lost to the child's own end: that end is the step's outcome.
+      if (!(await this.#deps.children!.cancel(row.invoked!, reason))) return this.#join(row);
+      return this.#fail(
+        row,
+        errorInfo(new InvokeTimeoutError(row.id, row.invoked!, row.wakeAt - row.startedAt)),
+      );
+    }
+    return { status: "blocked" };
+  }
+
+  /** Ends a step failed for good with `error` (not retried). */
+  async #fail(row: StepRow, error: ErrorInfo): Promise<StepReply> {
+    const failed: StepRow = { ...row, status: "failed", error, attempts: row.attempts + 1 };
+    failed.endedAt = this.#deps.clock.now();
+    delete failed.wakeAt;
+    await this.#put(failed);
+    return { status: "failed", error };
+  }
 }
 
 const MATCH_PATH = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
@@ -298,6 +391,7 @@ const KIND: Record<StepCall["op"], StepRow["kind"]> = {
   sleep: "sleep",
   wait: "wait",
   send: "send",
+  invoke: "invoke",
 };
 
 /** The kind of step a call is for: a `done`/`failed` call that names what it compensates is a compensation's. */

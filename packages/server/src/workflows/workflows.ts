@@ -8,11 +8,13 @@ import type {
   AppendEntry,
   AppendResult,
   Journal,
+  NewRun,
   Records,
   RunRow,
   RunStatus,
   StepRow,
 } from "../backends/types.js";
+import { PARENT_EXTENSION } from "../backends/types.js";
 import type { DispatchTarget } from "../dispatch/attempt.js";
 import type { DeliveryPlan } from "../dispatch/delivery-plan.js";
 import { RunCancelledError, errorInfo } from "../errors/attempt.js";
@@ -49,7 +51,7 @@ export interface DeployedWorkflow {
 }
 
 /** What workflows need from the engine. */
-export interface WorkflowDeps extends StepDeps {
+export interface WorkflowDeps extends Omit<StepDeps, "sent" | "children"> {
   logger: Logger;
   /** The size and depth limits of events: a run started over the API has its trigger checked too. */
   limits: EventLimits;
@@ -84,7 +86,12 @@ export class Workflows {
         deps.logger.warn({ err, run: run.id }, "workflow sendEvent: recording what was sent failed");
       }
     };
-    this.#runner = new WorkflowRunner({ ...deps, sent }, deps.logger, deps.pollMs);
+    const children = {
+      start: (parent: RunRow, stepId: string, workflow: string, data: unknown) =>
+        this.#startChild(parent, stepId, workflow, data),
+      cancel: (runId: string, reason: string) => this.#cancel(runId, reason),
+    };
+    this.#runner = new WorkflowRunner({ ...deps, sent, children }, deps.logger, deps.pollMs);
   }
 
   get #journal(): Journal {
@@ -119,20 +126,24 @@ export class Workflows {
     // The trigger keeps the starting attempt's span, as a function's event has it: its steps' parent.
     const event = req.traceparent ? { ...req.event, traceparent: req.traceparent } : req.event;
     const run = { id, workflow: t.name, version: t.version, event, eventSeq: req.eventSeq ?? 0 };
-    const room = this.#runner.hasRoom(t.name);
-    const wf = this.#deployed.get(t.name);
-    const leaseMs = room && wf ? wf.config.timeoutMs + 10_000 : undefined;
     const logs = { logs: [], logsTruncated: false };
     try {
-      const { created, leased } = await this.#journal.create(run, leaseMs);
-      if (leased) this.#runner.execute(t.name, leased);
-      else if (created) this.#runner.poke();
+      await this.#create(run);
     } catch (err) {
       // The run is not durable: the delivery fails and is retried, as any attempt would.
       return { ok: false, error: serializeError(err), ...logs, durationMs: performance.now() - t0 };
     }
     const durationMs = performance.now() - t0;
     return { ok: true, emits: [], sends: [], result: { runId: id }, ...logs, durationMs };
+  }
+
+  /** Creates a run durably, and executes it here at once when its workflow has room. */
+  async #create(run: NewRun): Promise<void> {
+    const wf = this.#deployed.get(run.workflow);
+    const leaseMs = wf && this.#runner.hasRoom(run.workflow) ? wf.config.timeoutMs + 10_000 : undefined;
+    const { created, leased } = await this.#journal.create(run, leaseMs);
+    if (leased) this.#runner.execute(run.workflow, leased);
+    else if (created) this.#runner.poke();
   }
 
   /**
@@ -143,12 +154,47 @@ export class Workflows {
   async start(name: string, data: unknown, eventId?: string): Promise<string | undefined> {
     const wf = this.#deployed.get(name);
     if (!wf) return undefined;
+    const checked = this.#startEvent(name, data, eventId ?? uuidv7());
+    const entry: AppendEntry = {
+      event: checked.event,
+      dedupKey: checked.dedupKey,
+      deliveries: [wf.plan.delivery(checked.event)],
+    };
+    const [r] = await this.#deps.append([entry]);
+    return `${r!.seq}.${name}`;
+  }
+
+  /**
+   * The child run of an invoke step: its start event (id from the parent and the step, so a
+   * repeat dedupes; naming the parent, whom the child's end wakes) is logged without deliveries,
+   * and the run created from it directly, by an id the repeat finds again.
+   */
+  async #startChild(
+    parent: RunRow,
+    stepId: string,
+    name: string,
+    data: unknown,
+  ): Promise<string | undefined> {
+    const wf = this.#deployed.get(name);
+    if (!wf) return undefined;
+    const checked = this.#startEvent(name, data, `${parent.id}.${stepId}`, { [PARENT_EXTENSION]: parent.id });
+    const [r] = await this.#deps.append([
+      { event: checked.event, dedupKey: checked.dedupKey, deliveries: [] },
+    ]);
+    const id = `${r!.seq}.${name}`;
+    await this.#create({ id, workflow: name, version: wf.version, event: checked.event, eventSeq: r!.seq });
+    return id;
+  }
+
+  /** A run's trigger event (`eddy.workflow.start`), checked against the event limits. */
+  #startEvent(name: string, data: unknown, id: string, extensions: Record<string, string> = {}) {
     const event: CloudEvent = {
       specversion: "1.0",
-      id: eventId ?? uuidv7(),
+      id,
       source: workflowSource(name),
       type: START_EVENT_TYPE,
       time: new Date(this.#deps.clock.now()).toISOString(),
+      ...extensions,
       ...(data !== undefined ? { data, datacontenttype: "application/json" } : {}),
     };
     const checked = checkEvent(event, this.#deps.limits);
@@ -164,13 +210,7 @@ export class Workflows {
         ...(checked.errors ? { errors: checked.errors } : {}),
       });
     }
-    const entry: AppendEntry = {
-      event: checked.event,
-      dedupKey: checked.dedupKey,
-      deliveries: [wf.plan.delivery(checked.event)],
-    };
-    const [r] = await this.#deps.append([entry]);
-    return `${r!.seq}.${name}`;
+    return checked;
   }
 
   /** Events were appended (ingested, emitted, sent): wakes the runs waiting for one of them. */
@@ -215,13 +255,35 @@ export class Workflows {
     return (await this.#journal.list(q)).map(summary);
   }
 
-  /** Cancels a run that has not finished; false when there is none such. */
-  async cancel(id: string): Promise<boolean> {
-    return this.#journal.cancel(id, errorInfo(new RunCancelledError()));
+  /** Cancels a run that has not finished, and the child runs it waits for; false when there is none such. */
+  cancel(id: string): Promise<boolean> {
+    return this.#cancel(id);
   }
 
-  /** Resumes a failed run from its failed steps, keeping the finished ones; false when it is not failed. */
+  async #cancel(id: string, reason?: string): Promise<boolean> {
+    const found = await this.#journal.get(id);
+    if (!(await this.#journal.cancel(id, errorInfo(new RunCancelledError(reason))))) return false;
+    for (const s of found?.steps ?? []) {
+      if (s.kind === "invoke" && s.status === "pending" && s.invoked !== undefined) {
+        await this.#cancel(s.invoked, `its parent ${id} was cancelled`);
+      }
+    }
+    // A child's end woke its parent, maybe one of this process's workflows.
+    this.#runner.poke();
+    return true;
+  }
+
+  /**
+   * Resumes a failed run from its failed steps, keeping the finished ones; false when it is not
+   * failed. The failed child runs of its invoke steps are retried first: the invoke steps, run
+   * again, find the same children running again.
+   */
   async retry(id: string): Promise<boolean> {
+    const found = await this.#journal.get(id);
+    for (const s of found?.steps ?? []) {
+      if (s.kind === "invoke" && s.status === "failed" && s.invoked !== undefined)
+        await this.retry(s.invoked);
+    }
     if (!(await this.#journal.retry(id))) return false;
     this.#runner.poke();
     return true;
@@ -264,5 +326,6 @@ function stepView(s: StepRow, now: number): RunStepView {
   if (s.wakeAt !== undefined && !slept && s.status === "pending") v.wakeAt = s.wakeAt;
   if (s.wait) v.waitFor = s.wait.type;
   if (s.compensates !== undefined) v.compensates = s.compensates;
+  if (s.invoked !== undefined) v.invoked = s.invoked;
   return v;
 }

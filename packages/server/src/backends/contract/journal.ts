@@ -1,5 +1,6 @@
 import { describe, expect } from "vitest";
 import type { Backend, LeasedRun, NewRun, StepRow } from "../types.js";
+import { PARENT_EXTENSION } from "../types.js";
 import type { ContractContext } from "./context.js";
 
 let counter = 0;
@@ -151,6 +152,42 @@ export function describeJournalContract({ it, create, restart, now }: ContractCo
       expect(got.endedAt).toBeDefined();
       expect(await b.journal.lease(done.workflow, 10, 60_000)).toEqual([]);
       expect(await b.journal.get("no-such-run")).toBeUndefined();
+    });
+
+    it("a child run's end wakes its parent in the same write: finished, cancelled, while the parent is leased", async () => {
+      const b = await create();
+      const parent = newRun();
+      const p = await b.journal.create(parent, 60_000);
+      await b.journal.suspend(parent.id, p.leased!.token, { status: "waiting" });
+      const child = (n: number): NewRun => {
+        const r = newRun(`${parent.workflow}-child`);
+        return { ...r, event: { ...r.event, [PARENT_EXTENSION]: parent.id, data: { n } } };
+      };
+      const first = child(1);
+      const c = await b.journal.create(first, 60_000);
+      expect(await b.journal.lease(parent.workflow, 10, 60_000)).toEqual([]);
+      expect(await b.journal.finish(first.id, c.leased!.token, { status: "succeeded", output: 1 })).toBe(
+        true,
+      );
+      const [woken] = await b.journal.lease(parent.workflow, 10, 60_000);
+      expect(woken?.run.id).toBe(parent.id);
+      // Leased while its child is cancelled: due at once when it suspends.
+      const second = child(2);
+      await b.journal.create(second);
+      expect(await b.journal.cancel(second.id, { name: "RunCancelledError", message: "stop" })).toBe(true);
+      await b.journal.suspend(parent.id, woken!.token, { status: "waiting" });
+      const [again] = await b.journal.lease(parent.workflow, 10, 60_000);
+      expect(again?.run.id).toBe(parent.id);
+      // An ended parent stays ended.
+      await b.journal.finish(parent.id, again!.token, { status: "succeeded" });
+      const third = child(3);
+      const t = await b.journal.create(third, 60_000);
+      await b.journal.finish(third.id, t.leased!.token, {
+        status: "failed",
+        error: { name: "E", message: "x" },
+      });
+      expect((await b.journal.get(parent.id))!.run).toMatchObject({ status: "succeeded" });
+      expect(await b.journal.lease(parent.workflow, 10, 60_000)).toEqual([]);
     });
 
     it("retries a failed run: due again, failed steps forgotten, finished ones and pending waits kept", async () => {

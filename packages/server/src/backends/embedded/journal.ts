@@ -12,7 +12,7 @@ import type {
   StepRow,
   Suspension,
 } from "../types.js";
-import { MAX_RUN_LIST } from "../types.js";
+import { MAX_RUN_LIST, PARENT_EXTENSION } from "../types.js";
 import type { RunSqlRow } from "../run-row.js";
 import { bodyToStep, RUN_COLUMNS, rowToRun, waitType } from "../run-row.js";
 import type { GroupCommit } from "./group-commit.js";
@@ -88,6 +88,11 @@ export class EmbeddedJournal implements Journal {
       ),
       wakeLeased: db.prepare(
         `UPDATE runs SET woken = 1 WHERE id = @id AND lease_token IS NOT NULL AND ${ACTIVE}`,
+      ),
+      wakeParent: db.prepare(
+        `UPDATE runs SET due_at = CASE WHEN lease_token IS NULL THEN @now ELSE due_at END,
+           woken = (lease_token IS NOT NULL)
+         WHERE id = (SELECT json_extract(event, '$.${PARENT_EXTENSION}') FROM runs WHERE id = @id) AND ${ACTIVE}`,
       ),
       get: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
       list: db.prepare(
@@ -187,15 +192,21 @@ export class EmbeddedJournal implements Journal {
         output: outcome.status === "succeeded" ? (JSON.stringify(outcome.output) ?? null) : null,
         error: outcome.status === "succeeded" ? null : JSON.stringify(outcome.error),
       });
-      if (r.changes > 0) this.#s.clearWaits!.run(runId);
+      if (r.changes > 0) this.#ended(runId);
       return r.changes > 0;
     });
+  }
+
+  /** A run ended: its waits are gone, and its parent (if a child) is woken, in the same transaction. */
+  #ended(runId: string): void {
+    this.#s.clearWaits!.run(runId);
+    this.#s.wakeParent!.run({ id: runId, now: this.#clock.now() });
   }
 
   cancel(runId: string, error: ErrorInfo): Promise<boolean> {
     return this.#wq.run(() => {
       const r = this.#s.cancel!.run({ id: runId, now: this.#clock.now(), error: JSON.stringify(error) });
-      if (r.changes > 0) this.#s.clearWaits!.run(runId);
+      if (r.changes > 0) this.#ended(runId);
       return r.changes > 0;
     });
   }

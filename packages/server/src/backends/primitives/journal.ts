@@ -60,9 +60,14 @@ export interface StepRow {
   id: string;
   /** The order in which the handler called its steps (0, 1, …): replays must call them the same way. */
   index: number;
-  /** `compensate`: the compensation of the `run` step {@link StepRow.compensates} (a saga). */
-  kind: "run" | "sleep" | "wait" | "send" | "compensate";
+  /**
+   * `compensate`: the compensation of the `run` step {@link StepRow.compensates} (a saga);
+   * `invoke`: a child run, {@link StepRow.invoked}, which wakes this run when it ends.
+   */
+  kind: "run" | "sleep" | "wait" | "send" | "compensate" | "invoke";
   compensates?: string;
+  /** An invoke step's child run. */
+  invoked?: string;
   /** `pending`: sleeping, waiting, or a `run` step waiting for its next attempt at `wakeAt`. */
   status: "pending" | "done" | "failed";
   /** JSON result (done); `null` for a wait that timed out. */
@@ -121,6 +126,9 @@ export interface PendingWait {
   wait: WaitSpec;
 }
 
+/** The extension of a child run's trigger event that names its parent run (`step.invoke`). */
+export const PARENT_EXTENSION = "eddyparentrun";
+
 /** The statuses of a run that {@link Journal.retry} resumes. */
 export const RETRYABLE_RUN_STATUSES: readonly RunStatus[] = ["failed", "compensation_failed"];
 
@@ -153,7 +161,12 @@ export interface Journal {
    * event that arrived during the execution is not lost. False on a stale token.
    */
   suspend(runId: string, token: string, suspension: Suspension): Promise<boolean>;
-  /** Finishes a leased run: its status, output or error; releases the lease. False on a stale token. */
+  /**
+   * Finishes a leased run: its status, output or error; releases the lease. False on a stale token.
+   * A run whose trigger event names a parent run ({@link PARENT_EXTENSION}: a child started by
+   * `step.invoke`) wakes that parent in the same write, as {@link cancel} does: no crash can leave
+   * a parent waiting for a child that ended.
+   */
   finish(runId: string, token: string, outcome: RunOutcome): Promise<boolean>;
   /**
    * Cancels a run that has not finished, leased or not (its lease becomes stale). Resolves false

@@ -5,7 +5,14 @@
  * A step that blocks (a sleep not due, a wait not resolved, a retry later) never resolves: once
  * nothing else runs, the execution ends `suspended` and the engine resumes it by a replay.
  */
-import type { CloudEvent, EventInput, StepRunOptions, WaitForEventOptions, WorkflowStep } from "eddy";
+import type {
+  CloudEvent,
+  EventInput,
+  InvokeOptions,
+  StepRunOptions,
+  WaitForEventOptions,
+  WorkflowStep,
+} from "eddy";
 import { validateCloudEvent } from "eddy";
 import { parseDuration } from "eddy/internal";
 import type { ResolvedFunctionConfig } from "eddy";
@@ -87,6 +94,7 @@ export class WorkflowExecution {
       sleepUntil: (id, until) => this.#sleep(id, { until: epochMs(until, id) }),
       waitForEvent: (id, options) => this.#wait(id, options) as never,
       sendEvent: (id, events) => this.#send(id, events),
+      invoke: (id, workflow, options) => this.#invoke(id, workflow, options) as never,
     };
   }
 
@@ -261,6 +269,25 @@ export class WorkflowExecution {
     )) as { ids: string[] };
   }
 
+  async #invoke(id: string, workflow: string, o: InvokeOptions = {}): Promise<unknown> {
+    const { place, row } = this.#place(id, "invoke");
+    if (row?.status === "done") return clone(row.result);
+    if (row?.status === "failed") throw toError(row.error!);
+    if (typeof workflow !== "string" || workflow === "") {
+      throw new TypeError(`step.invoke(${safeString(id)}): workflow must be a workflow's name`);
+    }
+    if (typeof o !== "object" || o === null) {
+      throw new TypeError(`step.invoke(${safeString(id)}): options must be an object`);
+    }
+    // Pending: only the engine knows whether the child ended; it answers without starting another.
+    const call: StepCall = { op: "invoke", step: { id, index: place.index }, workflow };
+    if (o.data !== undefined) call.data = json(o.data, `step.invoke(${safeString(id)}): options.data`);
+    if (o.timeout !== undefined) {
+      call.timeoutMs = parseDuration(o.timeout, `step.invoke(${safeString(id)}) timeout`);
+    }
+    return this.#answer(await this.#busyCall(call));
+  }
+
   /** An event to send: its id defaults to one stable across replays (`<run>.<step>.<n>`), so it dedupes. */
   #event(input: EventInput, step: string, n: number): CloudEvent {
     const event = {
@@ -353,6 +380,17 @@ function epochMs(until: unknown, id: string): number {
     throw new TypeError(`step.sleepUntil(${safeString(id)}): not a time: ${safeString(until)}`);
   }
   return ms;
+}
+
+/** A value as JSON makes it (what the engine receives), or a TypeError naming what is not JSON. */
+function json(v: unknown, what: string): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch (err) {
+    throw new TypeError(`${what} must be JSON: ${(err as Error).message}`);
+  }
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
 function clone(v: unknown): unknown {
