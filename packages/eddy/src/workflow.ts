@@ -54,6 +54,8 @@ export interface WaitForEventOptions {
 
 /** Options of {@link WorkflowStep.invoke}. */
 export interface InvokeOptions {
+  /** The workflow to run as the child, by name. */
+  function: string;
   /** The child run's input: its trigger event's `data` (JSON). */
   data?: unknown;
   /**
@@ -88,13 +90,13 @@ export interface WorkflowStep {
   /** Publishes events exactly once per run; resolves with their ids. */
   sendEvent(id: string, events: EventInput | EventInput[]): Promise<{ ids: string[] }>;
   /**
-   * Starts a run of another workflow (a child) once per run, and waits for it, holding no sandbox:
+   * Starts a run of another workflow (a child: `options.function`) once per run, and waits for it, holding no sandbox:
    * resolves with the child's output. Throws `InvokedRunFailedError` when the child ended
    * otherwise (failed, cancelled, compensated), `InvokeTimeoutError` at the timeout (the child is
    * cancelled), `InvokedWorkflowNotFoundError` when no workflow of that name is deployed.
    * Cancelling the parent cancels the child; retrying the parent retries a failed child.
    */
-  invoke<T = unknown>(id: string, workflow: string, options?: InvokeOptions): Promise<T>;
+  invoke<T = unknown>(id: string, options: InvokeOptions): Promise<T>;
 }
 
 /** A workflow's code: its return value (JSON) is the run's output; a throw fails the run. */

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunView } from "eddy";
-import { advanceWhenArmed, getJson, post, tempApp, testClock, waitFor } from "./helpers.js";
+import { advanceWhenArmed, fnSource, getJson, post, tempApp, testClock, waitFor } from "./helpers.js";
 import { lines, runsOf, send, serveWorkflows, waitForRun, workflowSource } from "./workflow-helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "eddy-wf-invoke-"));
@@ -22,7 +22,7 @@ const app = tempApp({
     "order",
     "order.go",
     `appendFileSync(${json(file("order"))}, "replay\\n");
-     const charged = await step.invoke("charge", "charge", { data: { amount: event.data.amount } });
+     const charged = await step.invoke("charge", { function: "charge", data: { amount: event.data.amount } });
      const shipped = await step.run("ship", () => "shipped " + charged.receipt);
      return { charged, shipped };`,
   ),
@@ -35,7 +35,7 @@ const app = tempApp({
     "flaky-parent",
     "flaky.go",
     `try {
-       return await step.invoke("call", "flaky-child");
+       return await step.invoke("call", { function: "flaky-child" });
      } catch (err) {
        appendFileSync(${json(file("flaky-caught"))}, err.code + "\\n");
        throw err;
@@ -52,7 +52,7 @@ const app = tempApp({
   "functions/impatient.ts": workflowSource(
     "impatient",
     "impatient.go",
-    `return await step.invoke("call", "slow", { timeout: "1s" });`,
+    `return await step.invoke("call", { function: "slow", timeout: "1s" });`,
   ),
   "functions/slow.ts": child(
     "slow",
@@ -61,9 +61,19 @@ const app = tempApp({
   "functions/lost.ts": workflowSource(
     "lost",
     "lost.go",
-    `return await step.invoke("call", "no-such-workflow");`,
+    `return await step.invoke("call", { function: "no-such-workflow" });`,
   ),
-  "functions/holder.ts": workflowSource("holder", "holder.go", `return await step.invoke("call", "slow");`),
+  "functions/plain.ts": fnSource("plain", { type: ["plain.never"] }),
+  "functions/mistaken.ts": workflowSource(
+    "mistaken",
+    "mistaken.go",
+    `return await step.invoke("call", { function: "plain" });`,
+  ),
+  "functions/holder.ts": workflowSource(
+    "holder",
+    "holder.go",
+    `return await step.invoke("call", { function: "slow" });`,
+  ),
 });
 const server = serveWorkflows(app, tmp, clock);
 
@@ -140,6 +150,10 @@ describe("step.invoke", () => {
     const failed = await waitForRun(server.eddy.url, "lost", "failed");
     expect(failed.error).toMatchObject({ code: "EDDY_INVOKED_WORKFLOW_NOT_FOUND" });
     expect(failed.error!.message).toContain("no-such-workflow");
+    await send(server.eddy.url, "mistaken.go", {});
+    const mistaken = await waitForRun(server.eddy.url, "mistaken", "failed");
+    expect(mistaken.error).toMatchObject({ code: "EDDY_INVOKED_WORKFLOW_NOT_FOUND" });
+    expect(mistaken.error!.message).toContain('"plain" is a function, not a workflow');
   });
 
   it("cancelling the parent cancels the child it waits for", async () => {

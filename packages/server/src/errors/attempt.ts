@@ -252,10 +252,12 @@ export class InvokeTimeoutError extends EddyError {
 /** `step.invoke` named a workflow that is not deployed. */
 export class InvokedWorkflowNotFoundError extends EddyError {
   static readonly code = "EDDY_INVOKED_WORKFLOW_NOT_FOUND";
-  constructor(step: string, workflow: string) {
+  constructor(step: string, workflow: string, plainFunction = false) {
     super(
       InvokedWorkflowNotFoundError.code,
-      `step ${JSON.stringify(step)}: no workflow named ${JSON.stringify(workflow)} is deployed`,
+      plainFunction
+        ? `step ${JSON.stringify(step)}: ${JSON.stringify(workflow)} is a function, not a workflow: call it from a step.run, or define it with defineWorkflow`
+        : `step ${JSON.stringify(step)}: no workflow named ${JSON.stringify(workflow)} is deployed`,
     );
   }
 }

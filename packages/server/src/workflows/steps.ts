@@ -47,6 +47,8 @@ export interface ChildRuns {
    * resolves the same run): its id, durable when this resolves; undefined: no such workflow.
    */
   start(parent: RunRow, stepId: string, workflow: string, data: unknown): Promise<string | undefined>;
+  /** Whether `name` is a deployed function that is not a workflow. */
+  isFunction(name: string): boolean;
   /** Cancels a child run (and its own children); false when it had ended. */
   cancel(runId: string, reason: string): Promise<boolean>;
 }
@@ -308,7 +310,11 @@ export class ExecutionSteps {
       const child = await children.start(this.#leased.run, call.step.id, call.workflow, call.data);
       row = this.#base(call, undefined);
       if (child === undefined) {
-        return this.#fail(row, errorInfo(new InvokedWorkflowNotFoundError(call.step.id, call.workflow)));
+        const plain = children.isFunction(call.workflow);
+        return this.#fail(
+          row,
+          errorInfo(new InvokedWorkflowNotFoundError(call.step.id, call.workflow, plain)),
+        );
       }
       row.invoked = child;
       if (t !== undefined) row.wakeAt = this.#deps.clock.now() + t;

@@ -71,6 +71,8 @@ export class Workflows {
   readonly #deps: WorkflowDeps;
   readonly #runner: WorkflowRunner;
   #deployed = new Map<string, DeployedWorkflow>();
+  /** The names of every deployed function, workflows or not. */
+  #functions = new Set<string>();
 
   constructor(options: WorkflowDeps) {
     const { metrics, span } = options;
@@ -90,6 +92,7 @@ export class Workflows {
       start: (parent: RunRow, stepId: string, workflow: string, data: unknown) =>
         this.#startChild(parent, stepId, workflow, data),
       cancel: (runId: string, reason: string) => this.#cancel(runId, reason),
+      isFunction: (name: string) => this.#functions.has(name) && !this.#deployed.has(name),
     };
     this.#runner = new WorkflowRunner({ ...deps, sent, children }, deps.logger, deps.pollMs);
   }
@@ -101,6 +104,7 @@ export class Workflows {
   /** The running set changed: these are the workflows now (of every deployed function, the workflows). */
   sync(deployed: DeployedWorkflow[]): void {
     this.#deployed = new Map(deployed.filter((d) => d.config.workflow).map((d) => [d.name, d]));
+    this.#functions = new Set(deployed.map((d) => d.name));
     this.#runner.sync(
       [...this.#deployed.values()].map((d) => ({
         name: d.name,

@@ -94,7 +94,7 @@ export class WorkflowExecution {
       sleepUntil: (id, until) => this.#sleep(id, { until: epochMs(until, id) }),
       waitForEvent: (id, options) => this.#wait(id, options) as never,
       sendEvent: (id, events) => this.#send(id, events),
-      invoke: (id, workflow, options) => this.#invoke(id, workflow, options) as never,
+      invoke: (id, options) => this.#invoke(id, options) as never,
     };
   }
 
@@ -269,18 +269,15 @@ export class WorkflowExecution {
     )) as { ids: string[] };
   }
 
-  async #invoke(id: string, workflow: string, o: InvokeOptions = {}): Promise<unknown> {
+  async #invoke(id: string, o: InvokeOptions): Promise<unknown> {
     const { place, row } = this.#place(id, "invoke");
     if (row?.status === "done") return clone(row.result);
     if (row?.status === "failed") throw toError(row.error!);
-    if (typeof workflow !== "string" || workflow === "") {
-      throw new TypeError(`step.invoke(${safeString(id)}): workflow must be a workflow's name`);
-    }
-    if (typeof o !== "object" || o === null) {
-      throw new TypeError(`step.invoke(${safeString(id)}): options must be an object`);
+    if (typeof o !== "object" || o === null || typeof o.function !== "string" || o.function === "") {
+      throw new TypeError(`step.invoke(${safeString(id)}): options.function must name a workflow`);
     }
     // Pending: only the engine knows whether the child ended; it answers without starting another.
-    const call: StepCall = { op: "invoke", step: { id, index: place.index }, workflow };
+    const call: StepCall = { op: "invoke", step: { id, index: place.index }, workflow: o.function };
     if (o.data !== undefined) call.data = json(o.data, `step.invoke(${safeString(id)}): options.data`);
     if (o.timeout !== undefined) {
       call.timeoutMs = parseDuration(o.timeout, `step.invoke(${safeString(id)}) timeout`);
